@@ -1,0 +1,46 @@
+# Every target installs what it needs into ./.venv (created on first use).
+# A stamp per extra re-installs only when pyproject.toml changes.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+export TF_CPP_MIN_LOG_LEVEL ?= 2
+export PYTHONHASHSEED ?= 0
+
+.PHONY: demo test lint docs bench clean help
+
+help:
+	@echo "make demo   - install and run 'skleuk demo' (built-in synthetic data, 5-fold CV)"
+	@echo "make test   - install and run the test suite"
+	@echo "make lint   - ruff"
+	@echo "make docs   - build the Sphinx docs (warnings are errors, runs the gallery)"
+	@echo "make bench  - run the benchmarks (writes benchmarks/results/*.json)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.stamp-%: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[$*]"
+	@touch $@
+
+$(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+demo: $(VENV)/.stamp-run
+	$(BIN)/skleuk demo --out skleuk-demo --force
+
+test: $(VENV)/.stamp-test
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.stamp-test
+	$(BIN)/ruff check .
+
+docs: $(VENV)/.stamp-docs $(VENV)/.stamp-test
+	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
+
+bench: $(VENV)/.stamp-bench
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+clean:
+	rm -rf docs/_build docs/auto_examples docs/generated skleuk-demo .pytest_cache

@@ -1,0 +1,40 @@
+"""skleuk: detect Acute Lymphoblastic Leukemia in blood smear images.
+
+A scikit-learn compatible implementation (and extension) of the lightweight
+CNN method of Alkhouli & Joshi: preprocessing transformers, a SciKeras CNN
+classifier, and honest evaluation, all as one :class:`sklearn.pipeline.Pipeline`.
+
+Subpackages
+-----------
+datasets
+    Built-in synthetic smears, ALL-IDB and image-folder loaders.
+preprocessing
+    Image transformers (colour normalisation, sharpening, averaging, cell
+    cropping, geometry, scaling, file reading).
+neural_network
+    The lightweight CNN classifier (TensorFlow/Keras via SciKeras).
+metrics
+    Sensitivity, specificity, error rate and the per-class report.
+model_selection
+    Cross-validated evaluation and near-duplicate grouping.
+utils
+    The shared image validator, estimator checks for images, versions.
+"""
+
+from ._version import __version__
+from .utils import show_versions
+
+__all__ = ["__version__", "make_pipeline", "show_versions"]
+
+
+def __getattr__(name):
+    # make_pipeline imports TensorFlow; keep `import skleuk` light.
+    if name == "make_pipeline":
+        from ._pipeline import make_pipeline
+
+        return make_pipeline
+    raise AttributeError(f"module 'skleuk' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + ["make_pipeline"])
