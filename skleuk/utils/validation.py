@@ -123,9 +123,7 @@ def _to_float32(x: np.ndarray, value_range, input_name: str) -> np.ndarray:
         return out
     if kind == "c":
         raise TypeError(f"{input_name}: complex-valued images are not supported.")
-    raise TypeError(
-        f"{input_name}: expected numeric image data, got dtype {x.dtype}."
-    )
+    raise TypeError(f"{input_name}: expected numeric image data, got dtype {x.dtype}.")
 
 
 def _fix_channels(x: np.ndarray, batched: bool, input_name: str, where: str):
@@ -258,8 +256,7 @@ def check_images(
         x = np.asarray(x)
         if x.dtype == object or x.dtype.kind in "USV":
             raise TypeError(
-                f"{input_name}[{i}]: expected numeric image data, got "
-                f"{_describe(x)}."
+                f"{input_name}[{i}]: expected numeric image data, got {_describe(x)}."
             )
         if x.ndim not in (2, 3):
             raise ValueError(
@@ -343,4 +340,3 @@ def _check_array_batch(X, value_range, ensure_min_samples, min_size, input_name,
     if copy and np.may_share_memory(out, X):
         out = out.copy()
     return np.ascontiguousarray(out)
-
