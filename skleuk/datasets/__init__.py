@@ -1,0 +1,26 @@
+"""Data sets: synthetic smears, ALL-IDB and image-folder loaders.
+
+skleuk ships no real patient data. :func:`make_blood_smears` generates
+ALL-IDB2-like synthetic cell images; :func:`load_all_idb` and
+:func:`load_image_folder` read a copy of a data set the user already has;
+:func:`extract_cells` cuts single-cell crops from ALL_IDB1 smears. Every
+loader returns ``uint8`` RGB images (or file names) in a
+:class:`~sklearn.utils.Bunch`.
+"""
+
+from ._all_idb import load_all_idb
+from ._cells import extract_cells
+from ._folder import load_image_folder
+from ._io import IMAGE_EXTENSIONS, ImageReadError, read_image, read_images
+from ._synthetic import make_blood_smears
+
+__all__ = [
+    "IMAGE_EXTENSIONS",
+    "ImageReadError",
+    "extract_cells",
+    "load_all_idb",
+    "load_image_folder",
+    "make_blood_smears",
+    "read_image",
+    "read_images",
+]
