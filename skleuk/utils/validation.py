@@ -84,10 +84,10 @@ def _to_float32(x: np.ndarray, value_range, input_name: str) -> np.ndarray:
     kind = x.dtype.kind
     if kind == "b":
         return x.astype(np.float32)
-    if x.dtype == np.uint8:
-        return x.astype(np.float32) * np.float32(1.0 / 255.0)
-    if x.dtype == np.uint16:
-        return x.astype(np.float32) * np.float32(1.0 / 65535.0)
+    if x.dtype in (np.uint8, np.uint16):
+        out = x.astype(np.float32)
+        out *= np.float32(1.0 / np.iinfo(x.dtype).max)
+        return out
     if kind in "iu":
         # Other integer types: accept them when they hold 8-bit data.
         if x.size and (x.min() < 0 or x.max() > 255):

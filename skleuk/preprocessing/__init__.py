@@ -1,0 +1,27 @@
+"""Image transformers: file reading, colour, filters, cell cropping, geometry, scaling.
+
+Every step is a scikit-learn transformer on batches of RGB images
+``(n_images, height, width, 3)`` (``uint8`` or float in ``[0, 1]``) that
+returns ``float32`` images, so the steps chain in a
+:class:`sklearn.pipeline.Pipeline` in front of the classifier.
+"""
+
+from ._color import ColorNormalizer
+from ._filters import LaplacianSharpener, NeighborhoodAverager
+from ._geometry import CenterCropper, PadToSquare, Resizer
+from ._reader import ImageReader
+from ._scaling import ImageScaler
+from ._segmentation import WhiteCellCropper, find_white_cells
+
+__all__ = [
+    "CenterCropper",
+    "ColorNormalizer",
+    "ImageReader",
+    "ImageScaler",
+    "LaplacianSharpener",
+    "NeighborhoodAverager",
+    "PadToSquare",
+    "Resizer",
+    "WhiteCellCropper",
+    "find_white_cells",
+]

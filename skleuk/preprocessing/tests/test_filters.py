@@ -1,0 +1,280 @@
+"""Tests for LaplacianSharpener and NeighborhoodAverager."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from numpy.testing import assert_allclose, assert_array_equal
+from scipy import ndimage as ndi
+from sklearn.utils._param_validation import InvalidParameterError
+
+from skleuk.preprocessing import LaplacianSharpener, NeighborhoodAverager
+from skleuk.preprocessing._filters import _median_plan, median_filter
+
+MODES = ["reflect", "mirror", "nearest", "wrap"]
+
+
+@st.composite
+def image_batches(draw, min_side=1, max_side=24):
+    """Small float32 batches (1-3 images) in [0, 1]."""
+    shape = (
+        draw(st.integers(1, 3)),
+        draw(st.integers(min_side, max_side)),
+        draw(st.integers(min_side, max_side)),
+        3,
+    )
+    elements = st.floats(0, 1, width=32, allow_subnormal=False)
+    return draw(arrays(np.float32, shape, elements=elements))
+
+
+@st.composite
+def constant_batches(draw):
+    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 20)),
+             draw(st.integers(1, 20)))
+    colors = draw(arrays(np.float32, (shape[0], 1, 1, 3),
+                         elements=st.floats(0, 1, width=32)))
+    return np.ascontiguousarray(np.broadcast_to(colors, (*shape, 3)))
+
+
+def _random_images(shape, seed=0):
+    return np.random.default_rng(seed).random(shape, dtype=np.float32)
+
+
+def _sharpen_reference(X, strength, kernel, mode):
+    """y - c * laplacian(y), per image and channel, in float64 with scipy."""
+    k = np.asarray(kernel, dtype=np.float64)[None, :, :, None]
+    lap = ndi.correlate(X.astype(np.float64), k, mode=mode)
+    return np.clip(X - strength * lap, 0, 1)
+
+
+# --------------------------------------------------------- LaplacianSharpener
+
+
+@given(X=image_batches(), strength=st.floats(0, 3),
+       kernel=st.sampled_from(["4-neighbour", "8-neighbour"]),
+       mode=st.sampled_from(MODES))
+def test_sharpener_output_contract(X, strength, kernel, mode):
+    est = LaplacianSharpener(strength=strength, kernel=kernel, mode=mode)
+    out = est.fit_transform(X)
+    assert out.shape == X.shape and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() <= 1
+    assert_array_equal(est.transform(X), out)  # deterministic
+    k = ([[0, 1, 0], [1, -4, 1], [0, 1, 0]] if kernel == "4-neighbour"
+         else [[1, 1, 1], [1, -8, 1], [1, 1, 1]])
+    assert_allclose(out, _sharpen_reference(X, strength, k, mode), atol=2e-5)
+
+
+@given(X=constant_batches(), strength=st.floats(0, 5),
+       kernel=st.sampled_from(["4-neighbour", "8-neighbour"]),
+       mode=st.sampled_from(MODES))
+def test_sharpener_keeps_constant_images(X, strength, kernel, mode):
+    out = LaplacianSharpener(strength=strength, kernel=kernel, mode=mode
+                             ).fit_transform(X)
+    assert_allclose(out, X, atol=1e-5)
+
+
+@given(X=image_batches(), kernel=st.sampled_from(["4-neighbour", "8-neighbour"]),
+       mode=st.sampled_from(MODES))
+def test_sharpener_commutes_with_flips_and_rotations(X, kernel, mode):
+    est = LaplacianSharpener(strength=0.7, kernel=kernel, mode=mode)
+    out = est.fit_transform(X)
+    assert_allclose(est.transform(X[:, ::-1]), out[:, ::-1], atol=1e-6)
+    assert_allclose(est.transform(X[:, :, ::-1]), out[:, :, ::-1], atol=1e-6)
+    rot = np.rot90(X, axes=(1, 2))
+    assert_allclose(est.transform(rot), np.rot90(out, axes=(1, 2)), atol=1e-6)
+
+
+def test_sharpener_steepens_an_edge():
+    X = np.zeros((1, 3, 8, 3), dtype=np.float32)
+    X[..., :4, :] = 0.25
+    X[..., 4:, :] = 0.75
+    out = LaplacianSharpener(strength=0.5).fit_transform(X)[0, 1, :, 0]
+    # Next to the edge: 0.25 - 0.5 * 0.5 = 0, 0.75 + 0.5 * 0.5 = 1.
+    assert_allclose(out, [0.25, 0.25, 0.25, 0.0, 1.0, 0.75, 0.75, 0.75])
+
+
+def test_sharpener_strength_zero_is_identity():
+    X = _random_images((2, 9, 7, 3))
+    assert_allclose(LaplacianSharpener(strength=0).fit_transform(X), X)
+
+
+def test_sharpener_matches_opencv_laplacian():
+    cv2 = pytest.importorskip("cv2")
+    X = _random_images((2, 20, 17, 3))
+    out = LaplacianSharpener(strength=0.3, mode="mirror").fit_transform(X)
+    lap = np.stack([
+        cv2.Laplacian(x, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT_101)
+        for x in X
+    ])
+    assert_allclose(out, np.clip(X - 0.3 * lap, 0, 1), atol=1e-5)
+
+
+def test_sharpener_custom_kernel():
+    k = np.array([[0, 0, 1, 0, 0], [0, 0, 0, 0, 0], [1, 0, -4, 0, 1],
+                  [0, 0, 0, 0, 0], [0, 0, 1, 0, 0]])
+    X = _random_images((2, 11, 12, 3))
+    out = LaplacianSharpener(strength=0.2, kernel=k).fit_transform(X)
+    assert_allclose(out, _sharpen_reference(X, 0.2, k, "reflect"), atol=1e-5)
+
+
+def test_sharpener_does_not_mix_channels():
+    X = _random_images((2, 10, 10, 3))
+    out = LaplacianSharpener().fit_transform(X)
+    Y = X.copy()
+    Y[..., 1] = 0.5
+    assert_array_equal(LaplacianSharpener().fit_transform(Y)[..., [0, 2]],
+                       out[..., [0, 2]])
+
+
+@pytest.mark.parametrize(
+    "kernel, match",
+    [
+        (np.ones((3, 3)), "sum to 0"),
+        (np.array([[1, -2, 1, 0]]), "odd"),
+        (np.array([1, -2, 1]), "2-D"),
+        (np.array([[np.nan, 0, 0]]), "finite"),
+        ("5-neighbour", "kernel"),
+    ],
+)
+def test_sharpener_invalid_kernel(kernel, match):
+    X = _random_images((1, 5, 5, 3))
+    with pytest.raises(InvalidParameterError, match=match):
+        LaplacianSharpener(kernel=kernel).fit(X)
+
+
+def test_sharpener_invalid_strength():
+    with pytest.raises(InvalidParameterError, match="strength"):
+        LaplacianSharpener(strength=-1).fit(_random_images((1, 5, 5, 3)))
+
+
+# ------------------------------------------------------- NeighborhoodAverager
+
+
+@given(X=image_batches(), size=st.integers(1, 7),
+       method=st.sampled_from(["mean", "median"]), mode=st.sampled_from(MODES))
+def test_averager_matches_scipy(X, size, method, mode):
+    est = NeighborhoodAverager(size=size, method=method, mode=mode)
+    out = est.fit_transform(X)
+    assert out.shape == X.shape and out.dtype == np.float32
+    assert out.min() >= 0 and out.max() <= 1
+    assert_array_equal(est.transform(X), out)  # deterministic
+    if method == "mean":
+        ref = ndi.uniform_filter(X.astype(np.float64), (1, size, size, 1), mode=mode)
+        assert_allclose(out, ref, atol=1e-5)
+    else:
+        ref = ndi.median_filter(X, (1, size, size, 1), mode=mode)
+        assert_array_equal(out, ref)
+
+
+@given(X=constant_batches(), size=st.integers(1, 8),
+       method=st.sampled_from(["mean", "median"]), mode=st.sampled_from(MODES))
+def test_averager_keeps_constant_images(X, size, method, mode):
+    out = NeighborhoodAverager(size=size, method=method, mode=mode).fit_transform(X)
+    assert_allclose(out, X, atol=1e-6)
+
+
+@given(X=image_batches(), size=st.integers(1, 8))
+def test_mean_with_wrap_preserves_the_image_mean(X, size):
+    out = NeighborhoodAverager(size=size, mode="wrap").fit_transform(X)
+    assert_allclose(out.mean(axis=(1, 2)), X.mean(axis=(1, 2)), atol=1e-5)
+
+
+@given(X=image_batches(), size=st.sampled_from([3, 5]),
+       method=st.sampled_from(["mean", "median"]), mode=st.sampled_from(MODES))
+def test_odd_averager_commutes_with_flips_and_rotations(X, size, method, mode):
+    # Odd windows are centred; even ones shift by half a pixel (below).
+    est = NeighborhoodAverager(size=size, method=method, mode=mode)
+    out = est.fit_transform(X)
+    assert_allclose(est.transform(X[:, ::-1]), out[:, ::-1], atol=1e-6)
+    assert_allclose(est.transform(X[:, :, ::-1]), out[:, :, ::-1], atol=1e-6)
+    rot = np.rot90(X, axes=(1, 2))
+    assert_allclose(est.transform(rot), np.rot90(out, axes=(1, 2)), atol=1e-6)
+
+
+def test_even_window_spans_half_before():
+    X = np.zeros((1, 8, 8, 3), dtype=np.float32)
+    X[0, 4, 4] = 1.0
+    out = NeighborhoodAverager(size=2).fit_transform(X)[0, :, :, 0]
+    # Output (i, j) averages rows i-1..i and columns j-1..j.
+    expected = np.zeros((8, 8))
+    expected[4:6, 4:6] = 0.25
+    assert_allclose(out, expected, atol=1e-7)
+
+
+def test_paper_default_averages_36_neighbours():
+    est = NeighborhoodAverager()
+    assert est.size == 6 and est.method == "mean"
+    X = np.zeros((1, 12, 12, 3), dtype=np.float32)
+    X[0, 6, 6] = 1.0
+    out = est.fit_transform(X)[0, :, :, 0]
+    assert_allclose(out[out > 0], 1 / 36, rtol=1e-5)
+    assert np.count_nonzero(out) == 36
+
+
+def test_median_removes_salt_and_pepper():
+    X = np.full((2, 20, 20, 3), 0.5, dtype=np.float32)
+    X[:, 2::5, 3::5, 0] = 1.0  # isolated "salt"
+    X[:, 4::5, 1::5, 2] = 0.0  # isolated "pepper"
+    out = NeighborhoodAverager(size=3, method="median").fit_transform(X)
+    assert_array_equal(out, 0.5)
+    mean = NeighborhoodAverager(size=3).fit_transform(X)
+    assert not np.allclose(mean, 0.5)
+
+
+def test_size_one_is_identity():
+    X = _random_images((2, 6, 7, 3))
+    for method in ("mean", "median"):
+        out = NeighborhoodAverager(size=1, method=method).fit_transform(X)
+        assert_array_equal(out, X)
+        assert not np.shares_memory(out, X)
+
+
+@pytest.mark.parametrize("size", [3, 5])
+def test_averager_matches_opencv(size):
+    cv2 = pytest.importorskip("cv2")
+    X = _random_images((2, 21, 18, 3))
+    out = NeighborhoodAverager(size=size).fit_transform(X)
+    ref = np.stack([cv2.blur(x, (size, size), borderType=cv2.BORDER_REFLECT)
+                    for x in X])
+    assert_allclose(out, ref, atol=1e-5)
+    out = NeighborhoodAverager(size=size, method="median", mode="nearest"
+                               ).fit_transform(X)
+    ref = np.stack([cv2.medianBlur(x, size) for x in X])
+    assert_array_equal(out, ref)
+
+
+@pytest.mark.parametrize("size", [10, 13])
+def test_large_mean_windows_use_running_sums(size):
+    X = _random_images((2, 15, 30, 3))
+    out = NeighborhoodAverager(size=size, mode="mirror").fit_transform(X)
+    ref = ndi.uniform_filter(X.astype(np.float64), (1, size, size, 1), mode="mirror")
+    assert out.dtype == np.float32
+    assert_allclose(out, ref, atol=1e-5)
+
+
+def test_median_filter_large_batches_use_tiles():
+    # Tiles of rows of one image (large images) and of several images (small
+    # ones) give the same result as scipy.
+    for shape in [(2, 150, 140, 3), (40, 9, 8, 3)]:
+        X = _random_images(shape, seed=1)
+        assert_array_equal(median_filter(X, 4, "mirror"),
+                           ndi.median_filter(X, (1, 4, 4, 1), mode="mirror"))
+
+
+def test_median_plan_is_pruned():
+    # Minimum/maximum operations per window size (documented in _filters).
+    counts = [
+        sum(op in ("min", "max") for _, op, *_ in _median_plan(s)[0])
+        for s in range(1, 8)
+    ]
+    assert counts == [0, 5, 28, 61, 170, 277, 404]
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"size": 0}, "size"), ({"size": 2.5}, "size"),
+    ({"method": "mode"}, "method"), ({"mode": "constant"}, "mode"),
+])
+def test_averager_invalid_params(params, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        NeighborhoodAverager(**params).fit(_random_images((1, 5, 5, 3)))

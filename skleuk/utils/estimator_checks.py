@@ -1,0 +1,633 @@
+"""Estimator checks for image transformers.
+
+scikit-learn's :func:`~sklearn.utils.estimator_checks.check_estimator` feeds
+estimators 2-D tabular data, which image steps rightly reject. This module
+runs the image equivalent of those checks -- on batches of RGB images
+``(n_images, height, width, 3)`` -- once for every skleuk transformer, the
+way imbalanced-learn ships its own checks for samplers.
+
+Use :func:`check_image_transformer` to run all of them, or
+:func:`_yield_image_transformer_checks` to parametrise a test (one test per
+check, like :func:`sklearn.utils.estimator_checks.parametrize_with_checks`)::
+
+    @pytest.mark.parametrize(
+        "check", list(_yield_image_transformer_checks(MyTransformer())),
+        ids=lambda c: c.func.__name__,
+    )
+    def test_my_transformer(check):
+        check(MyTransformer())
+
+Every check takes the estimator as its only positional argument, never
+modifies it (it works on clones), and raises :class:`AssertionError` (or the
+offending exception) on failure. Outputs must be ``float32`` in ``[0, 1]``,
+except for a final standardising step, which says so with a true
+``_unbounded_output`` attribute (see
+:class:`~skleuk.preprocessing.ImageScaler`).
+
+scikit-learn checks and their image equivalents here:
+
+=========================================== ====================================
+scikit-learn check                          here
+=========================================== ====================================
+check_no_attributes_set_in_init             check_no_attributes_set_in_init
+check_parameters_default_constructible      check_init_stores_params_unchanged
+check_get_params_invariance                 check_get_params_invariance
+check_set_params                            check_set_params
+check_estimator_cloneable, clone tests      check_clone
+check_param_validation                      check_parameter_constraints_cover_init,
+                                            check_invalid_params_raise_on_fit
+check_estimators_overwrite_params,          check_params_unchanged_by_fit
+check_dont_overwrite_parameters
+check_estimators_unfitted,                  check_not_fitted
+check_transformers_unfitted_stateless
+check_transformer_general,                  check_fit_transform_equivalence
+check_fit_check_is_fitted
+check_fit_idempotent                        check_fit_idempotent
+(fit determinism)                           check_fit_deterministic
+check_methods_subset_invariance,            check_batch_independence
+check_methods_sample_order_invariance
+check_dict_unchanged                        check_transform_does_not_change_state
+(input not modified)                        check_input_not_modified
+check_readonly_memmap_input                 check_readonly_input
+check_estimators_pickle                     check_pickle
+check_estimators_nan_inf,                   check_rejects_bad_input
+check_fit2d_predict1d, check_fit1d
+check_estimators_empty_data                 check_rejects_bad_input
+check_estimators_dtypes,                    check_accepts_dtypes,
+check_transformer_preserve_dtypes           check_transform_output
+check_transformer_data_not_an_array         check_accepts_dtypes (lists),
+                                            check_ragged_input
+check_fit2d_1sample                         check_single_image
+check_requires_y_none                       check_fit_returns_self (y=None, y)
+check_pipeline_consistency                  check_in_pipeline
+check_estimator_tags_renamed, tags tests    check_tags
+check_estimator_repr                        check_repr
+=========================================== ====================================
+
+Not applicable to image transformers, with the reason:
+
+* ``check_n_features_in``, ``check_n_features_in_after_fitting``,
+  ``check_fit2d_predict1d`` as written: images have no feature count; a step
+  accepts any height/width, and the channel count is fixed to RGB by
+  :func:`~skleuk.utils.validation.check_images`.
+* ``check_get_feature_names_out``, ``check_set_output_transform``,
+  ``check_global_output_transform_pandas``/``polars``: the output is a
+  batch of images, not named feature columns or a dataframe.
+* ``check_estimator_sparse_*``, ``check_f_contiguous_array_estimator``,
+  ``check_fit_non_negative``, ``check_positive_only_tag_during_fit``:
+  images are dense; their value range is checked by ``check_images``.
+* ``check_sample_weight*``, ``check_supervised_y_*``,
+  ``check_classifiers_*``, ``check_regressors_*``, ``check_clustering*``,
+  ``check_transformer_n_iter``, ``check_decision_proba_consistency``: no
+  sample weights, targets or iterations in these transformers (``y`` is
+  ignored).
+* ``check_estimators_partial_fit_n_features``: no ``partial_fit``.
+* ``check_n_features_in``-style dtype object checks: object and string
+  arrays are covered by ``check_rejects_bad_input``.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import pickle
+from functools import partial
+
+import numpy as np
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.pipeline import make_pipeline
+from sklearn.utils._param_validation import InvalidParameterError
+
+__all__ = ["check_image_transformer"]
+
+# Outputs of a transform computed in different batch layouts may differ by
+# float32 rounding (e.g. BLAS blocking), never by more.
+_ATOL = 1e-5
+
+
+class _InvalidParam:
+    """A value no parameter constraint accepts."""
+
+    def __repr__(self):
+        return "<invalid>"
+
+
+def _hw(image_size):
+    if np.isscalar(image_size):
+        return int(image_size), int(image_size)
+    h, w = image_size
+    return int(h), int(w)
+
+
+def _make_images(n_images, image_size, random_state=0, dtype=np.uint8):
+    """Random RGB images: noise around a per-image colour."""
+    rng = np.random.default_rng(random_state)
+    h, w = _hw(image_size)
+    base = rng.integers(40, 216, size=(n_images, 1, 1, 3))
+    noise = rng.integers(-40, 40, size=(n_images, h, w, 3))
+    X = np.clip(base + noise, 0, 255).astype(np.uint8)
+    if dtype == np.uint8:
+        return X
+    return (X / 255.0).astype(dtype)
+
+
+def _init_params(estimator):
+    sig = inspect.signature(type(estimator).__init__)
+    return [
+        p.name
+        for p in sig.parameters.values()
+        if p.name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
+
+
+def _values_equal(a, b):
+    """Equality for parameter values (arrays and dicts of arrays included)."""
+    if a is b:
+        return True
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_values_equal(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        try:
+            return np.array_equal(np.asarray(a), np.asarray(b))
+        except (TypeError, ValueError):
+            return False
+    if hasattr(a, "get_params") and hasattr(b, "get_params"):
+        return type(a) is type(b) and _params_equal(a.get_params(), b.get_params())
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
+
+
+def _params_equal(p1, p2):
+    return p1.keys() == p2.keys() and all(_values_equal(p1[k], p2[k]) for k in p1)
+
+
+def _fitted_attributes(estimator):
+    return sorted(
+        k for k in vars(estimator) if k.endswith("_") and not k.startswith("__")
+    )
+
+
+def _is_unbounded(estimator):
+    return bool(getattr(estimator, "_unbounded_output", False))
+
+
+def _requires_fit(estimator):
+    return estimator.__sklearn_tags__().requires_fit
+
+
+def _fit(estimator, X):
+    return clone(estimator).fit(X)
+
+
+def _assert_images(out, n_images, estimator, name="output"):
+    assert isinstance(out, np.ndarray), (
+        f"{name} of {type(estimator).__name__} should be an ndarray for "
+        f"same-size input, got {type(out).__name__}"
+    )
+    assert out.ndim == 4 and out.shape[0] == n_images and out.shape[-1] == 3, (
+        f"{name} should have shape (n_images={n_images}, h, w, 3), got {out.shape}"
+    )
+    assert out.dtype == np.float32, f"{name} dtype should be float32, got {out.dtype}"
+    assert np.all(np.isfinite(out)), f"{name} contains NaN or inf"
+    if not _is_unbounded(estimator):
+        assert out.min() >= 0.0 and out.max() <= 1.0, (
+            f"{name} should be in [0, 1], got [{out.min()}, {out.max()}]"
+        )
+
+
+# ----------------------------------------------------------------- checks
+
+
+def check_no_attributes_set_in_init(estimator, **kwargs):
+    """``__init__`` sets exactly the parameters (plus private attributes)."""
+    est = clone(estimator)
+    params = set(_init_params(est))
+    public = {k for k in vars(est) if not k.startswith("_")}
+    extra, missing = public - params, params - set(vars(est))
+    assert not extra, f"__init__ sets non-parameter attributes {sorted(extra)}"
+    assert not missing, f"__init__ does not store parameters {sorted(missing)}"
+
+
+def check_init_stores_params_unchanged(estimator, **kwargs):
+    """``__init__`` stores each argument as given (same object, no logic)."""
+    params = estimator.get_params(deep=False)
+    sentinel = {k: copy.deepcopy(v) for k, v in params.items()}
+    est = type(estimator)(**sentinel)
+    for k, v in sentinel.items():
+        assert getattr(est, k) is v, f"__init__ modified or copied parameter {k!r}"
+
+
+def check_get_params_invariance(estimator, **kwargs):
+    """``get_params(deep=False)`` is a subset of ``get_params(deep=True)``."""
+    shallow = estimator.get_params(deep=False)
+    deep = estimator.get_params(deep=True)
+    assert set(shallow) <= set(deep)
+    assert all(_values_equal(shallow[k], deep[k]) for k in shallow)
+
+
+def check_set_params(estimator, **kwargs):
+    """``set_params`` with the current values returns self, changes nothing."""
+    est = clone(estimator)
+    params = est.get_params(deep=False)
+    assert est.set_params(**params) is est
+    assert _params_equal(est.get_params(deep=False), params)
+
+
+def check_clone(estimator, image_size=16, n_images=4, random_state=0):
+    """``clone`` gives an equal, unfitted estimator, also from a fitted one."""
+    est = clone(estimator)
+    assert type(est) is type(estimator)
+    assert _params_equal(est.get_params(), estimator.get_params())
+    X = _make_images(n_images, image_size, random_state)
+    fitted = clone(estimator).fit(X)
+    cloned = clone(fitted)
+    assert _params_equal(cloned.get_params(), estimator.get_params())
+    assert not _fitted_attributes(cloned), (
+        f"clone of a fitted estimator carries {_fitted_attributes(cloned)}"
+    )
+
+
+def check_parameter_constraints_cover_init(estimator, **kwargs):
+    """``_parameter_constraints`` has an entry for each ``__init__`` param."""
+    constraints = getattr(estimator, "_parameter_constraints", None)
+    assert isinstance(constraints, dict), "missing _parameter_constraints dict"
+    params = set(_init_params(estimator))
+    assert set(constraints) == params, (
+        f"_parameter_constraints keys {sorted(constraints)} differ from "
+        f"__init__ parameters {sorted(params)}"
+    )
+
+
+def check_invalid_params_raise_on_fit(estimator, image_size=16, n_images=4,
+                                      random_state=0):
+    """An invalid value for any parameter raises InvalidParameterError."""
+    X = _make_images(n_images, image_size, random_state)
+    for name in _init_params(estimator):
+        est = clone(estimator).set_params(**{name: _InvalidParam()})
+        try:
+            est.fit(X)
+        except InvalidParameterError as exc:
+            assert name in str(exc), (
+                f"error for invalid {name!r} does not name it: {exc}"
+            )
+        else:
+            raise AssertionError(
+                f"fit accepted an invalid value for parameter {name!r}"
+            )
+
+
+def check_fit_returns_self(estimator, image_size=16, n_images=4, random_state=0):
+    """``fit`` returns the estimator itself, with and without ``y``."""
+    X = _make_images(n_images, image_size, random_state)
+    est = clone(estimator)
+    assert est.fit(X) is est
+    y = np.arange(n_images) % 2
+    assert est.fit(X, y) is est
+
+
+def check_params_unchanged_by_fit(estimator, image_size=16, n_images=4,
+                                  random_state=0):
+    """``fit`` does not change parameters (values nor objects)."""
+    est = clone(estimator)
+    before = est.get_params(deep=False)
+    snapshot = copy.deepcopy(before)
+    est.fit(_make_images(n_images, image_size, random_state))
+    after = est.get_params(deep=False)
+    for k in before:
+        assert after[k] is before[k], f"fit replaced parameter {k!r}"
+        assert _values_equal(after[k], snapshot[k]), f"fit mutated parameter {k!r}"
+
+
+def check_not_fitted(estimator, image_size=16, n_images=4, random_state=0):
+    """Stateful steps raise NotFittedError before fit; stateless ones work."""
+    X = _make_images(n_images, image_size, random_state)
+    est = clone(estimator)
+    if _requires_fit(est):
+        try:
+            est.transform(X)
+        except NotFittedError:
+            pass
+        else:
+            raise AssertionError("transform before fit did not raise NotFittedError")
+    else:
+        assert_allclose(est.transform(X), _fit(estimator, X).transform(X), atol=_ATOL)
+
+
+def check_transform_output(estimator, image_size=16, n_images=4, random_state=0):
+    """Output is a float32 4-D batch of RGB images, one per input, finite,
+    in [0, 1] (unless the step standardises), same size for every image."""
+    X = _make_images(n_images, image_size, random_state)
+    out = _fit(estimator, X).transform(X)
+    _assert_images(out, n_images, estimator)
+    # float32 in, float32 out (scikit-learn's preserves_dtype).
+    out32 = _fit(estimator, X).transform(X.astype(np.float32) / 255)
+    assert out32.dtype == np.float32
+
+
+def check_fit_transform_equivalence(estimator, image_size=16, n_images=4,
+                                    random_state=0):
+    """``fit_transform(X)`` equals ``fit(X).transform(X)``."""
+    X = _make_images(n_images, image_size, random_state)
+    a = clone(estimator).fit_transform(X)
+    b = _fit(estimator, X).transform(X)
+    assert_allclose(a, b, atol=_ATOL)
+
+
+def check_fit_idempotent(estimator, image_size=16, n_images=4, random_state=0):
+    """Fitting twice gives the same transform; a refit forgets earlier data."""
+    X = _make_images(n_images, image_size, random_state)
+    X_other = _make_images(n_images, image_size, random_state + 1)
+    X_test = _make_images(2, image_size, random_state + 2)
+    est = clone(estimator).fit(X)
+    first = est.transform(X_test)
+    attrs = _fitted_attributes(est)
+    assert_allclose(est.fit(X).transform(X_test), first, atol=_ATOL)
+    refit = clone(estimator).fit(X_other).fit(X)
+    assert_allclose(refit.transform(X_test), first, atol=_ATOL)
+    assert _fitted_attributes(refit) == attrs
+
+
+def check_fit_deterministic(estimator, image_size=16, n_images=4, random_state=0):
+    """Two clones fitted on the same subset transform identically."""
+    X = _make_images(n_images, image_size, random_state)
+    subset = X[: max(1, n_images // 2)]
+    a = _fit(estimator, subset).transform(X)
+    b = _fit(estimator, subset.copy()).transform(X)
+    assert_array_equal(a, b)
+
+
+def check_batch_independence(estimator, image_size=16, n_images=4, random_state=0):
+    """Transforming a batch equals transforming each image alone, in any
+    order: nothing leaks across the images of a batch."""
+    X = _make_images(n_images, image_size, random_state)
+    est = _fit(estimator, X)
+    out = est.transform(X)
+    one_by_one = np.concatenate([est.transform(X[i : i + 1]) for i in range(n_images)])
+    assert_allclose(one_by_one, out, atol=_ATOL)
+    order = np.random.default_rng(random_state).permutation(n_images)
+    assert_allclose(est.transform(X[order]), out[order], atol=_ATOL)
+    # Changing one image does not change the others' output.
+    X2 = X.copy()
+    X2[0] = 255 - X2[0]
+    assert_allclose(est.transform(X2)[1:], out[1:], atol=_ATOL)
+
+
+def check_transform_does_not_change_state(estimator, image_size=16, n_images=4,
+                                          random_state=0):
+    """``transform`` leaves the estimator's ``__dict__`` unchanged."""
+    X = _make_images(n_images, image_size, random_state)
+    est = _fit(estimator, X)
+    before = copy.deepcopy(vars(est))
+    est.transform(_make_images(2, image_size, random_state + 1))
+    after = vars(est)
+    assert before.keys() == after.keys(), "transform added/removed attributes"
+    for k in before:
+        assert _values_equal(before[k], after[k]), f"transform changed {k!r}"
+
+
+def check_input_not_modified(estimator, image_size=16, n_images=4, random_state=0):
+    """Neither fit nor transform write into the input; the output is not a
+    view of it."""
+    for dtype in (np.uint8, np.float32):
+        X = _make_images(n_images, image_size, random_state, dtype=dtype)
+        X_copy = X.copy()
+        est = clone(estimator).fit(X)
+        out = est.transform(X)
+        assert_array_equal(X, X_copy, err_msg=f"input ({dtype.__name__}) modified")
+        assert not np.shares_memory(out, X), "output is a view of the input"
+
+
+def check_readonly_input(estimator, image_size=16, n_images=4, random_state=0):
+    """Read-only input arrays (e.g. memory maps) are accepted."""
+    for dtype in (np.uint8, np.float32):
+        X = _make_images(n_images, image_size, random_state, dtype=dtype)
+        expected = _fit(estimator, X).transform(X)
+        X.setflags(write=False)
+        assert_allclose(_fit(estimator, X).transform(X), expected, atol=_ATOL)
+
+
+def check_pickle(estimator, image_size=16, n_images=4, random_state=0):
+    """A pickled and unpickled fitted estimator transforms identically."""
+    X = _make_images(n_images, image_size, random_state)
+    est = _fit(estimator, X)
+    restored = pickle.loads(pickle.dumps(est))
+    assert_array_equal(restored.transform(X), est.transform(X))
+    assert _params_equal(restored.get_params(), est.get_params())
+
+
+def _assert_raises(exc_types, func, what):
+    try:
+        func()
+    except exc_types:
+        return
+    except Exception as exc:  # noqa: BLE001 - report the wrong type
+        raise AssertionError(
+            f"{what}: expected {[e.__name__ for e in exc_types]}, got "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    raise AssertionError(f"{what}: no error raised")
+
+
+def check_rejects_bad_input(estimator, image_size=16, n_images=4, random_state=0):
+    """NaN/inf, 2-D or 5-D arrays, wrong channel counts, empty batches,
+    out-of-range floats, strings, paths and object arrays are rejected with
+    ValueError or TypeError -- by fit and by transform."""
+    X = _make_images(n_images, image_size, random_state)
+    nan = X.astype(np.float32) / 255
+    nan[0, 0, 0, 0] = np.nan
+    inf = X.astype(np.float32) / 255
+    inf[-1, 1, 1, 2] = np.inf
+    bad = {
+        "NaN": (nan, ValueError),
+        "inf": (inf, ValueError),
+        "2-D array": (X[0, :, :, 0], ValueError),
+        "5-D array": (X[None], ValueError),
+        "2 channels": (X[..., :2], ValueError),
+        "5 channels": (np.concatenate([X, X[..., :2]], axis=-1), ValueError),
+        "empty batch": (X[:0], ValueError),
+        "strings": (np.array([["a", "b"], ["c", "d"]]), TypeError),
+        "file paths": (["a.tif", "b.tif"], TypeError),
+        "object array": (np.array([None, None], dtype=object), TypeError),
+    }
+    if getattr(estimator, "_value_range", "unit") == "unit":
+        bad["floats in [0, 255]"] = (X.astype(np.float32), ValueError)
+    fitted = _fit(estimator, X)
+    for what, (value, exc) in bad.items():
+        _assert_raises((exc,), lambda v=value: clone(estimator).fit(v), f"fit({what})")
+        _assert_raises((exc,), lambda v=value: fitted.transform(v),
+                       f"transform({what})")
+
+
+def check_accepts_dtypes(estimator, image_size=16, n_images=4, random_state=0):
+    """uint8, float32 and float64 images, grayscale batches and lists of
+    images all work and agree."""
+    X = _make_images(n_images, image_size, random_state)
+    expected = _fit(estimator, X).transform(X)
+    for variant in (
+        X.astype(np.float32) / np.float32(255),
+        X.astype(np.float64) / 255,
+        list(X),
+    ):
+        out = _fit(estimator, variant).transform(variant)
+        assert out.dtype == np.float32
+        assert_allclose(out, expected, atol=1e-4)
+    gray = X[..., 0]
+    for variant in (gray, gray[..., None]):
+        out = _fit(estimator, variant).transform(variant)
+        _assert_images(out, n_images, estimator, "output for grayscale input")
+
+
+def check_single_image(estimator, image_size=16, n_images=4, random_state=0):
+    """Fitting on, and transforming, a batch of one image works."""
+    X = _make_images(1, image_size, random_state)
+    out = _fit(estimator, X).transform(X)
+    _assert_images(out, 1, estimator)
+
+
+def check_ragged_input(estimator, image_size=16, n_images=4, random_state=0):
+    """Steps that accept mixed sizes process each image as if it were alone."""
+    if not getattr(estimator, "_allow_ragged", False):
+        return
+    h, w = _hw(image_size)
+    X = [
+        _make_images(1, (h, w), random_state)[0],
+        _make_images(1, (h + 3, max(1, w - 2)), random_state + 1)[0],
+        _make_images(1, (h, w), random_state + 2)[0],
+    ]
+    est = _fit(estimator, X)
+    out = est.transform(X)
+    assert len(out) == len(X)
+    for x, o in zip(X, out, strict=True):
+        alone = est.transform(x[None])[0]
+        assert o.dtype == np.float32
+        assert_allclose(o, alone, atol=_ATOL)
+
+
+def check_in_pipeline(estimator, image_size=16, n_images=4, random_state=0):
+    """The step works inside a scikit-learn Pipeline, cloned and with
+    nested ``set_params``."""
+    X = _make_images(n_images, image_size, random_state)
+    expected = _fit(estimator, X).transform(X)
+    pipe = make_pipeline(clone(estimator))
+    assert_allclose(pipe.fit_transform(X), expected, atol=_ATOL)
+    assert_allclose(clone(pipe).fit(X).transform(X), expected, atol=_ATOL)
+    step = pipe.steps[0][0]
+    name, value = next(iter(estimator.get_params(deep=False).items()))
+    pipe.set_params(**{f"{step}__{name}": value})
+    assert _values_equal(pipe.get_params()[f"{step}__{name}"], value)
+
+
+def check_tags(estimator, **kwargs):
+    """Tags say: image (3-D+) input, not 2-D, float32 preserved, and
+    ``requires_fit`` matches whether transform works before fit."""
+    tags = estimator.__sklearn_tags__()
+    assert tags.input_tags.three_d_array is True
+    assert tags.input_tags.two_d_array is False
+    assert tags.transformer_tags is not None
+    assert tags.transformer_tags.preserves_dtype == ["float32"]
+    assert tags.requires_fit == (not getattr(estimator, "_stateless", False))
+
+
+def check_repr(estimator, **kwargs):
+    """``repr`` works and names the class."""
+    assert type(estimator).__name__ in repr(clone(estimator))
+
+
+_CHECKS = (
+    check_no_attributes_set_in_init,
+    check_init_stores_params_unchanged,
+    check_get_params_invariance,
+    check_set_params,
+    check_clone,
+    check_parameter_constraints_cover_init,
+    check_invalid_params_raise_on_fit,
+    check_fit_returns_self,
+    check_params_unchanged_by_fit,
+    check_not_fitted,
+    check_transform_output,
+    check_fit_transform_equivalence,
+    check_fit_idempotent,
+    check_fit_deterministic,
+    check_batch_independence,
+    check_transform_does_not_change_state,
+    check_input_not_modified,
+    check_readonly_input,
+    check_pickle,
+    check_rejects_bad_input,
+    check_accepts_dtypes,
+    check_single_image,
+    check_ragged_input,
+    check_in_pipeline,
+    check_tags,
+    check_repr,
+)
+
+
+def _yield_image_transformer_checks(estimator, *, image_size=16, n_images=4,
+                                    random_state=0):
+    """Yield every image-transformer check, ready to call on ``estimator``.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        The transformer the checks will be run on (used to choose the
+        checks; it is not modified).
+    image_size : int or (int, int), default=16
+        Height and width of the test images.
+    n_images : int, default=4
+        Images per test batch (at least 2).
+    random_state : int, default=0
+        Seed of the test images.
+
+    Yields
+    ------
+    check : functools.partial
+        ``check(estimator)`` runs one check; ``check.func.__name__`` names
+        it.
+    """
+    for check in _CHECKS:
+        yield partial(
+            check, image_size=image_size, n_images=n_images, random_state=random_state
+        )
+
+
+def check_image_transformer(estimator, *, image_size=16, n_images=4, random_state=0):
+    """Check that an image transformer follows the skleuk/scikit-learn API.
+
+    Runs the image equivalents of scikit-learn's estimator checks (see the
+    module documentation for the list) on small random batches of RGB
+    images. The estimator is not modified: every check works on clones.
+
+    Parameters
+    ----------
+    estimator : estimator instance
+        An (unfitted) image transformer, e.g. a
+        :class:`~skleuk.preprocessing._base.BaseImageTransformer` subclass.
+    image_size : int or (int, int), default=16
+        Height and width of the test images.
+    n_images : int, default=4
+        Images per test batch (at least 2).
+    random_state : int, default=0
+        Seed of the test images.
+
+    Raises
+    ------
+    AssertionError
+        When a check fails; the message names what went wrong.
+
+    Examples
+    --------
+    >>> from skleuk.preprocessing import Resizer
+    >>> from skleuk.utils.estimator_checks import check_image_transformer
+    >>> check_image_transformer(Resizer(size=8))
+    """
+    if n_images < 2:
+        raise ValueError(f"n_images must be at least 2, got {n_images}.")
+    for check in _yield_image_transformer_checks(
+        estimator, image_size=image_size, n_images=n_images, random_state=random_state
+    ):
+        check(estimator)
