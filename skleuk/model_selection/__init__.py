@@ -1,0 +1,19 @@
+"""Model selection for image data: honest evaluation and duplicate grouping.
+
+Near-duplicate images (the same cell cropped twice) must stay on one side
+of every train/test split: :func:`find_duplicate_groups` returns group
+labels for scikit-learn's group-aware splitters. :func:`evaluate`
+cross-validates a pipeline (stratified, optionally grouped and repeated)
+and returns a :class:`CrossValidationReport` with the paper's tables and
+figures.
+"""
+
+from ._duplicates import find_duplicate_groups
+from ._evaluate import evaluate
+from ._report import CrossValidationReport
+
+__all__ = [
+    "CrossValidationReport",
+    "evaluate",
+    "find_duplicate_groups",
+]
