@@ -743,8 +743,8 @@ class WhiteCellCropper(BaseImageTransformer):
 
         Returns
         -------
-        X_out : ndarray of shape (n_images, crop_size_, crop_size_, 3)
-            The crops, ``float32`` in ``[0, 1]``.
+        X_out : ndarray of shape (n_images, c, c, 3)
+            The crops, ``float32`` in ``[0, 1]``, with ``c = crop_size_``.
         """
         X = self._check_images(X)
         self._resolve_crop_size(X)
@@ -805,8 +805,8 @@ class WhiteCellCropper(BaseImageTransformer):
 
         Returns
         -------
-        X_out : ndarray of shape (n_images, crop_size_, crop_size_, 3)
-            The crops, ``float32`` in ``[0, 1]``.
+        X_out : ndarray of shape (n_images, c, c, 3)
+            The crops, ``float32`` in ``[0, 1]``, with ``c = crop_size_``.
 
         Warns
         -----
