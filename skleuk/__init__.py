@@ -17,6 +17,8 @@ metrics
     Sensitivity, specificity, error rate and the per-class report.
 model_selection
     Cross-validated evaluation and near-duplicate grouping.
+plotting
+    Confusion matrix, ROC curves, learning curves, misclassified cells.
 utils
     The shared image validator, estimator checks for images, versions.
 """

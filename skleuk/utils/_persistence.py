@@ -3,7 +3,8 @@
 Pickles (``pickle``, ``joblib``) of skleuk estimators store the Keras network
 as bytes in Keras's own ``.keras`` format, together with the versions of
 skleuk, Keras, TensorFlow, SciKeras and scikit-learn that wrote them. Loading
-under different versions emits an :class:`InconsistentVersionWarning`.
+under different versions emits an
+:class:`~skleuk.neural_network.InconsistentVersionWarning`.
 
 .. warning::
    Loading a pickle runs arbitrary code: only load files you trust. To share

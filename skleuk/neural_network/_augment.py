@@ -1,0 +1,307 @@
+"""Training-time image augmentation as Keras layers.
+
+The layers are part of the network, placed right after its input, and are
+active only when Keras calls them with ``training=True`` (inside
+``Model.fit``). In inference -- ``predict``, ``evaluate``, the validation data
+of early stopping, any cross-validation test fold -- they return their input
+unchanged, so nothing augmented ever reaches an evaluation.
+
+They work on any value range (``[0, 1]`` or standardised data): nothing is
+clipped, the colour changes are linear in the pixel values.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+import keras
+import numpy as np
+from keras import ops
+
+__all__ = [
+    "AUGMENT_DEFAULTS",
+    "RandomColorJitter",
+    "RandomDihedral",
+    "augmentation_layers",
+    "resolve_augment",
+]
+
+#: Strengths used by ``augment=True``. A dict passed as ``augment`` updates
+#: these. ``brightness`` is an additive shift, ``contrast`` a relative
+#: scaling around the per-image channel mean, ``hue`` a rotation of the
+#: colours around the grey axis, as a fraction of a full turn.
+AUGMENT_DEFAULTS = {
+    "flip": True,
+    "rotate": True,
+    "brightness": 0.05,
+    "contrast": 0.1,
+    "hue": 0.02,
+}
+
+
+def resolve_augment(augment):
+    """Turn the ``augment`` parameter into a dict of strengths (or None).
+
+    Parameters
+    ----------
+    augment : bool, None or dict
+        ``False``/``None``: no augmentation; ``True``: :data:`AUGMENT_DEFAULTS`;
+        a dict: the defaults updated with it.
+
+    Returns
+    -------
+    dict or None
+        The strengths, or None when nothing is augmented.
+
+    Raises
+    ------
+    ValueError
+        Unknown keys or out-of-range strengths.
+    """
+    if augment is None or augment is False:
+        return None
+    if augment is True:
+        return dict(AUGMENT_DEFAULTS)
+    if not isinstance(augment, dict):
+        raise TypeError(
+            f"augment must be True, False or a dict of strengths, got {augment!r}."
+        )
+    unknown = set(augment) - set(AUGMENT_DEFAULTS)
+    if unknown:
+        raise ValueError(
+            f"Unknown augmentation key(s) {sorted(unknown)}; valid keys are "
+            f"{sorted(AUGMENT_DEFAULTS)}."
+        )
+    out = dict(AUGMENT_DEFAULTS)
+    out.update(augment)
+    for key in ("flip", "rotate"):
+        if not isinstance(out[key], (bool, np.bool_)):
+            raise ValueError(f"augment[{key!r}] must be a bool, got {out[key]!r}.")
+    limits = {"brightness": 1.0, "contrast": 1.0, "hue": 0.5}
+    for key, hi in limits.items():
+        v = out[key]
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not (
+            0 <= v <= hi
+        ):
+            raise ValueError(
+                f"augment[{key!r}] must be a number in [0, {hi}], got {v!r}."
+            )
+        out[key] = float(v)
+    if not (out["flip"] or out["rotate"] or out["brightness"] or out["contrast"]
+            or out["hue"]):
+        return None
+    return out
+
+
+@keras.saving.register_keras_serializable(package="skleuk")
+class RandomDihedral(keras.layers.Layer):
+    """Random flips and 90-degree rotations, only while training.
+
+    Each image in a training batch gets its own random element of the
+    symmetry group of the square (identity, rotations by 90/180/270 degrees,
+    flips): blood cells have no preferred orientation, so these are
+    label-preserving. Rotations by 90 and 270 degrees need square images;
+    on non-square images only flips and the 180-degree rotation are used.
+
+    Parameters
+    ----------
+    flip : bool, default=True
+        Random horizontal and vertical flips.
+    rotate : bool, default=True
+        Random rotations by multiples of 90 degrees.
+    seed : int or None, default=None
+        Seed of the layer's random generator.
+    **kwargs : dict
+        Keras layer arguments (``name``, ...).
+
+    See Also
+    --------
+    RandomColorJitter : The colour part of the augmentation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skleuk.neural_network import RandomDihedral
+    >>> layer = RandomDihedral(seed=0)
+    >>> x = np.arange(2 * 4 * 4 * 3, dtype="float32").reshape(2, 4, 4, 3)
+    >>> bool(np.array_equal(layer(x, training=False), x))  # inference: identity
+    True
+    """
+
+    def __init__(self, flip=True, rotate=True, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.flip = bool(flip)
+        self.rotate = bool(rotate)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        if not training or not (self.flip or self.rotate):
+            return inputs
+        x = inputs
+        n = ops.shape(x)[0]
+        bits = keras.random.uniform((n, 3), seed=self.seed_generator) < 0.5
+
+        def pick(i):
+            return ops.reshape(bits[:, i], (-1, 1, 1, 1))
+
+        square = x.shape[1] is not None and x.shape[1] == x.shape[2]
+        if self.flip:
+            x = ops.where(pick(0), ops.flip(x, axis=1), x)
+            x = ops.where(pick(1), ops.flip(x, axis=2), x)
+        elif self.rotate:
+            # 180 degrees = both flips.
+            x = ops.where(pick(0), ops.flip(ops.flip(x, axis=1), axis=2), x)
+        if self.rotate and square:
+            # With the flips above, a random transpose completes the group
+            # (8 equally likely elements); without them, transpose + flip is
+            # a 90-degree rotation (4 equally likely rotations).
+            t = ops.transpose(x, (0, 2, 1, 3))
+            if not self.flip:
+                t = ops.flip(t, axis=1)
+            x = ops.where(pick(2), t, x)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"flip": self.flip, "rotate": self.rotate, "seed": self.seed})
+        return config
+
+
+def _hue_rotation_matrices(angles):
+    """RGB rotation matrices about the grey axis, one per angle: (n, 3, 3)."""
+    u = 1.0 / math.sqrt(3.0)
+    c = ops.cos(angles)[:, None, None]
+    s = ops.sin(angles)[:, None, None]
+    eye = ops.eye(3, dtype=angles.dtype)[None]
+    outer = ops.full((1, 3, 3), u * u, dtype=angles.dtype)
+    cross = ops.convert_to_tensor(
+        np.array([[0.0, -u, u], [u, 0.0, -u], [-u, u, 0.0]]), dtype=angles.dtype
+    )[None]
+    return c * eye + s * cross + (1.0 - c) * outer
+
+
+@keras.saving.register_keras_serializable(package="skleuk")
+class RandomColorJitter(keras.layers.Layer):
+    """Small random brightness, contrast and hue changes, only while training.
+
+    Per image: ``x <- mean + (x - mean) * f + b`` with contrast factor
+    ``f ~ U(1 - contrast, 1 + contrast)`` around the image's per-channel mean,
+    brightness shift ``b ~ U(-brightness, brightness)``, then a rotation of
+    the RGB values about the grey axis by ``U(-hue, hue)`` of a full turn (a
+    hue shift that leaves grey pixels unchanged). Everything is linear and
+    unclipped, so it suits ``[0, 1]`` and standardised inputs alike. Stain
+    intensity and hue vary between slides; this makes the network less
+    sensitive to it.
+
+    Parameters
+    ----------
+    brightness : float, default=0.05
+        Maximum additive shift, in input units.
+    contrast : float, default=0.1
+        Maximum relative contrast change.
+    hue : float, default=0.02
+        Maximum hue rotation, as a fraction of a full turn.
+    seed : int or None, default=None
+        Seed of the layer's random generator.
+    **kwargs : dict
+        Keras layer arguments (``name``, ...).
+
+    See Also
+    --------
+    RandomDihedral : The geometric part of the augmentation.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skleuk.neural_network import RandomColorJitter
+    >>> layer = RandomColorJitter(seed=0)
+    >>> x = np.random.default_rng(0).random((2, 4, 4, 3)).astype("float32")
+    >>> bool(np.array_equal(layer(x, training=False), x))
+    True
+    >>> bool(np.array_equal(layer(x, training=True), x))
+    False
+    """
+
+    def __init__(self, brightness=0.05, contrast=0.1, hue=0.02, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.brightness = float(brightness)
+        self.contrast = float(contrast)
+        self.hue = float(hue)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training or not (self.brightness or self.contrast or self.hue):
+            return inputs
+        x = inputs
+        n = ops.shape(x)[0]
+        r = keras.random.uniform(
+            (n, 3), minval=-1.0, maxval=1.0, seed=self.seed_generator, dtype=x.dtype
+        )
+        if self.contrast:
+            mean = ops.mean(x, axis=(1, 2), keepdims=True)
+            f = ops.reshape(1.0 + self.contrast * r[:, 0], (-1, 1, 1, 1))
+            x = mean + (x - mean) * f
+        if self.brightness:
+            x = x + ops.reshape(self.brightness * r[:, 1], (-1, 1, 1, 1))
+        if self.hue:
+            m = _hue_rotation_matrices(r[:, 2] * (2.0 * math.pi * self.hue))
+            x = ops.einsum("bhwc,bdc->bhwd", x, m)
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "brightness": self.brightness,
+                "contrast": self.contrast,
+                "hue": self.hue,
+                "seed": self.seed,
+            }
+        )
+        return config
+
+
+def augmentation_layers(strengths):
+    """Build the augmentation layers for a dict from :func:`resolve_augment`.
+
+    Parameters
+    ----------
+    strengths : dict or None
+        Output of :func:`resolve_augment`.
+
+    Returns
+    -------
+    list of keras.layers.Layer
+        Empty when ``strengths`` is None.
+    """
+    if strengths is None:
+        return []
+    layers = []
+    if strengths["flip"] or strengths["rotate"]:
+        layers.append(
+            RandomDihedral(
+                flip=strengths["flip"],
+                rotate=strengths["rotate"],
+                name="augment_geometry",
+            )
+        )
+    if strengths["brightness"] or strengths["contrast"] or strengths["hue"]:
+        layers.append(
+            RandomColorJitter(
+                brightness=strengths["brightness"],
+                contrast=strengths["contrast"],
+                hue=strengths["hue"],
+                name="augment_color",
+            )
+        )
+    return layers
