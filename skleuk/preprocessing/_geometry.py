@@ -40,15 +40,19 @@ def _size_pair(size, name="size"):
     )
 
 
-def _fill_rgb(fill_value):
-    """Return ``fill_value`` as a float32 RGB triple in [0, 1]."""
+def _fill_rgb(fill_value, owner=None):
+    """Return ``fill_value`` as a float32 RGB triple in [0, 1].
+
+    ``owner`` (a class name) is named in the error message.
+    """
+    of = f" of {owner}" if owner else ""
     fill = np.asarray(fill_value, dtype=np.float64)
     if fill.ndim == 0:
         fill = np.repeat(fill, 3)
     if fill.shape != (3,) or not np.all((fill >= 0) & (fill <= 1)):
         raise InvalidParameterError(
-            "The 'fill_value' parameter must be a float in [0, 1] or an RGB "
-            f"triple of floats in [0, 1]; got {fill_value!r}."
+            f"The 'fill_value' parameter{of} must be a float in [0, 1] or an "
+            f"RGB triple of floats in [0, 1]; got {fill_value!r}."
         )
     return fill.astype(np.float32)
 

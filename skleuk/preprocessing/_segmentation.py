@@ -40,7 +40,6 @@ from scipy import ndimage
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import (
     Interval,
-    InvalidParameterError,
     RealNotInt,
     StrOptions,
     validate_params,
@@ -49,6 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils.validation import check_images
 from ._base import BaseImageTransformer
+from ._geometry import _fill_rgb
 
 __all__ = ["WhiteCellCropper", "find_white_cells"]
 
@@ -307,18 +307,6 @@ def _map_index(idx, size, mode):
     period = 2 * size
     idx = np.mod(idx, period)
     return np.where(idx >= size, period - 1 - idx, idx)
-
-
-def _fill_rgb(fill_value):
-    fill = np.asarray(fill_value, dtype=np.float64)
-    if fill.ndim == 0:
-        fill = np.repeat(fill, 3)
-    if fill.shape != (3,) or not np.all((fill >= 0) & (fill <= 1)):
-        raise InvalidParameterError(
-            "The 'fill_value' parameter of WhiteCellCropper must be a float in "
-            f"[0, 1] or an RGB triple of floats in [0, 1]; got {fill_value!r}."
-        )
-    return fill.astype(np.float32)
 
 
 def _cell_regions(det, chosen):
@@ -707,7 +695,7 @@ class WhiteCellCropper(BaseImageTransformer):
         }
 
     def _resolve_crop_size(self, X):
-        _fill_rgb(self.fill_value)
+        _fill_rgb(self.fill_value, "WhiteCellCropper")
         if isinstance(self.crop_size, Integral):
             self.crop_size_ = int(self.crop_size)
         else:
@@ -843,7 +831,7 @@ class WhiteCellCropper(BaseImageTransformer):
             centers,
             size,
             self.pad_mode,
-            _fill_rgb(self.fill_value),
+            _fill_rgb(self.fill_value, "WhiteCellCropper"),
             region=region,
             det=det,
             found=found,
