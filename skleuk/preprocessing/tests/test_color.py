@@ -13,6 +13,7 @@ from skimage import color
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
+from skleuk.datasets import read_image
 from skleuk.preprocessing import ColorNormalizer
 from skleuk.preprocessing._color import lab_to_rgb, rgb_to_lab
 
@@ -238,14 +239,10 @@ def test_invalid_reference_images():
 
 
 def test_normalizer_real_smear_photo():
-    # The shared data folder sits next to the project root (see shared/).
+    # A real BCCD photo shipped with the tests (tests/data/bccd, MIT licence).
     root = Path(__file__).resolve().parents[3]
-    path = root.parent / "shared/data/bccd/JPEGImages/BloodImage_00000.jpg"
-    io = pytest.importorskip("skimage.io")
-    try:
-        image = io.imread(path)[::4, ::4]
-    except (FileNotFoundError, OSError):
-        pytest.skip("BCCD sample images not available")
+    path = root / "tests/data/bccd/JPEGImages/BloodImage_00000.jpg"
+    image = read_image(path)[::4, ::4]
     X = np.stack([image, (image * [0.85, 1.0, 0.9]).astype(np.uint8)])
     with warnings.catch_warnings():
         warnings.simplefilter("error")
