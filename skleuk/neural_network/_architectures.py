@@ -35,6 +35,7 @@ ARCHITECTURES = {
         "dense_units": 128,
         "dropout": 0.1,
         "batch_norm": True,
+        "batch_norm_momentum": 0.9,
     },
     "light": {
         "n_conv_layers": 3,
@@ -48,6 +49,7 @@ ARCHITECTURES = {
         "dense_units": 64,
         "dropout": 0.1,
         "batch_norm": True,
+        "batch_norm_momentum": 0.9,
     },
 }
 
@@ -136,6 +138,13 @@ def resolve_architecture(architecture="paper", **overrides):
     for key in ("global_pooling", "batch_norm"):
         if not isinstance(spec[key], (bool, np.bool_)):
             raise ValueError(f"{key} must be a bool, got {spec[key]!r}.")
+    momentum = spec["batch_norm_momentum"]
+    if isinstance(momentum, bool) or not isinstance(momentum, Real) or not (
+        0 <= momentum < 1
+    ):
+        raise ValueError(
+            f"batch_norm_momentum must be a float in [0, 1), got {momentum!r}."
+        )
 
     pooling = spec["pooling"]
     if pooling == "end":
@@ -239,7 +248,8 @@ def build_lightweight_cnn(
         Architecture values replacing the preset's (``n_conv_layers``,
         ``filters``, ``kernel_size``, ``padding``, ``pooling``,
         ``n_pool_layers``, ``pool_size``, ``global_pooling``, ``dense_units``,
-        ``dropout``, ``batch_norm``); None keeps the preset value.
+        ``dropout``, ``batch_norm``, ``batch_norm_momentum``); None keeps the
+        preset value.
 
     Returns
     -------
@@ -330,7 +340,9 @@ def build_lightweight_cnn(
     if spec["dropout"]:
         x = keras.layers.Dropout(spec["dropout"], name="dropout", dtype=dtype)(x)
     if spec["batch_norm"]:
-        x = keras.layers.BatchNormalization(name="batch_norm", dtype=dtype)(x)
+        x = keras.layers.BatchNormalization(
+            momentum=float(spec["batch_norm_momentum"]), name="batch_norm", dtype=dtype
+        )(x)
     outputs = keras.layers.Dense(
         n_classes, activation="softmax", name="probabilities", dtype="float32"
     )(x)

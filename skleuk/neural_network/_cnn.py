@@ -244,6 +244,14 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         Dropout rate after the hidden dense layer (0: none).
     batch_norm : bool, default=None
         ``BatchNormalization`` before the output layer.
+    batch_norm_momentum : float, default=None
+        Momentum of the ``BatchNormalization`` moving averages (both presets:
+        0.9). Keras's default, 0.99, needs hundreds of optimizer steps to
+        forget its initial values, and 260 images in batches of 64 give 4
+        steps an epoch: with it, the validation curves during training (and
+        early stopping) see a network whose inference-mode outputs are
+        nearly constant. This changes only the running statistics, not the
+        architecture; see also ``recalibrate_batch_norm``.
     recalibrate_batch_norm : bool, default=True
         After training, set every ``BatchNormalization`` layer's moving mean
         and variance to the exact statistics of its inputs over the training
@@ -395,6 +403,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         "dense_units": [Interval(Integral, 0, None, closed="left"), None],
         "dropout": [Interval(Real, 0, 1, closed="left"), None],
         "batch_norm": ["boolean", None],
+        "batch_norm_momentum": [Interval(Real, 0, 1, closed="left"), None],
         "recalibrate_batch_norm": ["boolean"],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -430,6 +439,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         dense_units=None,
         dropout=None,
         batch_norm=None,
+        batch_norm_momentum=None,
         recalibrate_batch_norm=True,
         optimizer="adam",
         learning_rate=None,
@@ -462,6 +472,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         self.dense_units = dense_units
         self.dropout = dropout
         self.batch_norm = batch_norm
+        self.batch_norm_momentum = batch_norm_momentum
         self.recalibrate_batch_norm = recalibrate_batch_norm
         self.optimizer = optimizer
         self.learning_rate = learning_rate
