@@ -36,7 +36,7 @@ def smears():
 def fitted_pipeline(smears):
     X, y = smears
     return make_pipeline(
-        image_size=16, cnn__random_state=0, cnn__augment=True, **TINY
+        image_size=16, cnn__random_state=0, **{**TINY, "cnn__augment": True}
     ).fit(X, y)
 
 

@@ -275,15 +275,20 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         Training epochs (the paper: 30).
     batch_size : int, default=64
         Mini-batch size for training and prediction (the paper: 64).
-    augment : bool or dict, default=False
+    augment : bool or dict, default=True
         Training-time augmentation: random flips and 90-degree rotations
         (:class:`~skleuk.neural_network.RandomDihedral`) and small
         brightness, contrast and hue changes
         (:class:`~skleuk.neural_network.RandomColorJitter`), as Keras layers
-        active only in ``fit``; ``predict`` never sees augmented images. ``True`` uses
-        :data:`~skleuk.neural_network.AUGMENT_DEFAULTS`; a dict such as
-        ``{"hue": 0.0, "brightness": 0.1}`` updates them. The paper does not
-        augment, hence the default.
+        active only in ``fit``; ``predict`` never sees augmented images.
+        ``True`` uses :data:`~skleuk.neural_network.AUGMENT_DEFAULTS`; a dict
+        such as ``{"hue": 0.0, "brightness": 0.1}`` updates them; ``False``
+        switches augmentation off. The paper augmented its whole data set
+        *before* splitting it into folds, so augmented copies of validation
+        images were trained on; here only the training batches are
+        augmented, so a held-out image is never seen in any form. A blood
+        cell has no preferred orientation, which makes flips and rotations
+        label-preserving.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, ``{label: weight}`` or
         ``"balanced"`` (``n_samples / (n_classes * count)``), multiplied into
@@ -445,7 +450,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         learning_rate=None,
         epochs=DEFAULT_EPOCHS,
         batch_size=DEFAULT_BATCH_SIZE,
-        augment=False,
+        augment=True,
         class_weight=None,
         early_stopping=False,
         validation_fraction=0.1,
