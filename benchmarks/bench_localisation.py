@@ -60,6 +60,7 @@ from skleuk.preprocessing._segmentation import (  # noqa: E402
 
 DEFAULT_DIR = REPO_ROOT.parent / "shared" / "data" / "bccd"
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "localisation.json"
+DOCS_FRAGMENT = REPO_ROOT / "docs" / "_generated" / "localisation.rst"
 # A lower nucleus contrast floor, to show the trade-off on faded stains.
 LOW_CONTRAST = 0.05
 
@@ -491,7 +492,67 @@ def main(argv=None):
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=2) + "\n")
     print(f"results written to {out}")
+    if not args.quick:
+        fragment = write_docs_fragment(results, DOCS_FRAGMENT)
+        print(f"docs fragment written to {fragment}")
     return results
+
+
+def write_docs_fragment(results, path):
+    """Write the reStructuredText fragment the docs include (no titles)."""
+    central = results["selection=central"]
+    fwc = results["find_white_cells"]
+    mosaic = results.get("find_white_cells_whole_smear_mosaics")
+    lines = [
+        "Measured by ``python benchmarks/bench_localisation.py`` on the "
+        f"{results['n_images']} annotated BCCD photographs (640x480, "
+        "Shenggan/BCCD_Dataset, MIT licence) with the default "
+        "``WhiteCellCropper()``:",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - measure",
+        "     - result",
+        "   * - images with exactly one annotated white cell whose crop centre "
+        "falls inside the annotated box",
+        f"     - {round(central['hit_rate_one_wbc'] * central['n_one_wbc'])}"
+        f" / {central['n_one_wbc']} ({100 * central['hit_rate_one_wbc']:.1f} %)",
+        "   * - images with two or more white cells: centre inside one of the boxes",
+        f"     - {100 * central['hit_rate_multi_wbc']:.1f} % of "
+        f"{central['n_multi_wbc']}",
+        f"   * - whole annotated box inside the {central['crop_size']} px crop",
+        f"     - {100 * central['whole_box_in_crop']:.1f} %",
+        "   * - images with no white cell found (centre-crop fallback)",
+        f"     - {central['n_fallback_all']} of {results['n_images']}",
+        "   * - ``find_white_cells``: annotated boxes holding a candidate / "
+        "candidates inside a box",
+        f"     - {100 * fwc['box_recall']:.1f} % of {fwc['n_boxes']} / "
+        f"{100 * fwc['candidate_precision']:.1f} % of {fwc['n_candidates']}",
+    ]
+    if mosaic:
+        lines += [
+            "   * - the same on whole-smear stand-ins "
+            f"({mosaic['n_mosaics']} mosaics of "
+            f"{mosaic['mosaic_shape'][1]}x{mosaic['mosaic_shape'][0]} px)",
+            f"     - {100 * mosaic['box_recall']:.1f} % / "
+            f"{100 * mosaic['candidate_precision']:.1f} %, "
+            f"{mosaic['seconds_per_mosaic']:.2f} s per mosaic",
+        ]
+    faded = results.get("robustness", {}).get("strongly faded (70% desaturated)")
+    if faded:
+        lines += [
+            "",
+            "Stain shifts, gamma 0.55-1.8, blur, noise and half scale leave the "
+            "hit rate at or near 100 %; a 70 % desaturated stain drops it to "
+            f"{100 * faded['hit_rate_one_wbc']:.1f} % ({faded['n_fallback']} "
+            "centre-crop fallbacks): normalise colour first or lower "
+            "``min_contrast``.",
+        ]
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 if __name__ == "__main__":
