@@ -33,9 +33,9 @@ from skleuk.datasets import make_blood_smears
 from skleuk.metrics import classification_report
 
 QUICK = os.environ.get("SKLEUK_DOCS_BUILD") == "1"
-n_samples, epochs = (160, 8) if QUICK else (260, 20)
+n_samples, epochs = (160, 15) if QUICK else (260, 30)
 
-data = make_blood_smears(n_samples=n_samples, image_size=96, random_state=0)
+data = make_blood_smears(n_samples=n_samples, image_size=128, random_state=0)
 X_train, X_test, y_train, y_test = train_test_split(
     data.images, data.target, test_size=0.25, stratify=data.target, random_state=0
 )
@@ -45,9 +45,10 @@ print(f"{len(X_train)} training and {len(X_test)} test images of shape "
 # %%
 # 2. The pipeline
 # ---------------
-# Every step can be tuned with ``<step>__<parameter>``. ``image_size`` is the
-# side of the images the CNN sees.
-model = make_pipeline(image_size=48, cnn__epochs=epochs, cnn__random_state=0)
+# Every step can be tuned with ``<step>__<parameter>``; here only the number
+# of epochs and the seed. ``image_size`` (default 64) is the side of the
+# images the CNN sees.
+model = make_pipeline(cnn__epochs=epochs, cnn__random_state=0)
 print([name for name, _ in model.steps])
 
 # %%

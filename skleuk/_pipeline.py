@@ -6,15 +6,20 @@ from sklearn.pipeline import Pipeline
 
 __all__ = ["DEFAULT_ARCHITECTURE", "DEFAULT_IMAGE_SIZE", "STEP_NAMES", "make_pipeline"]
 
-#: Side, in pixels, of the images reaching the CNN (the ``resize`` step).
-#: The paper's network costs 0.24 GFLOPs per image at 32 px, 0.77 at 48 px and
-#: 1.6 at 64 px; 48 px keeps the default 5-fold, 30-epoch evaluation on the
-#: 260 ALL-IDB2 images within about ten minutes on two CPU cores.
-DEFAULT_IMAGE_SIZE = 48
-
-#: Default network of the ``cnn`` step (see
-#: :data:`skleuk.neural_network.ARCHITECTURES`).
-DEFAULT_ARCHITECTURE = "paper"
+#: Side, in pixels, of the images reaching the CNN (the ``resize`` step), and
+#: the default network of the ``cnn`` step (see
+#: :data:`skleuk.neural_network.ARCHITECTURES`). Chosen with
+#: ``benchmarks/bench_end_to_end.py`` (5-fold, 30-epoch cross-validation of
+#: 260 synthetic 257x257 smears on 2 CPU cores, docs: Performance): the paper
+#: network needs 4.3 min at 32 px and 7.1 min at 48 px (1.6 GFLOPs per image
+#: at 64 px puts it past the 10-minute budget); the light network needs
+#: 1.3 min at 64 px and 2.2 min at 128 px, all at 98-100 % accuracy on the
+#: synthetic set. The light network at 64 px was the most accurate within
+#: the budget, and its 28k parameters (global average pooling instead of a
+#: 9216x128 dense layer) overfit less on a few hundred images. The paper's
+#: exact network stays one argument away: ``architecture="paper"``.
+DEFAULT_IMAGE_SIZE = 64
+DEFAULT_ARCHITECTURE = "light"
 
 #: Names of the steps, in order (``reader`` only with ``reader=True``).
 STEP_NAMES = (
@@ -98,10 +103,10 @@ def make_pipeline(
         Put an :class:`~skleuk.preprocessing.ImageReader` first (True, or
         the instance to use) so that ``fit``/``predict`` take image file
         paths.
-    image_size : int, default=DEFAULT_IMAGE_SIZE
+    image_size : int, default=64
         Side of the images given to the CNN (the ``resize`` step's ``size``).
         The CNN's cost grows with its square; see :data:`DEFAULT_IMAGE_SIZE`.
-    architecture : {"paper", "light"}, default=DEFAULT_ARCHITECTURE
+    architecture : {"paper", "light"}, default="light"
         The CNN preset (``cnn__architecture``).
     memory : str, joblib.Memory or None, default=None
         Cache of the fitted transformers (see :class:`~sklearn.pipeline.Pipeline`).

@@ -25,11 +25,13 @@ PROG = "skleuk"
 MODEL_FORMAT = "skleuk-model"
 MODEL_FORMAT_VERSION = 1
 
-# Small enough to finish in a few minutes on 2 CPU cores.
+# The default pipeline with its own defaults (image size, 30 epochs) on an
+# ALL-IDB2-sized synthetic set: about two minutes on 2 CPU cores
+# (benchmarks/bench_end_to_end.py).
 DEMO_DEFAULTS = {
-    "n_samples": 200,
-    "image_size": 48,
-    "epochs": 8,
+    "n_samples": 260,
+    "image_size": None,
+    "epochs": None,
     "folds": 5,
 }
 
@@ -440,7 +442,9 @@ def cmd_demo(args):
     out = _prepare_out_dir(args.out, args.force)
     # Drawn at twice the CNN's input size: the pipeline crops the white cell
     # and resizes the crop, as it does with real smears.
-    side = 2 * args.image_size
+    from ._pipeline import DEFAULT_IMAGE_SIZE
+
+    side = 2 * (args.image_size or DEFAULT_IMAGE_SIZE)
     data = make_blood_smears(
         n_samples=args.n_samples, image_size=side, random_state=args.random_state,
     )
@@ -814,16 +818,16 @@ def _add_model_options(p, *, grid=False, demo=False):
         g.add_argument(
             "--epochs", type=_positive_int, metavar="N",
             default=DEMO_DEFAULTS["epochs"] if demo else None,
-            help="training epochs" + (" (default: %(default)s)" if demo else ""),
+            help="training epochs (default: the pipeline's, 30)",
         )
     g.add_argument("--architecture", choices=["paper", "light"], default=None,
                    help="CNN architecture")
     g.add_argument(
         "--image-size", type=_image_size, metavar="S",
         default=DEMO_DEFAULTS["image_size"] if demo else None,
-        help="side of the square images the CNN sees, in pixels"
-        + (" (default: %(default)s; the synthetic smears are drawn at twice "
-           "this size)" if demo else ""),
+        help="side of the square images the CNN sees, in pixels (default: the "
+        "pipeline's, skleuk._pipeline.DEFAULT_IMAGE_SIZE)"
+        + ("; the synthetic smears are drawn at twice this size" if demo else ""),
     )
     g.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                    help="training mini-batch size")
@@ -893,8 +897,9 @@ def build_parser():
             "cross-validate the default pipeline on built-in synthetic smears",
             "Generate synthetic blood smear images, cross-validate the default "
             "pipeline (skleuk.make_pipeline) on them and write the report "
-            "(text, Markdown, HTML, JSON) and figures to --out. Sizes default "
-            "to a run of a few minutes on 2 CPU cores.")
+            "(text, Markdown, HTML, JSON) and figures to --out. By default: 260 "
+            "images and the pipeline's own defaults (about two minutes on 2 CPU "
+            "cores).")
     p.add_argument("--out", default="skleuk-demo", metavar="DIR",
                    help="output folder (default: skleuk-demo)")
     p.add_argument("--force", action="store_true",

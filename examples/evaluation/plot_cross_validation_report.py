@@ -45,11 +45,10 @@ from skleuk.plotting import (
 )
 
 QUICK = os.environ.get("SKLEUK_DOCS_BUILD") == "1"
-n_samples, epochs, folds = (150, 8, 3) if QUICK else (260, 20, 5)
+n_samples, epochs, folds = (160, 15, 3) if QUICK else (260, 30, 5)
 
-data = make_blood_smears(n_samples=n_samples, image_size=96, random_state=0)
+data = make_blood_smears(n_samples=n_samples, image_size=128, random_state=0)
 model = make_pipeline(
-    image_size=48,
     cnn__epochs=epochs,
     cnn__early_stopping=True,
     cnn__n_iter_no_change=epochs,  # record every epoch; keep the best weights
