@@ -10,16 +10,16 @@ __all__ = ["DEFAULT_ARCHITECTURE", "DEFAULT_IMAGE_SIZE", "STEP_NAMES", "make_pip
 #: the default network of the ``cnn`` step (see
 #: :data:`skleuk.neural_network.ARCHITECTURES`). Chosen with
 #: ``benchmarks/bench_end_to_end.py`` (5-fold, 30-epoch cross-validation of
-#: 260 synthetic 257x257 smears on 2 CPU cores, docs: Performance): the paper
-#: network needs 4.3 min at 32 px and 7.1 min at 48 px (1.6 GFLOPs per image
-#: at 64 px puts it past the 10-minute budget); the light network needs
-#: 1.3 min at 64 px and 2.2 min at 128 px, all at 98-100 % accuracy on the
-#: synthetic set. The light network at 64 px was the most accurate within
-#: the budget, and its 28k parameters (global average pooling instead of a
-#: 9216x128 dense layer) overfit less on a few hundred images. The paper's
-#: exact network stays one argument away: ``architecture="paper"``.
-DEFAULT_IMAGE_SIZE = 64
-DEFAULT_ARCHITECTURE = "light"
+#: 260 synthetic 257x257 smears on 2 CPU cores; docs: Performance). Wall time:
+#: paper network 3.9-4.3 min at 32 px, 7.1 min at 48 px (at 64 px, 1.6 GFLOPs
+#: per image put it past the 10-minute budget); light network 1.3 min at
+#: 64 px, 2.2 min at 128 px. On the default synthetic set every candidate
+#: reaches 98-100 % (saturated); on a harder one (``class_sep=0.3``) the paper
+#: network at 32 px was the most accurate (0.838 +- 0.041, AUC 0.931), then
+#: paper at 48 px (0.823, AUC 0.912), light at 64 px (0.804, AUC 0.871) and
+#: light at 96/128 px (0.796 / 0.785).
+DEFAULT_IMAGE_SIZE = 32
+DEFAULT_ARCHITECTURE = "paper"
 
 #: Names of the steps, in order (``reader`` only with ``reader=True``).
 STEP_NAMES = (
@@ -103,10 +103,10 @@ def make_pipeline(
         Put an :class:`~skleuk.preprocessing.ImageReader` first (True, or
         the instance to use) so that ``fit``/``predict`` take image file
         paths.
-    image_size : int, default=64
+    image_size : int, default=32
         Side of the images given to the CNN (the ``resize`` step's ``size``).
         The CNN's cost grows with its square; see :data:`DEFAULT_IMAGE_SIZE`.
-    architecture : {"paper", "light"}, default="light"
+    architecture : {"paper", "light"}, default="paper"
         The CNN preset (``cnn__architecture``).
     memory : str, joblib.Memory or None, default=None
         Cache of the fitted transformers (see :class:`~sklearn.pipeline.Pipeline`).

@@ -26,7 +26,7 @@ MODEL_FORMAT = "skleuk-model"
 MODEL_FORMAT_VERSION = 1
 
 # The default pipeline with its own defaults (image size, 30 epochs) on an
-# ALL-IDB2-sized synthetic set: about two minutes on 2 CPU cores
+# ALL-IDB2-sized synthetic set: about five minutes on 2 CPU cores
 # (benchmarks/bench_end_to_end.py).
 DEMO_DEFAULTS = {
     "n_samples": 260,
@@ -898,7 +898,7 @@ def build_parser():
             "Generate synthetic blood smear images, cross-validate the default "
             "pipeline (skleuk.make_pipeline) on them and write the report "
             "(text, Markdown, HTML, JSON) and figures to --out. By default: 260 "
-            "images and the pipeline's own defaults (about two minutes on 2 CPU "
+            "images and the pipeline's own defaults (about five minutes on 2 CPU "
             "cores).")
     p.add_argument("--out", default="skleuk-demo", metavar="DIR",
                    help="output folder (default: skleuk-demo)")
