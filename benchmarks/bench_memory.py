@@ -1,0 +1,252 @@
+"""Memory: peak resident set size of training, and of ``skleuk predict``.
+
+Every measurement runs in a fresh child process, whose peak RSS (``VmHWM``
+in ``/proc/<pid>/status``, the high-water mark of its own memory) is polled
+while it runs, so nothing of this process is counted.
+
+* ``import``: a Python that imports skleuk's classifier (TensorFlow) and
+  does nothing else -- the floor of every skleuk process.
+* ``train``: fitting the pipeline on 260 synthetic 257x257 images (held in
+  memory as uint8, as :func:`~skleuk.datasets.load_all_idb` returns them).
+* ``predict``: the ``skleuk predict`` command over folders of 1,000 and
+  10,000 PNG files (257 px; written once into a cache folder) with a small
+  trained model saved as a file; the command reads and classifies
+  ``--batch-size`` images at a time, so its peak must not grow with the
+  number of files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._common import REPO_ROOT, print_table
+
+#: Distinct images written; file ``i`` holds image ``i % N_DISTINCT``.
+N_DISTINCT = 500
+
+
+def _peak_rss_mib(pid):
+    """The process's peak RSS so far (``VmHWM``), in MiB; None once it is gone.
+
+    ``VmHWM`` is the high-water mark of the process's own memory map, which
+    ``exec`` resets. (``ru_maxrss`` is not usable here: a child inherits the
+    high-water mark of the parent it was forked from, and this parent holds
+    TensorFlow.)
+    """
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    try:
+        import psutil
+
+        return psutil.Process(pid).memory_info().rss / 2**20
+    except Exception:  # gone, or no psutil
+        return None
+
+
+def _run_measured(cmd, env=None, stdout=subprocess.DEVNULL, interval=0.02):
+    """Run ``cmd``; return ``(exit code, wall s, peak RSS MiB, stdout text)``.
+
+    The peak is polled every ``interval`` seconds from ``/proc`` while the
+    child runs (a high-water mark, so only the last ``interval`` can be
+    missed).
+    """
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
+    out_file = tempfile.TemporaryFile() if stdout is subprocess.PIPE else None
+    err_file = tempfile.TemporaryFile()
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        cmd, stdout=out_file if out_file else stdout, stderr=err_file,
+        env=env, cwd=REPO_ROOT,
+    )
+    peak = 0.0
+    while proc.poll() is None:
+        value = _peak_rss_mib(proc.pid)
+        if value is not None:
+            peak = max(peak, value)
+        time.sleep(interval)
+    wall = time.perf_counter() - start
+    err_file.seek(0)
+    stderr = err_file.read().decode(errors="replace")
+    err_file.close()
+    text = ""
+    if out_file is not None:
+        out_file.seek(0)
+        text = out_file.read().decode()
+        out_file.close()
+    if proc.returncode != 0:
+        raise RuntimeError(
+            f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{stderr[-2000:]}"
+        )
+    return proc.returncode, wall, peak, text
+
+
+def _child(code):
+    return [sys.executable, "-c", code]
+
+
+IMPORT_CODE = "import skleuk.neural_network"
+
+TRAIN_CODE = """
+import json, sys
+import numpy as np
+from skleuk import make_pipeline
+from skleuk.datasets import make_blood_smears
+arch, size, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+X, y = make_blood_smears(260, image_size=257, random_state=0, return_X_y=True)
+def hwm():
+    with open("/proc/self/status") as f:
+        return next(int(l.split()[1]) / 1024 for l in f if l.startswith("VmHWM:"))
+before = hwm()
+pipe = make_pipeline(image_size=size, architecture=arch, cnn__epochs=epochs,
+                     cnn__random_state=0)
+# What Pipeline.fit does, in two parts to see where the peak is reached.
+Xt = pipe[:-1].fit_transform(X)
+after_pre = hwm()
+pipe[-1].fit(Xt, y)
+print(json.dumps({"peak_before_fit_mib": before,
+                  "peak_after_preprocessing_mib": after_pre,
+                  "peak_after_fit_mib": hwm(), "data_mib": X.nbytes / 2**20}))
+"""
+
+
+def write_image_files(folder, n, image_size=257, random_state=0):
+    """Write ``n`` PNG files (two classes, in sub-folders) unless present.
+
+    Returns the sorted list of paths and their labels.
+    """
+    from PIL import Image
+
+    from skleuk.datasets import make_blood_smears
+
+    folder = Path(folder)
+    stamp = folder / f".complete-{n}-{image_size}"
+    names = [f"{i:05d}.png" for i in range(n)]
+    if not stamp.exists():
+        images, labels = make_blood_smears(
+            min(n, N_DISTINCT), image_size=image_size, random_state=random_state,
+            return_X_y=True,
+        )
+        for cls in (0, 1):
+            (folder / f"class{cls}").mkdir(parents=True, exist_ok=True)
+        for i, name in enumerate(names):
+            k = i % len(images)
+            Image.fromarray(images[k]).save(
+                folder / f"class{labels[k]}" / name, compress_level=1
+            )
+        stamp.touch()
+    paths, labels = [], []
+    for cls in (0, 1):
+        for p in sorted((folder / f"class{cls}").glob("*.png")):
+            paths.append(str(p))
+            labels.append(cls)
+    return paths, np.array(labels)
+
+
+def link_subset(paths, labels, folder, n):
+    """Hard-link the first ``n`` files (by name) into ``folder``."""
+    folder = Path(folder)
+    order = np.argsort([Path(p).name for p in paths])[:n]
+    for i in order:
+        dst = folder / f"class{labels[i]}" / Path(paths[i]).name
+        if not dst.exists():
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                os.link(paths[i], dst)
+            except OSError:
+                import shutil
+
+                shutil.copyfile(paths[i], dst)
+    return folder
+
+
+def train_model_file(paths, labels, path, image_size=32):
+    """Train a small file-path pipeline and save it for ``skleuk predict``."""
+    from skleuk import make_pipeline
+    from skleuk.cli import save_model
+
+    rng = np.random.default_rng(0)
+    idx = rng.permutation(len(paths))[:200]
+    pipe = make_pipeline(reader=True, image_size=image_size, architecture="light",
+                         cnn__epochs=2, cnn__random_state=0)
+    pipe.fit(np.asarray(paths, dtype=object)[idx], labels[idx])
+    save_model(pipe, path, target_names=["healthy", "ALL"], input_kind="paths")
+    return path
+
+
+def run(cache_dir, counts=(1000, 10000), train_configs=(("paper", 48),),
+        train_epochs=3, batch_size=32):
+    """Measure the peaks; return the results dict."""
+    cache_dir = Path(cache_dir)
+    out = {"counts": list(counts), "batch_size": batch_size}
+
+    _, wall, peak, _ = _run_measured(_child(IMPORT_CODE))
+    out["import_peak_mib"] = peak
+    print(f"  import skleuk.neural_network: {peak:.0f} MiB", flush=True)
+
+    out["train"] = []
+    for arch, size in train_configs:
+        _, wall, peak, text = _run_measured(
+            _child(TRAIN_CODE) + [arch, str(size), str(train_epochs)],
+            stdout=subprocess.PIPE,
+        )
+        info = json.loads(text.strip().splitlines()[-1])
+        out["train"].append({
+            "architecture": arch, "size": size, "epochs": train_epochs,
+            "n_images": 260, "peak_mib": peak, "wall_s": wall, **info,
+        })
+        print(f"  train {arch}@{size}: peak {peak:.0f} MiB", flush=True)
+
+    files_dir = cache_dir / "files"
+    start = time.perf_counter()
+    paths, labels = write_image_files(files_dir / f"n{max(counts)}", max(counts))
+    out["file_generation_s"] = time.perf_counter() - start
+    model = cache_dir / "model.joblib"
+    if not model.exists():
+        train_model_file(paths, labels, model)
+    out["model"] = "make_pipeline(reader=True, image_size=32, architecture='light')"
+    out["predict"] = []
+    for n in counts:
+        folder = files_dir / f"n{n}"
+        if n != max(counts):
+            link_subset(paths, labels, folder, n)
+        cmd = [sys.executable, "-m", "skleuk.cli", "predict", str(model),
+               str(folder), "--quiet", "--format", "csv",
+               "--batch-size", str(batch_size)]
+        _, wall, peak, text = _run_measured(cmd, stdout=subprocess.PIPE)
+        n_rows = len(text.strip().splitlines()) - 1
+        if n_rows != n:
+            raise RuntimeError(f"skleuk predict wrote {n_rows} rows for {n} files")
+        out["predict"].append({"n_files": n, "peak_mib": peak, "wall_s": wall,
+                               "images_per_s": n / wall})
+        print(f"  skleuk predict {n} files: peak {peak:.0f} MiB, {wall:.0f} s",
+              flush=True)
+    return out
+
+
+def print_results(res):
+    """Print the memory table."""
+    rows = [["python -c 'import skleuk.neural_network'", "-",
+             f"{res['import_peak_mib']:.0f}", "-"]]
+    for r in res["train"]:
+        rows.append([f"fit make_pipeline({r['architecture']}@{r['size']}), "
+                     f"{r['epochs']} epochs", str(r["n_images"]),
+                     f"{r['peak_mib']:.0f}", f"{r['wall_s']:.0f}"])
+    for r in res["predict"]:
+        rows.append([f"skleuk predict (--batch-size {res['batch_size']})",
+                     f"{r['n_files']:,}", f"{r['peak_mib']:.0f}",
+                     f"{r['wall_s']:.0f}"])
+    print_table(["process", "images", "peak RSS (MiB)", "wall (s)"], rows,
+                title="Peak memory (resident set size) of a child process")

@@ -1,0 +1,290 @@
+"""Preprocessing speed: every skleuk transformer against its OpenCV equivalent.
+
+Both sides get the same float32 batch in ``[0, 1]`` (260 synthetic ALL-IDB2
+crops of 257x257 pixels by default) in the same run, timed in interleaved
+rounds so that load changes hit both alike; the figure of merit is the time
+ratio skleuk / OpenCV (target: at most 2). OpenCV filters one image per call
+(its functions have no batch form), so its side is a loop over the images,
+as an OpenCV user would write it, timed with its thread pool at its default
+(``cv2.getNumThreads()``) and with one thread (skleuk's numpy code runs on
+one core). skleuk's side is the transformer's
+``transform`` (input validation included), or ``fit_transform`` for steps
+that learn.
+
+Each pair is also checked to compute the same thing: the largest absolute
+difference of the outputs is recorded.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._common import compare, print_table, timed
+
+
+def _cv2():
+    import cv2
+
+    return cv2
+
+
+def opencv_laplacian_sharpen(X, strength=1.0):
+    """``y - c * Laplacian(y)``, clipped, with ``cv2.Laplacian`` (4-neighbour)."""
+    cv2 = _cv2()
+    out = np.empty_like(X)
+    for i, img in enumerate(X):
+        lap = cv2.Laplacian(img, cv2.CV_32F, ksize=1, borderType=cv2.BORDER_REFLECT)
+        cv2.scaleAdd(lap, -strength, img, dst=out[i])
+    np.clip(out, 0.0, 1.0, out=out)
+    return out
+
+
+def opencv_box_mean(X, size=6):
+    """``cv2.blur`` (normalised box filter) of every image."""
+    cv2 = _cv2()
+    out = np.empty_like(X)
+    for i, img in enumerate(X):
+        cv2.blur(img, (size, size), dst=out[i], borderType=cv2.BORDER_REFLECT)
+    return out
+
+
+def opencv_median(X, size=5):
+    """``cv2.medianBlur`` of every image (float32 supports sizes 3 and 5).
+
+    OpenCV replicates the border pixels (skleuk's ``mode="nearest"``).
+    """
+    cv2 = _cv2()
+    out = np.empty_like(X)
+    for i, img in enumerate(X):
+        out[i] = cv2.medianBlur(img, size)
+    return out
+
+
+def opencv_resize_area(X, size):
+    """``cv2.resize(..., interpolation=INTER_AREA)`` of every image."""
+    cv2 = _cv2()
+    out = np.empty((X.shape[0], size, size, X.shape[3]), dtype=X.dtype)
+    for i, img in enumerate(X):
+        out[i] = cv2.resize(img, (size, size), interpolation=cv2.INTER_AREA)
+    return out
+
+
+def opencv_rgb_to_lab(X):
+    """``cv2.cvtColor(..., COLOR_RGB2Lab)`` (float32 input) of every image."""
+    cv2 = _cv2()
+    out = np.empty_like(X)
+    for i, img in enumerate(X):
+        out[i] = cv2.cvtColor(img, cv2.COLOR_RGB2Lab)
+    return out
+
+
+def opencv_reinhard(X, ref_mean, ref_std, min_std=1e-2):
+    """Reinhard colour transfer with OpenCV, one image at a time.
+
+    ``cvtColor`` to L*a*b*, ``meanStdDev``, an affine map per channel
+    (``cv2.transform``),
+    ``cvtColor`` back to RGB, clip -- what
+    :class:`~skleuk.preprocessing.ColorNormalizer` computes.
+    """
+    cv2 = _cv2()
+    out = np.empty_like(X)
+    ref_mean = np.asarray(ref_mean, np.float64)
+    ref_std = np.asarray(ref_std, np.float64)
+    for i, img in enumerate(X):
+        lab = cv2.cvtColor(img, cv2.COLOR_RGB2Lab)
+        mean, std = cv2.meanStdDev(lab)
+        mean, std = mean.ravel(), std.ravel()
+        gain = np.where(std > min_std, ref_std / np.maximum(std, min_std), 1.0)
+        shift = ref_mean - gain * mean
+        affine = np.hstack([np.diag(gain), shift[:, None]]).astype(np.float32)
+        lab = cv2.transform(lab, affine)
+        rgb = cv2.cvtColor(lab, cv2.COLOR_Lab2RGB)
+        np.clip(rgb, 0.0, 1.0, out=out[i])
+    return out
+
+
+def run(X_uint8, image_size, repeat=5, extra_sizes=(64,)):
+    """Time every step against OpenCV, and the whole preprocessing chain.
+
+    Parameters
+    ----------
+    X_uint8 : ndarray of shape (n, h, w, 3)
+        The images, as loaded.
+    image_size : int
+        The pipeline's default CNN input size (``resize`` target).
+    repeat : int, default=5
+        Timed rounds.
+    extra_sizes : tuple of int, default=(64,)
+        Other ``Resizer`` targets to compare.
+
+    Returns
+    -------
+    dict
+        ``steps``: one row per comparison; ``chain``: the full chain.
+    """
+    cv2 = _cv2()
+    from skleuk import make_pipeline
+    from skleuk.preprocessing import (
+        ColorNormalizer,
+        ImageScaler,
+        LaplacianSharpener,
+        NeighborhoodAverager,
+        Resizer,
+    )
+    from skleuk.preprocessing._color import rgb_to_lab
+    from skleuk.preprocessing._segmentation import WhiteCellCropper
+
+    X = (X_uint8 / np.float32(255)).astype(np.float32)
+    n = len(X)
+    norm = ColorNormalizer().fit(X)
+    pairs = [
+        (
+            "ColorNormalizer (Reinhard)",
+            "cvtColor Lab + meanStdDev + cvtColor RGB",
+            lambda: norm.transform(X),
+            lambda: opencv_reinhard(X, norm.reference_mean_, norm.reference_std_),
+        ),
+        (
+            "  RGB to L*a*b* only (rgb_to_lab)",
+            "cvtColor(COLOR_RGB2Lab)",
+            lambda: rgb_to_lab(X),
+            lambda: opencv_rgb_to_lab(X),
+        ),
+        (
+            "LaplacianSharpener",
+            "Laplacian(ksize=1) + scaleAdd + clip",
+            lambda: LaplacianSharpener().transform(X),
+            lambda: opencv_laplacian_sharpen(X),
+        ),
+        (
+            "NeighborhoodAverager(size=6)",
+            "blur((6, 6))",
+            lambda: NeighborhoodAverager(size=6).transform(X),
+            lambda: opencv_box_mean(X, 6),
+        ),
+        (
+            "NeighborhoodAverager(size=5, method='median')",
+            "medianBlur(5)",
+            lambda: NeighborhoodAverager(
+                size=5, method="median", mode="nearest"
+            ).transform(X),
+            lambda: opencv_median(X, 5),
+        ),
+    ]
+    for s in (image_size, *extra_sizes):
+        pairs.append((
+            f"Resizer(size={s}) from {X.shape[1]} px",
+            "resize(INTER_AREA)",
+            lambda s=s: Resizer(size=s).transform(X),
+            lambda s=s: opencv_resize_area(X, s),
+        ))
+    default_threads = cv2.getNumThreads()
+
+    def one_thread(func):
+        def run_single():
+            cv2.setNumThreads(1)
+            try:
+                return func()
+            finally:
+                cv2.setNumThreads(default_threads)
+
+        return run_single
+
+    rows = []
+    for name, cv_name, ours, theirs in pairs:
+        t = compare(
+            {"skleuk": ours, "opencv": theirs, "opencv_1": one_thread(theirs)},
+            repeat=repeat,
+        )
+        a, b = ours(), theirs()
+        diff = float(np.max(np.abs(a - b)))  # L*a*b* units for rgb_to_lab
+        row = {
+            "step": name.strip(),
+            "sub_row": name.startswith(" "),
+            "opencv": cv_name,
+            "skleuk_s": t["skleuk"]["median"],
+            "opencv_s": t["opencv"]["median"],
+            "skleuk_min_s": t["skleuk"]["min"],
+            "opencv_min_s": t["opencv"]["min"],
+            "ratio": t["skleuk"]["median"] / t["opencv"]["median"],
+            "ratio_of_min": t["skleuk"]["min"] / t["opencv"]["min"],
+            "opencv_1thread_s": t["opencv_1"]["median"],
+            "ratio_1thread": t["skleuk"]["median"] / t["opencv_1"]["median"],
+            "skleuk_images_per_s": n / t["skleuk"]["median"],
+            "max_abs_difference": diff,
+        }
+        rows.append(row)
+        print(f"  {row['step']}: {row['skleuk_s'] * 1e3:.0f} ms vs OpenCV "
+              f"{row['opencv_s'] * 1e3:.0f} ms (x{row['ratio']:.2f})", flush=True)
+
+    # Steps without an OpenCV counterpart, and the whole chain.
+    pipe = make_pipeline(image_size=image_size)
+    pre = pipe[:-1]
+    crop_in = pre[:3].fit_transform(X_uint8)
+    cropper = WhiteCellCropper()
+    crop_out = cropper.fit_transform(crop_in)
+    resized = Resizer(size=image_size).transform(crop_out)
+    alone = compare({
+        "crop": lambda: WhiteCellCropper().fit_transform(crop_in),
+        "scale": lambda: ImageScaler().fit_transform(resized),
+    }, repeat=max(2, repeat // 2))
+    for key, label in (("crop", "WhiteCellCropper (fit_transform)"),
+                       ("scale", "ImageScaler (fit_transform)")):
+        rows.append({
+            "step": label,
+            "sub_row": False,
+            "opencv": None,
+            "skleuk_s": alone[key]["median"],
+            "skleuk_min_s": alone[key]["min"],
+            "skleuk_images_per_s": n / alone[key]["median"],
+        })
+    chain = compare({
+        "fit_transform": lambda: pre.fit_transform(X_uint8),
+        "transform": lambda: pre.transform(X_uint8),
+    }, repeat=max(2, repeat // 2))
+    per_step = {}
+    Z = X_uint8
+    for name, step in pre.steps:
+        t, Z = timed(step.transform, Z)
+        per_step[name] = t
+    return {
+        "n_images": n,
+        "input_size": int(X.shape[1]),
+        "opencv_version": cv2.__version__,
+        "opencv_threads": cv2.getNumThreads(),
+        "steps": rows,
+        "chain": {
+            "image_size": image_size,
+            "crop_size": int(cropper.crop_size_),
+            "fit_transform_s": chain["fit_transform"]["median"],
+            "transform_s": chain["transform"]["median"],
+            "fit_transform_images_per_s": n / chain["fit_transform"]["median"],
+            "transform_images_per_s": n / chain["transform"]["median"],
+            "transform_step_s": per_step,
+        },
+    }
+
+
+def print_results(res):
+    """Print the comparison table."""
+    rows = []
+    for r in res["steps"]:
+        if r.get("opencv"):
+            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}", r["opencv"],
+                         f"{r['opencv_s'] * 1e3:.0f}", f"{r['ratio']:.2f}",
+                         f"{r['ratio_1thread']:.2f}",
+                         f"{r['max_abs_difference']:.1e}"])
+        else:
+            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"] + ["-"] * 5)
+    c = res["chain"]
+    rows.append([f"whole chain fit_transform (to {c['image_size']} px)",
+                 f"{c['fit_transform_s'] * 1e3:.0f}"] + ["-"] * 5)
+    rows.append(["whole chain transform", f"{c['transform_s'] * 1e3:.0f}"]
+                + ["-"] * 5)
+    print_table(
+        ["skleuk step", "ms", "OpenCV equivalent", "ms", "ratio",
+         "ratio (1 thread)", "max |diff|"],
+        rows,
+        title=f"Preprocessing {res['n_images']} images of {res['input_size']} px "
+        f"(OpenCV {res['opencv_version']}, {res['opencv_threads']} threads)",
+    )

@@ -1,0 +1,308 @@
+"""Run skleuk's benchmarks: print tables, write JSON and the docs' tables.
+
+Usage::
+
+    python -m benchmarks.run                    # everything (hours on 2 cores)
+    python -m benchmarks.run --quick            # reduced smoke run (minutes)
+    python -m benchmarks.run --only cnn --only bf16
+    python -m benchmarks.run --only end_to_end --candidates paper@32,light@64
+    python -m benchmarks.run --docs-only        # re-render the docs' tables
+
+Sections: ``preprocessing`` (each transformer against OpenCV, and the whole
+chain), ``cnn`` (training/inference throughput, FLOPs, share of the CPU's
+fp32 peak, cost of seeding), ``bf16`` (mixed precision: speed and
+accuracy), ``pipeline`` (``pipeline.predict`` against the bare Keras
+model), ``end_to_end`` (the default 5-fold, 30-epoch evaluation per
+candidate default), ``memory`` (peak RSS of training and of ``skleuk
+predict`` on 1,000 and 10,000 files) and ``dask`` (a grid search serial,
+with loky and on a local Dask cluster).
+
+A full run writes ``benchmarks/results/<section>.json`` and the tables
+``docs/_generated/performance_*.rst`` and ``dask.rst`` included by the
+documentation. ``--quick`` writes to ``benchmarks/results/quick/`` (tables
+in ``quick/docs/``) and leaves the docs alone. Timings on a busy machine are
+noisy: every results file records the load average; ratios measured in one
+run are the robust figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from . import _common
+from ._common import (
+    all_idb2_like,
+    load_average,
+    machine,
+    quiet_tensorflow,
+    section_header,
+    write_json,
+)
+
+quiet_tensorflow()
+
+SECTIONS = ("preprocessing", "cnn", "bf16", "pipeline", "end_to_end", "memory",
+            "dask")
+
+
+class SkipSection(Exception):
+    """A section cannot run here (a missing optional package)."""
+
+
+def _require(module, extra):
+    try:
+        __import__(module)
+    except ImportError:
+        raise SkipSection(
+            f"needs {module!r}: pip install -e '.[{extra}]'"
+        ) from None
+
+
+def _defaults():
+    from skleuk._pipeline import DEFAULT_ARCHITECTURE, DEFAULT_IMAGE_SIZE
+
+    return DEFAULT_ARCHITECTURE, DEFAULT_IMAGE_SIZE
+
+
+def _parse_config(text):
+    arch, _, size = text.partition("@")
+    return arch, int(size)
+
+
+def section_preprocessing(args, out):
+    _require("cv2", "bench")
+    from . import bench_preprocessing as bp
+
+    _, size = _defaults()
+    n = 60 if args.quick else _common.N_IMAGES
+    X, _ = all_idb2_like(n)
+    extra = (64,) if args.quick else tuple(s for s in (32, 64, 96, 128) if s != size)
+    out.update(bp.run(X, size, repeat=2 if args.quick else 5, extra_sizes=extra))
+    bp.print_results(out)
+
+
+def section_cnn(args, out):
+    from . import bench_cnn as bc
+
+    arch, size = _defaults()
+    peak = out["machine"]["cpu"]["fp32_peak_gflops"]
+    if args.quick:
+        sizes = {"paper": [32], "light": [32, 64]}
+    else:
+        base = sorted({32, 48, 64, 96, 128, size})
+        sizes = {"paper": base, "light": base}
+    out["default_architecture"] = arch
+    out["default_size"] = size
+    out["train_flop_factor"] = bc.TRAIN_FLOP_FACTOR
+    out["throughput"] = bc.run_throughput(
+        ["paper", "light"], sizes, epochs=2 if args.quick else 3, peak=peak,
+        sgemm=out["machine"].get("sgemm_gflops"),
+    )
+    bc.print_throughput(out["throughput"], peak)
+    configs = [("light", 32)] if args.quick else [(arch, size), ("light", 64)]
+    out["determinism"] = [bc.run_determinism(a, s, epochs=2 if args.quick else 3)
+                          for a, s in configs]
+    for d in out["determinism"]:
+        print(f"  seeding {d['architecture']}@{d['size']}: unseeded / seeded = "
+              f"{d['unseeded_over_seeded']:.2f}")
+
+
+def section_bf16(args, out):
+    from . import bench_cnn as bc
+
+    arch, size = _defaults()
+    if args.quick:
+        configs, acc_cfg = [("light", 32)], ("light", 32)
+        out["speed"] = bc.run_bf16_speed(configs, epochs=2, rounds=1)
+        out["accuracy"] = [bc.run_bf16_accuracy(*acc_cfg, seeds=(0,), epochs=2,
+                                                n_samples=80)]
+        return
+    configs = list(dict.fromkeys(
+        [(arch, size), ("paper", 32), ("paper", 64), ("light", 64)]
+    ))
+    out["speed"] = bc.run_bf16_speed(configs, epochs=3, rounds=2)
+    acc_cfgs = ([_parse_config(c) for c in args.bf16_accuracy.split(",")]
+                if args.bf16_accuracy else [(arch, size)])
+    out["accuracy"] = [bc.run_bf16_accuracy(a, s, seeds=(0, 1, 2), epochs=30,
+                                            class_sep=args.class_sep)
+                       for a, s in acc_cfgs]
+
+
+def section_pipeline(args, out):
+    from . import bench_pipeline as bpl
+
+    arch, size = _defaults()
+    n = 60 if args.quick else _common.N_IMAGES
+    X, y = all_idb2_like(n)
+    configs = [("light", 32)] if args.quick else list(
+        dict.fromkeys([(arch, size), ("light", 64)])
+    )
+    out["rows"] = bpl.run(X, y, configs, epochs=1, repeat=2 if args.quick else 5)
+    bpl.print_results(out["rows"])
+
+
+def section_end_to_end(args, out, name):
+    from . import bench_end_to_end as be
+
+    if args.candidates:
+        candidates = be.parse_candidates(args.candidates)
+    elif args.quick:
+        candidates = [("light", 32)]
+    else:
+        candidates = list(be.CANDIDATES)
+    n = 60 if args.quick else _common.N_IMAGES
+    epochs = 2 if args.quick else 30
+    X, y = all_idb2_like(n, class_sep=args.class_sep)
+    out["class_sep"] = args.class_sep
+    previous = None
+    if args.candidates and not args.quick:
+        # Add to (replace in) the rows of an earlier run.
+        previous = _common.read_json(name)
+
+    def save(rows):
+        merged = rows
+        if previous and previous.get("rows"):
+            done = {(r["architecture"], r["size"]) for r in rows}
+            merged = [r for r in previous["rows"]
+                      if (r["architecture"], r["size"]) not in done] + rows
+        out["rows"] = merged
+        best, out["recommendation"] = be.recommend(merged)
+        out["recommended"] = (
+            None if best is None else f"{best['architecture']}@{best['size']}"
+        )
+        out["load_average_end"] = load_average()
+        _write(name, out, args)
+
+    be.run(X, y, candidates, epochs=epochs, cv=5, on_result=save)
+    be.print_results(out["rows"])
+    print(out["recommendation"])
+
+
+def section_memory(args, out):
+    from . import bench_memory as bm
+
+    arch, size = _defaults()
+    counts = (100, 300) if args.quick else (1000, 10000)
+    train = [("light", 32)] if args.quick else list(
+        dict.fromkeys([(arch, size), ("light", 64)])
+    )
+    cache = Path(args.cache_dir) / ("quick" if args.quick else "full")
+    out.update(bm.run(cache, counts=counts, train_configs=train,
+                      train_epochs=1 if args.quick else 3))
+    bm.print_results(out)
+
+
+def section_dask(args, out):
+    _require("distributed", "dask")
+    from . import bench_dask as bd
+    from . import bench_memory as bm
+
+    n = 40 if args.quick else _common.N_IMAGES
+    folder = Path(args.cache_dir) / ("quick" if args.quick else "full") / "dask"
+    paths, labels = bm.write_image_files(folder / f"n{n}", n)
+    out.update(bd.run(paths, labels, epochs=1 if args.quick else 10,
+                      cv=2 if args.quick else 3))
+    bd.print_results(out)
+
+
+def _write(name, out, args):
+    if args.quick:
+        _common.RESULTS_DIR.joinpath("quick").mkdir(parents=True, exist_ok=True)
+        return write_json(f"quick/{name}", out)
+    return write_json(name, out)
+
+
+def build_parser():
+    """The command-line parser."""
+    p = argparse.ArgumentParser(
+        prog="python -m benchmarks.run",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--quick", action="store_true",
+                   help="reduced sizes, images and epochs (smoke test; results "
+                   "go to benchmarks/results/quick/, docs untouched)")
+    p.add_argument("--only", action="append", choices=SECTIONS, metavar="SECTION",
+                   help=f"run only this section (repeatable): {', '.join(SECTIONS)}")
+    p.add_argument("--skip", action="append", choices=SECTIONS, metavar="SECTION",
+                   help="skip this section (repeatable)")
+    p.add_argument("--candidates", default=None, metavar="ARCH@SIZE,...",
+                   help="end_to_end candidates, e.g. paper@32,light@64 (a full "
+                   "run merges them into the existing results)")
+    p.add_argument("--class-sep", type=float, default=1.0, metavar="SEP",
+                   help="end_to_end and the bf16 accuracy: class separation of "
+                   "the synthetic images (make_blood_smears; smaller is "
+                   "harder). Other than 1, end_to_end results go to "
+                   "end_to_end_sep<SEP>.json")
+    p.add_argument("--bf16-accuracy", default=None, metavar="ARCH@SIZE,...",
+                   help="networks of the bf16 accuracy comparison (default: the "
+                   "pipeline's default)")
+    p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir())
+                                              / "skleuk-bench"),
+                   help="where generated image files are kept between runs")
+    p.add_argument("--docs-only", action="store_true",
+                   help="only re-render docs/_generated/ from the results files")
+    return p
+
+
+def main(argv=None):
+    """Entry point of ``python -m benchmarks.run``."""
+    args = build_parser().parse_args(argv)
+    if args.docs_only:
+        from ._report import write_docs
+
+        for path in write_docs():
+            print(f"wrote {path}")
+        return 0
+    sections = [s for s in (args.only or SECTIONS) if s not in (args.skip or ())]
+    info = machine()
+    print(f"Machine: {info['cpu']['model_name']}, {info['cpu']['cores']} cores; "
+          f"{info['cpu']['formula']}")
+    print(f"Load average: {load_average()}", flush=True)
+    runners = {
+        "preprocessing": section_preprocessing,
+        "cnn": section_cnn,
+        "bf16": section_bf16,
+        "pipeline": section_pipeline,
+        "memory": section_memory,
+        "dask": section_dask,
+    }
+    for name in sections:
+        print(f"\n=== {name} ===", flush=True)
+        out = section_header(name, args.quick)
+        out["machine"] = info
+        start = time.perf_counter()
+        try:
+            if name == "end_to_end":
+                if args.class_sep != 1.0:
+                    name = f"end_to_end_sep{args.class_sep:g}"
+                section_end_to_end(args, out, name)
+            else:
+                runners[name](args, out)
+        except SkipSection as exc:
+            print(f"skipped: {exc}", flush=True)
+            continue
+        out["section_wall_s"] = time.perf_counter() - start
+        out["load_average_end"] = load_average()
+        path = _write(name, out, args)
+        print(f"wrote {path} ({out['section_wall_s']:.0f} s)", flush=True)
+        gc.collect()
+    from ._report import write_docs
+
+    if args.quick:  # rendered for checking, next to the quick results
+        quick = _common.RESULTS_DIR / "quick"
+        written = write_docs(quick, quick / "docs")
+    else:
+        written = write_docs()
+    for path in written:
+        print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
