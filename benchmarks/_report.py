@@ -103,7 +103,7 @@ def targets_fragment(results):
             prep = pre["chain"]["fit_transform_images_per_s"]
             rows.append([
                 "preprocessing >= 5x the CNN's training throughput "
-                f"({default[0]['architecture']}@{size})",
+                f"(``{default[0]['architecture']}@{size}``)",
                 f"{prep:.0f} vs {train:.1f} images/s: {prep / train:.1f}x",
                 _held(prep >= 5 * train),
             ])
@@ -116,7 +116,7 @@ def targets_fragment(results):
                 "paper network training >= 50 % of fp32 peak",
                 f"best {_pct(best['train_peak_fraction'])} of the nominal peak"
                 + (f", {_pct(sg)} of measured SGEMM" if sg else "")
-                + f" (paper@{best['size']}, {best['train_gflops']:.0f} GFLOP/s)",
+                + f" (``paper@{best['size']}``, {best['train_gflops']:.0f} GFLOP/s)",
                 _held(best["train_peak_fraction"] >= 0.5),
             ])
     bf = results.get("bf16")
@@ -127,7 +127,7 @@ def targets_fragment(results):
         for acc in _as_list(bf.get("accuracy")):
             noise = max(acc["float32_std"], acc["bf16_std"])
             acc_ok &= acc["mean_difference"] >= -max(noise, 1e-9)
-            acc_txt += (f"; accuracy {acc['architecture']}@{acc['size']} bf16 "
+            acc_txt += (f"; accuracy ``{acc['architecture']}@{acc['size']}`` bf16 "
                         f"{acc['bf16_mean']:.3f} vs float32 "
                         f"{acc['float32_mean']:.3f}")
         rows.append([
@@ -143,7 +143,7 @@ def targets_fragment(results):
         rows.append([
             "default 5-fold, 30-epoch evaluation under 10 minutes",
             (f"{sum(1 for _ in fast)} of {len(e2e['rows'])} candidates; most "
-             f"accurate of them {best['architecture']}@{best['size']} "
+             f"accurate of them ``{best['architecture']}@{best['size']}`` "
              f"({best['wall_s'] / 60:.1f} min)") if best else "none",
             _held(bool(fast)),
         ])
@@ -154,7 +154,7 @@ def targets_fragment(results):
             rows.append([
                 f"... on harder synthetic data (class_sep={h['class_sep']:g})",
                 f"{len(fast)} of {len(h['rows'])} candidates under 10 min; most "
-                f"accurate {best['architecture']}@{best['size']} "
+                f"accurate ``{best['architecture']}@{best['size']}`` "
                 f"({best['accuracy_mean']:.3f}, {best['wall_s'] / 60:.1f} min)",
                 _held(True),
             ])
@@ -217,7 +217,7 @@ def cnn_fragment(res):
     """Throughput, FLOPs and share of peak."""
     peak = res["machine"]["cpu"]["fp32_peak_gflops"]
     sgemm = res["machine"].get("sgemm_gflops")
-    rows = [[f"{r['architecture']}@{r['size']}", f"{r['params']:,}",
+    rows = [[f"``{r['architecture']}@{r['size']}``", f"{r['params']:,}",
              f"{r['flops'] / 1e9:.3f}", f"{r['images_per_s']:.1f}",
              f"{r['train_gflops']:.1f}", _pct(r["train_peak_fraction"]),
              _pct(r["train_sgemm_fraction"]) if "train_sgemm_fraction" in r else "",
@@ -238,7 +238,7 @@ def cnn_fragment(res):
         f"rate{f' of {sgemm:.0f} GFLOP/s' if sgemm else ''} (see the machine "
         "above).",
         "",
-        _list_table(["network@px", "parameters", "GFLOP/img", "train img/s",
+        _list_table(["network", "parameters", "GFLOP/img", "train img/s",
                      "train GFLOP/s", "% peak", "% SGEMM", "predict img/s",
                      "predict GFLOP/s", "% peak"], rows),
     ]
@@ -246,7 +246,7 @@ def cnn_fragment(res):
     for d in det:
         text += [
             f"Seeding: a fit with ``random_state`` set runs with TensorFlow's "
-            f"op determinism on. {d['architecture']}@{d['size']} trains at "
+            f"op determinism on. ``{d['architecture']}@{d['size']}`` trains at "
             f"{d['seeded_images_per_s']:.1f} images/s seeded and "
             f"{d['unseeded_images_per_s']:.1f} unseeded "
             f"(unseeded / seeded = {d['unseeded_over_seeded']:.2f}).",
@@ -260,7 +260,7 @@ def bf16_fragment(res):
     """bfloat16 mixed precision against float32."""
     text = []
     if res.get("speed"):
-        rows = [[f"{r['architecture']}@{r['size']}",
+        rows = [[f"``{r['architecture']}@{r['size']}``",
                  f"{r['float32_train_images_per_s']:.1f}",
                  f"{r['bf16_train_images_per_s']:.1f}",
                  f"{r['train_speedup']:.2f}",
@@ -273,7 +273,7 @@ def bf16_fragment(res):
             "layer stay float32) against the float32 default, same data and "
             "seed, alternating runs (median):",
             "",
-            _list_table(["network@px", "float32 train img/s", "bf16 train img/s",
+            _list_table(["network", "float32 train img/s", "bf16 train img/s",
                          "speed-up", "float32 predict img/s",
                          "bf16 predict img/s", "speed-up"], rows),
         ]
@@ -286,7 +286,7 @@ def bf16_fragment(res):
                      f"{acc['float32_mean']:.3f} +/- {acc['float32_std']:.3f}",
                      f"{acc['bf16_mean']:.3f} +/- {acc['bf16_std']:.3f}", "", ""])
         text += [
-            f"Accuracy: the full pipeline ({acc['architecture']}@{acc['size']}, "
+            f"Accuracy: the full pipeline (``{acc['architecture']}@{acc['size']}``, "
             f"{acc['epochs']} epochs) on a stratified 75/25 split of "
             f"{acc['n_samples']} synthetic images (``class_sep="
             f"{acc.get('class_sep', 1.0):g}``), per seed (split and "
@@ -301,12 +301,12 @@ def bf16_fragment(res):
 
 def pipeline_fragment(res):
     """Pipeline overhead and share per step."""
-    rows = [[f"{r['architecture']}@{r['size']}", f"{r['pipeline_predict_s']:.3f}",
+    rows = [[f"``{r['architecture']}@{r['size']}``", f"{r['pipeline_predict_s']:.3f}",
              f"{r['sum_of_steps_s']:.3f}", f"{r['classifier_predict_s']:.3f}",
              f"{r['keras_predict_s']:.3f}", f"{r['pipeline_over_steps']:.2f}",
              f"{r['classifier_over_keras']:.2f}"] for r in res["rows"]]
     names = list(res["rows"][0]["step_share"])
-    shares = [[f"{r['architecture']}@{r['size']}",
+    shares = [[f"``{r['architecture']}@{r['size']}``",
                *[_pct(r["step_share"][k]) for k in names]] for r in res["rows"]]
     n = res["rows"][0]["n_images"]
     text = [
@@ -315,19 +315,19 @@ def pipeline_fragment(res):
         "preprocessed images, and the bare Keras model's ``predict`` on the "
         "same preprocessed arrays (seconds, median of interleaved rounds):",
         "",
-        _list_table(["network@px", "pipeline.predict", "sum of steps",
+        _list_table(["network", "pipeline.predict", "sum of steps",
                      "classifier.predict", "Keras predict", "pipeline / steps",
                      "classifier / Keras"], rows),
         "Share of the time per step:",
         "",
-        _list_table(["network@px", *names], shares),
+        _list_table(["network", *names], shares),
         _when(res),
     ]
     return "\n".join(text) + "\n"
 
 
 def _end_to_end_table(res):
-    rows = [[f"{r['architecture']}@{r['size']}", f"{r['wall_s'] / 60:.1f}",
+    rows = [[f"``{r['architecture']}@{r['size']}``", f"{r['wall_s'] / 60:.1f}",
              f"{r['accuracy_mean']:.3f} +/- {r['accuracy_std']:.3f}",
              f"{r['roc_auc_mean']:.3f} +/- {r['roc_auc_std']:.3f}",
              f"{r['fit_time_mean_s']:.0f}",
@@ -380,8 +380,8 @@ def memory_fragment(res):
     rows = [["``python -c 'import skleuk.neural_network'``", "",
              f"{res['import_peak_mib']:.0f}", ""]]
     for r in res["train"]:
-        rows.append([f"``make_pipeline({r['architecture']}@{r['size']}).fit``, "
-                     f"{r['epochs']} epochs", str(r["n_images"]),
+        rows.append([f"``fit`` of the pipeline ``{r['architecture']}@"
+                     f"{r['size']}``, {r['epochs']} epochs", str(r["n_images"]),
                      f"{r['peak_mib']:.0f}", f"{r['wall_s']:.0f}"])
         if "peak_after_preprocessing_mib" in r:
             rows.append(["... of which: data made, before fitting", "",
