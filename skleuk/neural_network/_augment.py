@@ -28,12 +28,19 @@ __all__ = [
 ]
 
 #: Strengths used by ``augment=True``. A dict passed as ``augment`` updates
-#: these. ``brightness`` is an additive shift, ``contrast`` a relative
-#: scaling around the per-image channel mean, ``hue`` a rotation of the
-#: colours around the grey axis, as a fraction of a full turn.
+#: these. ``flip``/``rotate``: random flips and 90-degree rotations;
+#: ``rotation``: an extra rotation by any angle up to that fraction of a
+#: full turn (0.5: any angle; blood cells have no orientation); ``scale``:
+#: a random zoom by up to that relative amount (magnification jitter);
+#: ``brightness`` an additive shift, ``contrast`` a relative scaling around
+#: the per-image channel mean, ``hue`` a rotation of the colours around the
+#: grey axis, as a fraction of a full turn. Any-angle rotation and scale
+#: jitter fill the corners by reflection.
 AUGMENT_DEFAULTS = {
     "flip": True,
     "rotate": True,
+    "rotation": 0.0,
+    "scale": 0.0,
     "brightness": 0.05,
     "contrast": 0.1,
     "hue": 0.02,
@@ -78,7 +85,8 @@ def resolve_augment(augment):
     for key in ("flip", "rotate"):
         if not isinstance(out[key], (bool, np.bool_)):
             raise ValueError(f"augment[{key!r}] must be a bool, got {out[key]!r}.")
-    limits = {"brightness": 1.0, "contrast": 1.0, "hue": 0.5}
+    limits = {"rotation": 0.5, "scale": 0.5, "brightness": 1.0, "contrast": 1.0,
+              "hue": 0.5}
     for key, hi in limits.items():
         v = out[key]
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not (
@@ -88,8 +96,7 @@ def resolve_augment(augment):
                 f"augment[{key!r}] must be a number in [0, {hi}], got {v!r}."
             )
         out[key] = float(v)
-    if not (out["flip"] or out["rotate"] or out["brightness"] or out["contrast"]
-            or out["hue"]):
+    if not any(out[key] for key in AUGMENT_DEFAULTS):
         return None
     return out
 
@@ -293,6 +300,19 @@ def augmentation_layers(strengths):
                 flip=strengths["flip"],
                 rotate=strengths["rotate"],
                 name="augment_geometry",
+            )
+        )
+    if strengths["rotation"]:
+        layers.append(
+            keras.layers.RandomRotation(
+                strengths["rotation"], fill_mode="reflect", name="augment_rotation"
+            )
+        )
+    if strengths["scale"]:
+        s = strengths["scale"]
+        layers.append(
+            keras.layers.RandomZoom(
+                (-s, s), fill_mode="reflect", name="augment_scale"
             )
         )
     if strengths["brightness"] or strengths["contrast"] or strengths["hue"]:

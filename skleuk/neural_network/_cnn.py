@@ -107,6 +107,14 @@ class _OneHotLabelEncoder(TransformerMixin, BaseEstimator):
         }
 
 
+def _dihedral_views(X):
+    """The 8 flips/rotations of a batch of square images (4 if not square)."""
+    views = [X, X[:, ::-1], X[:, :, ::-1], X[:, ::-1, ::-1]]
+    if X.shape[1] == X.shape[2]:
+        views += [np.swapaxes(v, 1, 2) for v in views]
+    return [np.ascontiguousarray(v) for v in views]
+
+
 def _tf_state():
     import tensorflow as tf
     from tensorflow.python.eager import context
@@ -275,6 +283,25 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         Training epochs (the paper: 30).
     batch_size : int, default=64
         Mini-batch size for training and prediction (the paper: 64).
+    lr_schedule : {"constant", "cosine"}, default="constant"
+        Learning-rate schedule over the ``epochs``: ``"constant"`` (the
+        paper), or ``"cosine"`` -- a linear warm-up from 0 over the first
+        ``warmup`` share of the optimizer steps, then a cosine decay to 0 at
+        the last step (Loshchilov & Hutter, 2017; Goyal et al., 2017).
+    warmup : float, default=0.05
+        Share of the training steps used for the warm-up of
+        ``lr_schedule="cosine"`` (ignored with ``"constant"``).
+    weight_decay : float or None, default=None
+        Decoupled weight decay of the optimizer (``AdamW``-style with Adam;
+        Keras's ``weight_decay`` argument). None: none.
+    label_smoothing : float, default=0.0
+        Label smoothing of the cross-entropy loss (Szegedy et al., 2016):
+        the one-hot targets become ``1 - label_smoothing + label_smoothing /
+        n_classes`` and ``label_smoothing / n_classes``.
+    tta : bool, default=False
+        Test-time augmentation: ``predict_proba`` averages the network's
+        probabilities over the 8 flips and 90-degree rotations of each
+        (square) image; on non-square images over the 4 flips.
     augment : bool or dict, default=True
         Training-time augmentation: random flips and 90-degree rotations
         (:class:`~skleuk.neural_network.RandomDihedral`) and small
@@ -414,6 +441,11 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), None],
+        "lr_schedule": [StrOptions({"constant", "cosine"})],
+        "warmup": [Interval(Real, 0, 1, closed="left")],
+        "weight_decay": [Interval(Real, 0, None, closed="left"), None],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "tta": ["boolean"],
         "augment": ["boolean", dict],
         "class_weight": [StrOptions({"balanced"}), dict, None],
         "early_stopping": ["boolean"],
@@ -450,6 +482,11 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         learning_rate=None,
         epochs=DEFAULT_EPOCHS,
         batch_size=DEFAULT_BATCH_SIZE,
+        lr_schedule="constant",
+        warmup=0.05,
+        weight_decay=None,
+        label_smoothing=0.0,
+        tta=False,
         augment=True,
         class_weight=None,
         early_stopping=False,
@@ -483,6 +520,11 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         self.learning_rate = learning_rate
         self.epochs = epochs
         self.batch_size = batch_size
+        self.lr_schedule = lr_schedule
+        self.warmup = warmup
+        self.weight_decay = weight_decay
+        self.label_smoothing = label_smoothing
+        self.tta = tta
         self.augment = augment
         self.class_weight = class_weight
         self.early_stopping = early_stopping
@@ -621,14 +663,36 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             **self._architecture_overrides(),
         )
 
-    def _make_optimizer(self):
+    def _learning_rate(self, opt, n_samples, lr):
+        """The learning rate (a float or a Keras schedule) for this fit."""
+        if lr is None:
+            # The optimizer's own default (Adam 0.001, SGD 0.01, ...).
+            if isinstance(opt, keras.optimizers.Optimizer):
+                lr = float(opt.get_config()["learning_rate"])
+            elif isinstance(opt, type):
+                lr = float(opt().get_config()["learning_rate"])
+        if self.lr_schedule == "constant" or lr is None:
+            return lr
+        lr = float(lr)
+        batch = self.batch_size or 32
+        total = max(1, -(-int(n_samples) // batch) * int(self.epochs))
+        warm = int(round(self.warmup * total))
+        return keras.optimizers.schedules.CosineDecay(
+            initial_learning_rate=0.0 if warm else float(lr),
+            decay_steps=max(1, total - warm),
+            alpha=0.0,
+            warmup_target=float(lr) if warm else None,
+            warmup_steps=warm,
+        )
+
+    def _make_optimizer(self, n_samples=None):
         routed = {
             k[len("optimizer__") :]: v
             for k, v in self.get_params(deep=False).items()
             if k.startswith("optimizer__") and "__" not in k[len("optimizer__") :]
         }
-        if self.learning_rate is not None:
-            routed["learning_rate"] = float(self.learning_rate)
+        if self.weight_decay is not None:
+            routed["weight_decay"] = float(self.weight_decay)
         opt = self.optimizer
         if isinstance(opt, str):
             try:
@@ -639,6 +703,11 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
                     "another Keras optimizer name, or a "
                     "keras.optimizers.Optimizer)."
                 ) from None
+        lr = routed.pop("learning_rate", self.learning_rate)
+        if lr is None or isinstance(lr, Real):
+            lr = self._learning_rate(opt, n_samples or 1, lr)
+        if lr is not None:
+            routed["learning_rate"] = lr
         try:
             if isinstance(opt, keras.optimizers.Optimizer):
                 config = opt.get_config()
@@ -656,14 +725,16 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             f"keras.optimizers.Optimizer or a subclass of it; got {opt!r}."
         )
 
-    def _build_keras_model(self):
+    def _build_keras_model(self, n_samples=None):
         model = self.build_model(self.input_shape_, self.n_classes_)
-        optimizer = self._make_optimizer()
+        optimizer = self._make_optimizer(n_samples)
         if self.dtype_policy == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         model.compile(
             optimizer=optimizer,
-            loss="categorical_crossentropy",
+            loss=keras.losses.CategoricalCrossentropy(
+                label_smoothing=float(self.label_smoothing)
+            ),
             metrics=["accuracy"],
         )
         return model
@@ -677,7 +748,10 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         X, y = self._validate_data(X, y, reset=True)
         self.target_encoder_ = self.target_encoder.fit(y)
         vars(self).update(**self.target_encoder_.get_metadata())
-        self.model_ = self._build_keras_model()
+        n_train = X.shape[0]
+        if self.early_stopping:
+            n_train -= int(np.ceil(self.validation_fraction * n_train))
+        self.model_ = self._build_keras_model(n_train)
         self._initialize_callbacks()
         return X, y
 
@@ -938,7 +1012,12 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             pred_args.pop("batch_size")
         pred_args["callbacks"] = list(getattr(self, "_predict_callbacks", []))
         with _quiet_retracing():
-            return self.model_.predict(X, **pred_args)
+            if not self.tta:
+                return self.model_.predict(X, **pred_args)
+            return np.mean(
+                [self.model_.predict(v, **pred_args) for v in _dihedral_views(X)],
+                axis=0,
+            )
 
     def predict_proba(self, X):
         """Class probabilities of images.

@@ -474,3 +474,65 @@ def test_export_keras(fitted4, data4, tmp_path):
 def test_sklearn_is_fitted(fitted4):
     assert fitted4.__sklearn_is_fitted__()
     assert not LightweightCNNClassifier().__sklearn_is_fitted__()
+
+
+# ----------------------------------------------------------------------------
+# training recipe: schedule, weight decay, label smoothing, TTA, augmentation
+# ----------------------------------------------------------------------------
+def test_cosine_schedule_warms_up_and_decays(data4):
+    X, y = data4
+    clf = LightweightCNNClassifier(
+        **tiny(epochs=2, batch_size=8, random_state=0),
+        lr_schedule="cosine", warmup=0.25, learning_rate=0.01,
+    ).fit(X, y)
+    lr = clf.model_.optimizer.learning_rate
+    schedule = clf.model_.optimizer._learning_rate
+    assert isinstance(schedule, keras.optimizers.schedules.CosineDecay)
+    total = 2 * int(np.ceil(X.shape[0] / 8))  # 12 steps
+    assert schedule.warmup_steps == 3 and schedule.decay_steps == total - 3
+    assert float(schedule(0)) == pytest.approx(0.0)
+    assert float(schedule(3)) == pytest.approx(0.01)
+    assert float(schedule(total)) == pytest.approx(0.0, abs=1e-7)
+    assert float(lr) == pytest.approx(float(schedule(total)), abs=1e-7)
+    # The constant default keeps the optimizer's own rate.
+    const = LightweightCNNClassifier(**tiny(epochs=1, random_state=0)).fit(X, y)
+    assert float(const.model_.optimizer.learning_rate) == pytest.approx(0.001)
+
+
+def test_weight_decay_and_label_smoothing_reach_keras(data4):
+    X, y = data4
+    clf = LightweightCNNClassifier(
+        **tiny(epochs=1, random_state=0), weight_decay=1e-3, label_smoothing=0.2
+    ).fit(X, y)
+    assert clf.model_.optimizer.weight_decay == pytest.approx(1e-3)
+    assert clf.model_.loss.get_config()["label_smoothing"] == pytest.approx(0.2)
+
+
+def test_tta_averages_the_eight_views(fitted4, data4):
+    X, _ = data4
+    clf = clone(fitted4)
+    clf.__dict__.update({k: v for k, v in fitted4.__dict__.items() if k.endswith("_")})
+    clf.set_params(tta=True)
+    proba = clf.predict_proba(X)
+    Xf = check_images(X, value_range=None)
+    views = [Xf, Xf[:, ::-1], Xf[:, :, ::-1], Xf[:, ::-1, ::-1]]
+    views += [np.swapaxes(v, 1, 2) for v in views]
+    expected = np.mean([fitted4.predict_proba(v) for v in views], axis=0)
+    np.testing.assert_allclose(proba, expected, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(proba, fitted4.predict_proba(X))
+
+
+def test_rotation_and_scale_augmentation_train_only(data4):
+    X, y = data4
+    clf = LightweightCNNClassifier(
+        **tiny(epochs=1, random_state=0, augment={"rotation": 0.5, "scale": 0.2})
+    ).fit(X, y)
+    names = [layer.name for layer in clf.model_.layers]
+    assert "augment_rotation" in names and "augment_scale" in names
+    x = check_images(X[:4], value_range=None)
+    for name in ("augment_rotation", "augment_scale"):
+        layer = clf.model_.get_layer(name)
+        np.testing.assert_array_equal(np.asarray(layer(x, training=False)), x)
+        assert not np.allclose(np.asarray(layer(x, training=True)), x)
+    with pytest.raises(ValueError, match="rotation"):
+        LightweightCNNClassifier(**tiny(augment={"rotation": 2.0})).fit(X, y)
