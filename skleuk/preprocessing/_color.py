@@ -234,6 +234,35 @@ def _image_lab_stats(X):
     return means, stds
 
 
+_N_LEVELS = 256
+
+
+def _to_levels(X):
+    """Float images in [0, 1] -> int levels 0..255 (same shape)."""
+    return np.clip(np.rint(X * (_N_LEVELS - 1)), 0, _N_LEVELS - 1).astype(np.intp)
+
+
+def _channel_histograms(X, quantised=False):
+    """Per-image, per-channel histograms of 256 levels: (n, 3, 256)."""
+    levels = X if quantised else _to_levels(X)
+    n = levels.shape[0]
+    offsets = (np.arange(n)[:, None] * 3 + np.arange(3)[None]) * _N_LEVELS
+    idx = levels.reshape(n, -1, 3) + offsets[:, None, :]
+    counts = np.bincount(idx.ravel(), minlength=n * 3 * _N_LEVELS)
+    return counts.reshape(n, 3, _N_LEVELS).astype(np.float64)
+
+
+def _quantiles_from_counts(counts):
+    """256 quantiles (in [0, 1]) per channel of pooled histograms (3, 256)."""
+    grid = np.linspace(0.0, 1.0, _N_LEVELS)
+    values = np.arange(_N_LEVELS) / (_N_LEVELS - 1)
+    out = np.empty((3, _N_LEVELS))
+    for c in range(3):
+        cdf = (np.cumsum(counts[c]) - 0.5 * counts[c]) / counts[c].sum()
+        out[c] = np.interp(grid, cdf, values)
+    return out
+
+
 def _check_reference_stats(reference):
     """Validate a ``{"mean": (3,), "std": (3,)}`` reference."""
     try:
@@ -272,6 +301,17 @@ class ColorNormalizer(BaseImageTransformer):
     converts back to RGB (clipped to ``[0, 1]``). Fitting only on the
     training fold keeps cross-validation honest.
 
+    ``method="histogram"`` (histogram specification): ``fit`` learns the
+    reference distribution of each RGB channel (256 quantiles of the pooled
+    pixels of the reference images); ``transform`` maps each image's
+    channels, through their own cumulative histograms, onto it, so every
+    image leaves with (nearly) the same per-channel histograms. This is the
+    strongest of the three: it removes every difference of global colour
+    distribution between images -- stain, lamp, but also whatever colour
+    statistics alone would tell about the label (a "shortcut" of data sets
+    whose classes were photographed in different sessions) -- and leaves
+    the shapes and the spatial arrangement of colours.
+
     ``method="grayworld"``: each image on its own, each RGB channel is
     scaled so that the channel means become equal (the grey-world
     assumption; removes colour casts without any reference). Nothing is
@@ -279,7 +319,7 @@ class ColorNormalizer(BaseImageTransformer):
 
     Parameters
     ----------
-    method : {"reinhard", "grayworld"}, default="reinhard"
+    method : {"reinhard", "histogram", "grayworld"}, default="reinhard"
         The normalisation. Both live in one class so that a grid search can
         compare them (``colornormalizer__method``).
     reference : None, array-like of images, or dict, default=None
@@ -287,7 +327,8 @@ class ColorNormalizer(BaseImageTransformer):
         passed to ``fit``. Images (``(n, h, w, 3)`` array or list): these
         instead, e.g. one well-stained template smear (``fit``'s images are
         then only validated). A dict ``{"mean": (L, a, b), "std": (L, a,
-        b)}``: the statistics themselves, in L*a*b* units. Ignored by
+        b)}``: the statistics themselves, in L*a*b* units (``"reinhard"``
+        only). Ignored by
         ``"grayworld"``.
 
     Attributes
@@ -296,6 +337,9 @@ class ColorNormalizer(BaseImageTransformer):
         Reference mean of L*, a*, b* (``"reinhard"`` only).
     reference_std_ : ndarray of shape (3,)
         Reference standard deviation of L*, a*, b* (``"reinhard"`` only).
+    reference_quantiles_ : ndarray of shape (3, 256)
+        Reference quantiles of R, G, B in ``[0, 1]`` at 256 evenly spaced
+        probabilities (``"histogram"`` only).
     is_fitted_ : bool
         True once fitted.
 
@@ -340,7 +384,7 @@ class ColorNormalizer(BaseImageTransformer):
     """
 
     _parameter_constraints: dict = {
-        "method": [StrOptions({"reinhard", "grayworld"})],
+        "method": [StrOptions({"reinhard", "histogram", "grayworld"})],
         "reference": [None, dict, "array-like"],
     }
     _stateless = False
@@ -350,10 +394,23 @@ class ColorNormalizer(BaseImageTransformer):
         self.reference = reference
 
     def _fit(self, X):
-        for attr in ("reference_mean_", "reference_std_"):
+        for attr in ("reference_mean_", "reference_std_", "reference_quantiles_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         if self.method == "grayworld":
+            return
+        if self.method == "histogram":
+            if isinstance(self.reference, dict):
+                raise ValueError(
+                    "method='histogram' needs reference images (or None: the "
+                    "images given to fit), not a dict of L*a*b* statistics."
+                )
+            if self.reference is not None:
+                X = check_images(
+                    self.reference, allow_ragged=True, input_name="reference"
+                )
+            counts = sum(_channel_histograms(x[None]).sum(axis=0) for x in X)
+            self.reference_quantiles_ = _quantiles_from_counts(counts)
             return
         if isinstance(self.reference, dict):
             mean, std = _check_reference_stats(self.reference)
@@ -371,6 +428,8 @@ class ColorNormalizer(BaseImageTransformer):
     def _transform(self, X):
         if self.method == "grayworld":
             return self._grayworld(X)
+        if self.method == "histogram":
+            return self._match_histograms(X)
         n, h, w, _ = X.shape
         out = np.empty_like(X)
         ref_mean, ref_std = self.reference_mean_, self.reference_std_
@@ -390,6 +449,23 @@ class ColorNormalizer(BaseImageTransformer):
             f += off[:, None, :]
             out[start : start + m] = _f_to_rgb(f.reshape(-1, 3)).reshape(xb.shape)
         return out
+
+    def _match_histograms(self, X):
+        n, h, w, _ = X.shape
+        levels = _to_levels(X)
+        counts = _channel_histograms(levels, quantised=True)
+        # Mid-rank cumulative share of every level: ties map together, a
+        # constant channel maps to the reference median.
+        cdf = (np.cumsum(counts, axis=-1) - 0.5 * counts) / (h * w)
+        grid = np.linspace(0.0, 1.0, _N_LEVELS)
+        lut = np.empty((n, 3, _N_LEVELS), dtype=np.float32)
+        for c in range(3):
+            lut[:, c] = np.interp(cdf[:, c], grid, self.reference_quantiles_[c])
+        flat = levels.reshape(n, h * w, 3)
+        out = np.empty((n, h * w, 3), dtype=np.float32)
+        for c in range(3):
+            out[:, :, c] = np.take_along_axis(lut[:, c], flat[:, :, c], axis=1)
+        return out.reshape(X.shape)
 
     @staticmethod
     def _grayworld(X):

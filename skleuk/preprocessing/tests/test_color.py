@@ -91,7 +91,10 @@ def test_lab_round_trip(X):
 # ---------------------------------------------------------- ColorNormalizer
 
 
-@given(X=image_batches(), method=st.sampled_from(["reinhard", "grayworld"]))
+@given(
+    X=image_batches(),
+    method=st.sampled_from(["reinhard", "histogram", "grayworld"]),
+)
 def test_normalizer_output_contract(X, method):
     est = ColorNormalizer(method=method).fit(X)
     out = est.transform(X)
@@ -178,6 +181,39 @@ def test_grey_image_chroma_is_shifted_not_stretched():
     out = est.fit(gray).transform(gray)
     lab = color.rgb2lab(out.astype(np.float64))
     assert lab[..., 1].std() < 0.5 and lab[..., 2].std() < 0.5
+
+
+@given(seed=st.integers(0, 2**32 - 1), gain=st.floats(0.3, 0.9))
+def test_histogram_matching_removes_global_colour_differences(seed, gain):
+    # Two copies of one image with a different colour cast (a monotone map
+    # of each channel) become the same image; every output channel follows
+    # the reference distribution.
+    rng = np.random.default_rng(seed)
+    X = rng.integers(0, 256, size=(1, 24, 24, 3)).astype(np.uint8)
+    cast = (X.astype(np.float64) * [gain, 1.0, gain**0.5]).round().astype(np.uint8)
+    ref = rng.integers(0, 256, size=(2, 32, 32, 3)).astype(np.uint8)
+    est = ColorNormalizer(method="histogram", reference=ref).fit(X)
+    assert est.reference_quantiles_.shape == (3, 256)
+    a, b = est.transform(X), est.transform(cast)
+    # Levels merged by the cast's rounding move by less than a level or two.
+    raw = np.abs(X / 255.0 - cast / 255.0).mean()
+    assert np.abs(a - b).mean() < min(0.01, 0.2 * raw)
+    out_q = np.quantile(a.reshape(-1, 3), [0.1, 0.5, 0.9], axis=0)
+    ref_q = np.quantile(ref.reshape(-1, 3) / 255.0, [0.1, 0.5, 0.9], axis=0)
+    assert_allclose(out_q, ref_q, atol=0.08)
+
+
+def test_histogram_matching_constant_image_and_ties():
+    X = _smear_like(2, 16)
+    est = ColorNormalizer(method="histogram").fit(X)
+    flat = np.full((1, 5, 7, 3), 0.3, dtype=np.float32)
+    out = est.transform(flat)
+    # Ties stay ties: a constant image stays constant (the reference median).
+    assert np.ptp(out.reshape(-1, 3), axis=0).max() == 0
+    assert_allclose(out[0, 0, 0], est.reference_quantiles_[:, 127], atol=0.01)
+    with pytest.raises(ValueError, match="histogram"):
+        ColorNormalizer(method="histogram", reference={"mean": [50, 0, 0],
+                        "std": [1, 1, 1]}).fit(X)
 
 
 def test_grayworld_equalises_channel_means():
