@@ -11,6 +11,8 @@ datasets
 preprocessing
     Image transformers (colour normalisation, sharpening, averaging, cell
     cropping, geometry, scaling, file reading).
+feature_extraction
+    Hand-crafted colour, HOG and nucleus features (the classical baseline).
 neural_network
     The lightweight CNN classifier (TensorFlow/Keras via SciKeras).
 metrics
@@ -26,15 +28,15 @@ utils
 from ._version import __version__
 from .utils import show_versions
 
-__all__ = ["__version__", "make_pipeline", "show_versions"]
+__all__ = ["__version__", "make_baseline_pipeline", "make_pipeline", "show_versions"]
 
 
 def __getattr__(name):
     # make_pipeline imports TensorFlow; keep `import skleuk` light.
-    if name == "make_pipeline":
-        from ._pipeline import make_pipeline
+    if name in ("make_pipeline", "make_baseline_pipeline"):
+        from . import _pipeline
 
-        return make_pipeline
+        return getattr(_pipeline, name)
     raise AttributeError(f"module 'skleuk' has no attribute {name!r}")
 
 
