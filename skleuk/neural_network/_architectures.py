@@ -36,6 +36,7 @@ ARCHITECTURES = {
         "dropout": 0.1,
         "batch_norm": True,
         "batch_norm_momentum": 0.9,
+        "conv_batch_norm": False,
     },
     "light": {
         "n_conv_layers": 3,
@@ -50,6 +51,7 @@ ARCHITECTURES = {
         "dropout": 0.1,
         "batch_norm": True,
         "batch_norm_momentum": 0.9,
+        "conv_batch_norm": False,
     },
 }
 
@@ -135,7 +137,7 @@ def resolve_architecture(architecture="paper", **overrides):
         0 <= dropout < 1
     ):
         raise ValueError(f"dropout must be a float in [0, 1), got {dropout!r}.")
-    for key in ("global_pooling", "batch_norm"):
+    for key in ("global_pooling", "batch_norm", "conv_batch_norm"):
         if not isinstance(spec[key], (bool, np.bool_)):
             raise ValueError(f"{key} must be a bool, got {spec[key]!r}.")
     momentum = spec["batch_norm_momentum"]
@@ -248,8 +250,8 @@ def build_lightweight_cnn(
         Architecture values replacing the preset's (``n_conv_layers``,
         ``filters``, ``kernel_size``, ``padding``, ``pooling``,
         ``n_pool_layers``, ``pool_size``, ``global_pooling``, ``dense_units``,
-        ``dropout``, ``batch_norm``, ``batch_norm_momentum``); None keeps the
-        preset value.
+        ``dropout``, ``batch_norm``, ``batch_norm_momentum``,
+        ``conv_batch_norm``); None keeps the preset value.
 
     Returns
     -------
@@ -317,15 +319,24 @@ def build_lightweight_cnn(
     while pools and pools[0] == 0:
         pools.pop(0)
         x = add_pool(x)
+    conv_bn = spec["conv_batch_norm"]
     for i in range(1, spec["n_conv_layers"] + 1):
         x = keras.layers.Conv2D(
             spec["filters"][i - 1],
             spec["kernel_size"],
             padding=spec["padding"],
-            activation="relu",
+            activation=None if conv_bn else "relu",
+            use_bias=not conv_bn,
             name=f"conv{i}",
             dtype=dtype,
         )(x)
+        if conv_bn:
+            x = keras.layers.BatchNormalization(
+                momentum=float(spec["batch_norm_momentum"]),
+                name=f"conv{i}_bn",
+                dtype=dtype,
+            )(x)
+            x = keras.layers.ReLU(name=f"conv{i}_relu", dtype=dtype)(x)
         while pools and pools[0] == i:
             pools.pop(0)
             x = add_pool(x)

@@ -260,6 +260,10 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         early stopping) see a network whose inference-mode outputs are
         nearly constant. This changes only the running statistics, not the
         architecture; see also ``recalibrate_batch_norm``.
+    conv_batch_norm : bool, default=None
+        ``BatchNormalization`` after every convolution (Conv2D without bias,
+        then BatchNorm, then ReLU; Ioffe & Szegedy, 2015). Both presets:
+        False.
     recalibrate_batch_norm : bool, default=True
         After training, set every ``BatchNormalization`` layer's moving mean
         and variance to the exact statistics of its inputs over the training
@@ -436,6 +440,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         "dropout": [Interval(Real, 0, 1, closed="left"), None],
         "batch_norm": ["boolean", None],
         "batch_norm_momentum": [Interval(Real, 0, 1, closed="left"), None],
+        "conv_batch_norm": ["boolean", None],
         "recalibrate_batch_norm": ["boolean"],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -477,6 +482,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         dropout=None,
         batch_norm=None,
         batch_norm_momentum=None,
+        conv_batch_norm=None,
         recalibrate_batch_norm=True,
         optimizer="adam",
         learning_rate=None,
@@ -515,6 +521,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         self.dropout = dropout
         self.batch_norm = batch_norm
         self.batch_norm_momentum = batch_norm_momentum
+        self.conv_batch_norm = conv_batch_norm
         self.recalibrate_batch_norm = recalibrate_batch_norm
         self.optimizer = optimizer
         self.learning_rate = learning_rate

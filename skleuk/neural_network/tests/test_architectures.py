@@ -226,3 +226,20 @@ def test_count_flops_needs_fixed_sizes():
     unbuilt = keras.Sequential([keras.layers.Dense(2)])
     with pytest.raises(ValueError, match="built"):
         count_flops(unbuilt)
+
+
+def test_conv_batch_norm_blocks():
+    from skleuk.neural_network import build_lightweight_cnn
+
+    model = build_lightweight_cnn((16, 16, 3), 2, architecture="light",
+                                  conv_batch_norm=True)
+    names = [layer.name for layer in model.layers]
+    for i in (1, 2, 3):
+        conv = model.get_layer(f"conv{i}")
+        assert conv.use_bias is False and conv.activation.__name__ == "linear"
+        assert names.index(f"conv{i}_bn") == names.index(f"conv{i}") + 1
+        assert names.index(f"conv{i}_relu") == names.index(f"conv{i}") + 2
+    plain = build_lightweight_cnn((16, 16, 3), 2, architecture="light")
+    assert "conv1_bn" not in [layer.name for layer in plain.layers]
+    with pytest.raises(ValueError, match="conv_batch_norm"):
+        build_lightweight_cnn((16, 16, 3), 2, conv_batch_norm="yes")
