@@ -14,8 +14,10 @@ fp32 peak, cost of seeding), ``bf16`` (mixed precision: speed and
 accuracy), ``pipeline`` (``pipeline.predict`` against the bare Keras
 model), ``end_to_end`` (the default 5-fold, 30-epoch evaluation per
 candidate default), ``memory`` (peak RSS of training and of ``skleuk
-predict`` on 1,000 and 10,000 files) and ``dask`` (a grid search serial,
-with loky and on a local Dask cluster).
+predict`` on 1,000 and 10,000 files), ``dask`` (a grid search serial,
+with loky and on a local Dask cluster) and ``accuracy`` (accuracy on real
+smears, the Aria B-ALL fields given with ``--data`` or ``SKLEUK_ARIA_DATA``;
+skipped without them; see ``benchmarks/bench_accuracy.py``).
 
 A full run writes ``benchmarks/results/<section>.json`` and the tables
 ``docs/_generated/performance_*.rst`` and ``dask.rst`` included by the
@@ -29,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 import tempfile
 import time
@@ -47,7 +50,7 @@ from ._common import (
 quiet_tensorflow()
 
 SECTIONS = ("preprocessing", "cnn", "bf16", "pipeline", "end_to_end", "memory",
-            "dask")
+            "dask", "accuracy")
 
 
 class SkipSection(Exception):
@@ -210,6 +213,23 @@ def section_dask(args, out):
     bd.print_results(out)
 
 
+def section_accuracy(args, out):
+    from . import bench_accuracy as ba
+
+    if not args.data:
+        raise SkipSection("needs the Aria images: --data DIR or SKLEUK_ARIA_DATA")
+    per_class, folds, cells = (20, 3, 2) if args.quick else (80, 5, 3)
+    out["quick"] = args.quick
+    out.update(ba.run(args.data, per_class=per_class, folds=folds, max_cells=cells,
+                      models=list(ba.DEFAULT_MODELS), tasks=list(ba.TASKS)))
+    out["when"] = time.strftime("%Y-%m-%d %H:%M")
+    out["load_average"] = (load_average() or [float("nan")])[0]
+    if not args.quick:
+        path = _common.DOCS_GENERATED / "accuracy.rst"
+        path.write_text(ba.fragment(out))
+        print(f"wrote {path}")
+
+
 def _write(name, out, args):
     if args.quick:
         _common.RESULTS_DIR.joinpath("quick").mkdir(parents=True, exist_ok=True)
@@ -245,6 +265,10 @@ def build_parser():
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir())
                                               / "skleuk-bench"),
                    help="where generated image files are kept between runs")
+    p.add_argument("--data", default=os.environ.get("SKLEUK_ARIA_DATA"),
+                   metavar="DIR",
+                   help="accuracy: the Aria B-ALL images (class folders Benign, "
+                   "Early, Pre, Pro; default: $SKLEUK_ARIA_DATA)")
     p.add_argument("--docs-only", action="store_true",
                    help="only re-render docs/_generated/ from the results files")
     return p
@@ -271,6 +295,7 @@ def main(argv=None):
         "pipeline": section_pipeline,
         "memory": section_memory,
         "dask": section_dask,
+        "accuracy": section_accuracy,
     }
     for name in sections:
         print(f"\n=== {name} ===", flush=True)

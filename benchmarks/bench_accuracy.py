@@ -1,0 +1,402 @@
+"""Accuracy on real blood smears: the B-ALL fields of Aria et al.
+
+Usage::
+
+    python -m benchmarks.bench_accuracy --data /path/to/images       # full
+    python -m benchmarks.bench_accuracy --data /path/to/images --quick
+    SKLEUK_ARIA_DATA=/path/to/images python -m benchmarks.run --only accuracy
+
+``--data`` is a folder with the class folders ``Benign``, ``Early``,
+``Pre`` and ``Pro`` of 224x224 JPEG smear fields (3,256 images; Aria et
+al., "Acute lymphoblastic leukemia (ALL) image dataset", Taleqani Hospital,
+research licence: never commit it). Other folders (e.g. ``Normal``) are
+ignored.
+
+What is measured, every task by stratified K-fold with near-duplicates
+(:func:`skleuk.model_selection.find_duplicate_groups`) kept in one fold:
+
+* **shortcut control** -- in this data set, colour alone nearly separates
+  the classes (RGB histograms + logistic regression: macro-F1 about 0.97).
+  Every image is therefore first mapped, on its own, onto the colour
+  distribution of one fixed external reference (the BCCD sample beside the
+  project, ``ColorNormalizer(method="histogram")``), and its border (scale
+  bar, labels) is cut away; every model, baselines included, sees exactly
+  that input. The colour-histogram baseline is reported on the raw and on
+  the normalised input.
+* **cell level** -- every white cell found by
+  :func:`skleuk.preprocessing.find_white_cells` (up to ``--cells`` per
+  field, largest first) is cut out in a square window around it, labelled
+  with its field's class; folds are grouped by source field (and
+  duplicates), and the field-level score aggregates its cells' mean
+  probability.
+* **whole field** -- the field itself (``crop="passthrough"`` for the
+  pipelines).
+* binary (Benign vs the three malignant classes) and 4-class.
+
+Models: the colour-histogram baseline, :func:`skleuk.make_baseline_pipeline`
+(HOG + colour + nucleus features + SVM), the paper's network as the seed
+used it (paper@32, 30 epochs, batch 64, constant Adam) and the candidate
+defaults given with ``--candidates`` (default: the current
+:func:`skleuk.make_pipeline`).
+
+Writes ``benchmarks/results/accuracy.json`` (``quick/`` with ``--quick``)
+and, for full runs, the docs fragment ``docs/_generated/accuracy.rst``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ._common import DOCS_GENERATED, REPO_ROOT, RESULTS_DIR, load_average, machine
+
+CLASSES = ("Benign", "Early", "Pre", "Pro")
+BCCD_DIR = REPO_ROOT.parent / "shared" / "data" / "bccd" / "JPEGImages"
+BORDER = 24  # pixels cut from each side of a 224x224 field (scale bar)
+CELL_WINDOW = 64  # side of the window cut around each white cell
+DEFAULT_MODELS = ("colour-histogram", "hog-svm", "paper-seed", "default")
+TASKS = ("cell-binary", "cell-4class", "field-binary", "field-4class")
+
+
+# ---------------------------------------------------------------------------
+# data
+# ---------------------------------------------------------------------------
+def load_fields(folder, per_class=None, random_state=0):
+    """Aria fields as uint8 ``(n, 224, 224, 3)``, labels and file names."""
+    from skleuk.datasets import read_image
+
+    folder = Path(folder)
+    rng = np.random.default_rng(random_state)
+    files, labels = [], []
+    for c in CLASSES:
+        fs = sorted(p for p in (folder / c).iterdir() if p.suffix.lower() == ".jpg")
+        if not fs:
+            raise SystemExit(f"no .jpg files in {folder / c}")
+        if per_class is not None and per_class < len(fs):
+            fs = [fs[i] for i in np.sort(rng.choice(len(fs), per_class, replace=False))]
+        files += fs
+        labels += [c] * len(fs)
+    X = np.stack([read_image(f) for f in files])
+    return X, np.array(labels), [str(f) for f in files]
+
+
+def bccd_reference(size=(224, 168)):
+    """The BCCD sample's images (the fixed colour reference)."""
+    from PIL import Image
+
+    files = sorted(BCCD_DIR.glob("*.jpg"))
+    if not files:
+        raise SystemExit(f"BCCD reference images not found in {BCCD_DIR}")
+    return np.stack(
+        [np.asarray(Image.open(f).convert("RGB").resize(size)) for f in files]
+    )
+
+
+def normalise(X, reference):
+    """Map every field onto the reference's colours; cut the border."""
+    from skleuk.preprocessing import ColorNormalizer
+
+    norm = ColorNormalizer(method="histogram", reference=reference).fit(X[:1])
+    out = np.empty_like(X)
+    for i in range(0, len(X), 256):
+        out[i : i + 256] = np.rint(norm.transform(X[i : i + 256]) * 255)
+    return out[:, BORDER:-BORDER, BORDER:-BORDER]
+
+
+def cut_cells(X, y, groups, max_cells):
+    """Windows around the white cells of each field (largest first)."""
+    from skleuk.preprocessing import find_white_cells
+
+    half = CELL_WINDOW // 2
+    padded = np.pad(X, ((0, 0), (half, half), (half, half), (0, 0)), mode="reflect")
+    cells, cy, cg, src = [], [], [], []
+    for i, image in enumerate(X):
+        centres, areas = find_white_cells(image)[:2]
+        for k in np.argsort(areas)[::-1][:max_cells]:
+            r, c = (np.asarray(centres[k]) + 0.5).astype(int)
+            cells.append(padded[i, r : r + CELL_WINDOW, c : c + CELL_WINDOW])
+            cy.append(y[i])
+            cg.append(groups[i])
+            src.append(i)
+    return np.stack(cells), np.array(cy), np.array(cg), np.array(src)
+
+
+# ---------------------------------------------------------------------------
+# models
+# ---------------------------------------------------------------------------
+def colour_histograms(X, bins=16):
+    from skleuk.feature_extraction._cell_features import _colour_histograms
+
+    return np.concatenate(
+        [_colour_histograms(X[i : i + 256] / 255.0, bins)
+         for i in range(0, len(X), 256)]
+    )
+
+
+def make_model(name, level, random_state=0):
+    """An unfitted estimator for a model name; ``level`` is cell or field."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    from skleuk import make_baseline_pipeline, make_pipeline
+
+    crop = {} if level == "cell" else {"crop": "passthrough"}
+    if name == "colour-histogram":
+        return sk_pipeline(
+            FunctionTransformer(colour_histograms),
+            StandardScaler(),
+            LogisticRegression(max_iter=3000),
+        )
+    if name == "hog-svm":
+        return make_baseline_pipeline(**crop)
+    if name == "paper-seed":
+        return make_pipeline(
+            image_size=32, architecture="paper", cnn__epochs=30, cnn__batch_size=64,
+            cnn__lr_schedule="constant", cnn__random_state=random_state, **crop,
+        )
+    if name == "default":
+        return make_pipeline(cnn__random_state=random_state, **crop)
+    # "arch@size:key=value,key=value" -- a candidate default.
+    spec, _, rest = name.partition(":")
+    arch, _, size = spec.partition("@")
+    params = {"cnn__random_state": random_state, **crop}
+    steps = {"color", "sharpen", "average", "crop", "resize", "scale", "cnn"}
+    for item in filter(None, rest.split(",")):
+        key, _, value = item.partition("=")
+        if "__" not in key and key not in steps:
+            key = f"cnn__{key}"
+        params[key] = json.loads(value)
+    return make_pipeline(image_size=int(size), architecture=arch, **params)
+
+
+# ---------------------------------------------------------------------------
+# evaluation
+# ---------------------------------------------------------------------------
+def _scores(y, proba, classes, positive_negative=None):
+    from sklearn.metrics import (
+        accuracy_score,
+        f1_score,
+        log_loss,
+        roc_auc_score,
+    )
+
+    pred = classes[np.argmax(proba, axis=1)]
+    out = {
+        "accuracy": accuracy_score(y, pred),
+        "macro_f1": f1_score(y, pred, average="macro"),
+        "log_loss": log_loss(y, np.clip(proba, 1e-7, 1), labels=classes),
+    }
+    if len(classes) == 2:
+        neg = positive_negative
+        pos = classes[classes != neg][0]
+        p = proba[:, list(classes).index(pos)]
+        yt = y == pos
+        out["sensitivity"] = float(np.mean(pred[yt] == pos))
+        out["specificity"] = float(np.mean(pred[~yt] == neg))
+        out["auc"] = roc_auc_score(yt, p)
+    else:
+        out["auc"] = roc_auc_score(y, proba, multi_class="ovr", labels=classes)
+    return {k: float(v) for k, v in out.items()}
+
+
+def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
+                         source=None, y_field=None):
+    """Out-of-fold probabilities, train accuracy and time of one model."""
+    from sklearn.base import clone
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    classes = np.unique(y)
+    cv = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
+    proba = np.zeros((len(y), len(classes)))
+    train_acc = []
+    t0 = time.perf_counter()
+    for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y, groups)):
+        model = clone(make_model(name, level, random_state + k))
+        model.fit(X[train], y[train])
+        proba[test] = model.predict_proba(X[test])
+        sub = train[:: max(1, len(train) // 500)]
+        train_acc.append(float(np.mean(model.predict(X[sub]) == y[sub])))
+    seconds = time.perf_counter() - t0
+    neg = "Benign" if "Benign" in classes else None
+    res = {
+        "model": name,
+        "n": int(len(y)),
+        "seconds": seconds,
+        "train_accuracy": float(np.mean(train_acc)),
+        **_scores(y, proba, classes, neg),
+    }
+    if source is not None:
+        # Field-level: mean of the cell probabilities of each field.
+        fields = np.unique(source)
+        fp = np.stack([proba[source == f].mean(axis=0) for f in fields])
+        field_scores = _scores(y_field[fields], fp, classes, neg)
+        res.update({f"field_{k}": v for k, v in field_scores.items()})
+        res["n_fields"] = int(len(fields))
+    print(f"    {name:<40} acc {res['accuracy']:.3f}  macro-F1 "
+          f"{res['macro_f1']:.3f}  AUC {res['auc']:.3f}"
+          + (f"  sens {res['sensitivity']:.3f} spec {res['specificity']:.3f}"
+             if "sensitivity" in res else "")
+          + (f"  | field acc {res['field_accuracy']:.3f}" if source is not None else "")
+          + f"  train {res['train_accuracy']:.3f}  {seconds:.0f}s", flush=True)
+    return res
+
+
+def binary(y):
+    return np.where(y == "Benign", "Benign", "Malignant")
+
+
+def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0):
+    from skleuk.model_selection import find_duplicate_groups
+
+    t0 = time.perf_counter()
+    X_raw, y4, files = load_fields(data, per_class, random_state)
+    groups = find_duplicate_groups(X_raw)
+    n_dup = int(len(groups) - len(np.unique(groups)))
+    X = normalise(X_raw, bccd_reference())
+    cells, cy4, cgroups, source = cut_cells(X, y4, groups, max_cells)
+    prep = time.perf_counter() - t0
+    print(f"  {len(X)} fields ({n_dup} in duplicate groups), {len(cells)} cells, "
+          f"prepared in {prep:.0f}s", flush=True)
+    out = {
+        "data": {
+            "n_fields": int(len(X)), "n_cells": int(len(cells)),
+            "per_class": per_class, "folds": folds, "max_cells": max_cells,
+            "duplicates_grouped": n_dup, "classes": list(CLASSES),
+            "border": BORDER, "cell_window": CELL_WINDOW,
+        },
+        "shortcut": {},
+        "tasks": {},
+    }
+    # The shortcut, on raw and normalised fields.
+    for label, Z in (("raw", X_raw), ("normalised", X)):
+        r = cross_validate_model("colour-histogram", Z, y4, groups, "field", folds,
+                                 random_state)
+        out["shortcut"][label] = {"macro_f1": r["macro_f1"],
+                                  "accuracy": r["accuracy"]}
+    for task in tasks:
+        level, _, kind = task.partition("-")
+        print(f"  task {task}", flush=True)
+        if level == "cell":
+            Z, yy, gg = cells, cy4, cgroups
+            extra = {"source": source,
+                     "y_field": binary(y4) if kind == "binary" else y4}
+        else:
+            Z, yy, gg, extra = X, y4, groups, {}
+        if kind == "binary":
+            yy = binary(yy)
+        rows = []
+        for name in models:
+            rows.append(cross_validate_model(name, Z, yy, gg, level, folds,
+                                             random_state, **extra))
+            out["tasks"][task] = rows
+    out["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return out
+
+
+# ---------------------------------------------------------------------------
+# docs
+# ---------------------------------------------------------------------------
+def fragment(res):
+    d = res["data"]
+    lines = [
+        ".. Generated by benchmarks/bench_accuracy.py -- do not edit.",
+        "",
+        f"Data: {d['n_fields']} Aria B-ALL fields ({d['per_class']} per class, "
+        f"drawn with a fixed seed; {d['duplicates_grouped']} fields in "
+        f"near-duplicate groups), {d['n_cells']} white cells (at most "
+        f"{d['max_cells']} per field, {d['cell_window']}x{d['cell_window']} "
+        f"windows); {d['folds']}-fold stratified, grouped CV. Run "
+        f"{res['when']} on {res['machine']['cpu'].get('model', '?')} "
+        f"({res['machine']['cpu'].get('cores', '?')} cores, load average "
+        f"{res['load_average']:.1f} at the start: timings are noisy), peak "
+        f"RSS {res['peak_rss_mib']:.0f} MiB.",
+        "",
+        "Colour shortcut (colour-histogram + logistic regression, 4-class "
+        f"macro-F1): raw fields {res['shortcut']['raw']['macro_f1']:.3f}, "
+        f"colour-normalised fields {res['shortcut']['normalised']['macro_f1']:.3f}.",
+        "",
+    ]
+    for task, rows in res["tasks"].items():
+        binary_task = task.endswith("binary")
+        cell = task.startswith("cell")
+        head = ["model", "accuracy", "macro-F1"]
+        head += ["sensitivity", "specificity"] if binary_task else []
+        head += ["AUC", "log loss", "train acc."]
+        head += ["field acc.", "field macro-F1"] if cell else []
+        head += ["field sens.", "field spec."] if cell and binary_task else []
+        head += ["time (s)"]
+        lines += [f".. list-table:: {task}", "   :header-rows: 1", ""]
+        lines.append("   * - " + "\n     - ".join(head))
+        for r in rows:
+            vals = [f"``{r['model']}``", r["accuracy"], r["macro_f1"]]
+            vals += [r["sensitivity"], r["specificity"]] if binary_task else []
+            vals += [r["auc"], r["log_loss"], r["train_accuracy"]]
+            vals += [r["field_accuracy"], r["field_macro_f1"]] if cell else []
+            vals += ([r["field_sensitivity"], r["field_specificity"]]
+                     if cell and binary_task else [])
+            vals += [f"{r['seconds']:.0f}"]
+            cells = [v if isinstance(v, str) else f"{v:.3f}" for v in vals]
+            lines.append("   * - " + "\n     - ".join(cells))
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=os.environ.get("SKLEUK_ARIA_DATA"),
+                        help="folder with Benign/Early/Pre/Pro (or SKLEUK_ARIA_DATA)")
+    parser.add_argument("--quick", action="store_true",
+                        help="20 fields a class, 3 folds, 2 cells a field")
+    parser.add_argument("--per-class", type=int, default=100)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--cells", type=int, default=3)
+    parser.add_argument(
+        "--models", default=",".join(DEFAULT_MODELS),
+        help="comma-separated (';' when a candidate has commas); candidates as "
+             "'arch@size:param=json,...' (cnn parameters, <step>__<param>, or "
+             "<step>=\"passthrough\")")
+    parser.add_argument(
+        "--tasks", default=",".join(TASKS))
+    parser.add_argument("--out", default=None,
+                        help="results file name in benchmarks/results/ (default "
+                        "accuracy.json, which also rewrites "
+                        "docs/_generated/accuracy.rst)")
+    parser.add_argument("--render", nargs=2, metavar=("RESULTS", "FRAGMENT"),
+                        help="only render benchmarks/results/RESULTS as "
+                        "docs/_generated/FRAGMENT, then exit")
+    args = parser.parse_args(argv)
+    if args.render:
+        res = json.loads((RESULTS_DIR / args.render[0]).read_text())
+        (DOCS_GENERATED / args.render[1]).write_text(fragment(res))
+        print(f"wrote {DOCS_GENERATED / args.render[1]}")
+        return res
+    if not args.data:
+        raise SystemExit("--data (or SKLEUK_ARIA_DATA) is required: the Aria images")
+    if args.quick:
+        args.per_class, args.folds, args.cells = 20, 3, 2
+    models = args.models.split(";") if ";" in args.models else args.models.split(",")
+    res = {"when": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
+           "load_average": (load_average() or [float("nan")])[0],
+           "quick": args.quick}
+    res.update(run(args.data, per_class=args.per_class, folds=args.folds,
+                   max_cells=args.cells, models=models, tasks=args.tasks.split(",")))
+    folder = RESULTS_DIR / "quick" if args.quick else RESULTS_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (args.out or "accuracy.json")
+    path.write_text(json.dumps(res, indent=1))
+    print(f"wrote {path}")
+    if not args.quick and not args.out:
+        (DOCS_GENERATED / "accuracy.rst").write_text(fragment(res))
+        print(f"wrote {DOCS_GENERATED / 'accuracy.rst'}")
+    return res
+
+
+if __name__ == "__main__":
+    main()
