@@ -110,6 +110,8 @@ def load_image_folder(
 
     Raises
     ------
+    NotADirectoryError
+        If ``root`` is a file.
     FileNotFoundError
         If ``root`` does not exist, has no class subfolders, a name in
         ``classes`` has no folder, or no image is found at all.
@@ -150,6 +152,11 @@ def load_image_folder(
     if not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a folder path, got {type(root).__name__}.")
     root = os.path.abspath(os.fspath(root))
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise NotADirectoryError(
+            f"Image folder {root!r} is a file, not a folder: give the folder "
+            "holding one subfolder per class."
+        )
     if not os.path.isdir(root):
         raise FileNotFoundError(f"Image folder {root!r} does not exist.")
     entries = sorted(os.listdir(root))

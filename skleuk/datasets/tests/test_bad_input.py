@@ -202,3 +202,9 @@ def test_all_idb_follows_symlinked_folder(tmp_path):
     bunch = load_all_idb(tmp_path, subset="ALL_IDB2", return_images=False,
                          on_unexpected="ignore")
     assert len(bunch.filenames) == 4
+
+
+def test_file_given_for_folder_says_so(tmp_path):
+    path = _save(tmp_path / "a.png")
+    with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
+        load_image_folder(path)
