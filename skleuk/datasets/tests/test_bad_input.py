@@ -208,3 +208,16 @@ def test_file_given_for_folder_says_so(tmp_path):
     path = _save(tmp_path / "a.png")
     with pytest.raises(NotADirectoryError, match="is a file, not a folder"):
         load_image_folder(path)
+
+
+def test_pillow_bomb_limit_is_reported_as_too_large(tmp_path, monkeypatch):
+    """Above Pillow's own limit the message says so, not "corrupt"."""
+    from PIL import Image as PILImage
+
+    path = _save(tmp_path / "a.png", shape=(40, 40, 3))
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 100)
+    with pytest.raises(ImageReadError) as info:
+        read_image(path, max_pixels=10**9)
+    msg = str(info.value)
+    assert "corrupt" not in msg and "PIL.Image.MAX_IMAGE_PIXELS" in msg
+    assert str(path) in msg
