@@ -620,7 +620,6 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
 
 def cmd_demo(args):
     """``skleuk demo``: the default pipeline on synthetic smears."""
-
     start = time.perf_counter()
     _check_model_args(args)
     with _out_dir(args.out, args.force) as out:
@@ -1062,8 +1061,8 @@ def _add_data_options(p):
                    choices=["auto", "all-idb2", "all-idb1", "folder"],
                    help="layout of --data: all-idb2 single-cell crops, all-idb1 "
                    "smears (cells are cut out and grouped by smear), folder: "
-                   "one subfolder per class; auto: ALL_IDB2 if found, else folder "
-                   "(default: auto)")
+                   "one subfolder per class; auto: ALL_IDB2 if found, else folder, "
+                   "an error if both fit (default: auto)")
 
 
 def _add_cv_options(p):
@@ -1095,6 +1094,7 @@ def build_parser():
     ('demo', 2)
     """
     from ._version import __version__
+    from .datasets._io import DEFAULT_MAX_IMAGE_PIXELS
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -1126,7 +1126,8 @@ def build_parser():
     p.add_argument("--out", default="skleuk-demo", metavar="DIR",
                    help="output folder (default: skleuk-demo)")
     p.add_argument("--force", action="store_true",
-                   help="write into an existing, non-empty --out")
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
     p.add_argument("--n-samples", type=_positive_int, metavar="N",
                    default=DEMO_DEFAULTS["n_samples"],
                    help="number of images (default: %(default)s)")
@@ -1149,7 +1150,8 @@ def build_parser():
     p.add_argument("--out", default="skleuk-report", metavar="DIR",
                    help="output folder (default: skleuk-report)")
     p.add_argument("--force", action="store_true",
-                   help="write into an existing, non-empty --out")
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     _add_model_options(p)
 
@@ -1182,14 +1184,19 @@ def build_parser():
     p.add_argument("--out", default="skleuk-grid-search", metavar="DIR",
                    help="output folder (default: skleuk-grid-search)")
     p.add_argument("--force", action="store_true",
-                   help="write into an existing, non-empty --out")
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
     _add_model_options(p, grid=True)
 
     p = add("predict", cmd_predict,
             "classify images with a saved model",
             "Print one line per image: file, predicted class and its "
-            "probability. Folders are searched recursively. Images are read "
-            "--batch-size at a time, so any number of images fits in memory. "
+            "probability. Folders are searched recursively (symbolic links "
+            "followed). Images are read --batch-size at a time, so any number "
+            "of images fits in memory; an image over the pixel limit "
+            f"({DEFAULT_MAX_IMAGE_PIXELS:,}, environment variable "
+            "SKLEUK_MAX_IMAGE_PIXELS) is skipped with a warning before it is "
+            "decoded. "
             "The model file is unpickled: only use model files you trust.")
     p.add_argument("model", help="model file from 'skleuk train'")
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
