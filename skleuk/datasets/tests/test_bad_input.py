@@ -221,3 +221,16 @@ def test_pillow_bomb_limit_is_reported_as_too_large(tmp_path, monkeypatch):
     msg = str(info.value)
     assert "corrupt" not in msg and "PIL.Image.MAX_IMAGE_PIXELS" in msg
     assert str(path) in msg
+
+
+def test_pyramidal_tiff_read_from_a_reduced_level(tmp_path):
+    tifffile = pytest.importorskip("tifffile")
+    data = np.random.default_rng(0).integers(0, 255, (512, 512, 3), dtype=np.uint8)
+    path = tmp_path / "pyramid.tif"
+    with tifffile.TiffWriter(path) as tw:
+        tw.write(data, subifds=2, photometric="rgb")
+        tw.write(data[::2, ::2], subfiletype=1, photometric="rgb")
+        tw.write(data[::4, ::4], subfiletype=1, photometric="rgb")
+    assert read_image(path).shape == (512, 512, 3)
+    np.testing.assert_array_equal(read_image(path, reduce_to=100), data[::4, ::4])
+    np.testing.assert_array_equal(read_image(path, reduce_to=200), data[::2, ::2])
