@@ -13,6 +13,12 @@ while it runs, so nothing of this process is counted.
   trained model saved as a file; the command reads and classifies
   ``--batch-size`` images at a time, so its peak must not grow with the
   number of files.
+* ``large``: ``skleuk predict`` on one 10000x10000 PNG and one 20000x20000
+  TIFF (written into a temporary folder and deleted afterwards), with the
+  default pixel limit (both must be refused before decoding, at the import
+  floor) and, for the PNG, with the limit raised; and ``read_images`` of a
+  10000x10000 JPEG at full resolution against ``size=32`` (reduced-resolution
+  decoding). Run it alone with ``python -m benchmarks.bench_memory --large``.
 """
 
 from __future__ import annotations
@@ -56,7 +62,8 @@ def _peak_rss_mib(pid):
         return None
 
 
-def _run_measured(cmd, env=None, stdout=subprocess.DEVNULL, interval=0.02):
+def _run_measured(cmd, env=None, stdout=subprocess.DEVNULL, interval=0.02,
+                  check=True):
     """Run ``cmd``; return ``(exit code, wall s, peak RSS MiB, stdout text)``.
 
     The peak is polled every ``interval`` seconds from ``/proc`` while the
@@ -86,10 +93,12 @@ def _run_measured(cmd, env=None, stdout=subprocess.DEVNULL, interval=0.02):
         out_file.seek(0)
         text = out_file.read().decode()
         out_file.close()
-    if proc.returncode != 0:
+    if check and proc.returncode != 0:
         raise RuntimeError(
             f"{' '.join(map(str, cmd))} failed ({proc.returncode}):\n{stderr[-2000:]}"
         )
+    if not check:
+        return proc.returncode, wall, peak, text, stderr
     return proc.returncode, wall, peak, text
 
 
@@ -250,3 +259,108 @@ def print_results(res):
                      f"{r['wall_s']:.0f}"])
     print_table(["process", "images", "peak RSS (MiB)", "wall (s)"], rows,
                 title="Peak memory (resident set size) of a child process")
+
+
+READ_CODE = """
+import sys
+from skleuk.datasets import read_image, read_images
+path, size = sys.argv[1], sys.argv[2]
+out = read_image(path) if size == "full" else read_images([path], int(size))
+print(out.shape)
+"""
+
+
+def write_large_images(folder):
+    """A 10000x10000 PNG and JPEG and a 20000x20000 tiled TIFF in ``folder``."""
+    import tifffile
+    from PIL import Image
+
+    folder = Path(folder)
+    side = 10000
+    yy, xx = np.mgrid[0:side, 0:side // 10]  # a smooth picture, built in strips
+    strip = np.stack([(xx * 7) % 256, (yy // 40) % 256, (xx + yy // 40) % 256],
+                     -1).astype(np.uint8)
+    big = np.tile(strip, (1, 10, 1))
+    del yy, xx, strip
+    png, jpg, tif = folder / "big.png", folder / "big.jpg", folder / "huge.tif"
+    Image.fromarray(big).save(png, compress_level=1)
+    Image.fromarray(big).save(jpg, quality=90)
+    del big
+    with tifffile.TiffWriter(tif) as tw:
+        tw.write(shape=(20000, 20000), dtype=np.uint8, compression="zlib",
+                 tile=(1024, 1024),
+                 data=(np.zeros((1024, 1024), np.uint8) for _ in range(400)))
+    return {"png": png, "jpg": jpg, "tif": tif}
+
+
+def run_large(model, tmp_root=None):
+    """Peak RSS of ``skleuk predict`` and ``read_images`` on huge images."""
+    rows = []
+    with tempfile.TemporaryDirectory(dir=tmp_root) as tmp:
+        files = write_large_images(tmp)
+        sizes = {k: os.path.getsize(v) for k, v in files.items()}
+        cases = [
+            ("predict", "png", "10000x10000 PNG", {}),
+            ("predict", "tif", "20000x20000 TIFF", {}),
+            ("predict", "png", "10000x10000 PNG, limit raised to 200 MP",
+             {"SKLEUK_MAX_IMAGE_PIXELS": "200000000"}),
+            ("read", "jpg", "10000x10000 JPEG, read_image (full resolution)",
+             {"SKLEUK_MAX_IMAGE_PIXELS": "200000000"}),
+            ("read", "jpg", "10000x10000 JPEG, read_images(size=32)",
+             {"SKLEUK_MAX_IMAGE_PIXELS": "200000000"}),
+            ("read", "png", "10000x10000 PNG, read_images(size=32)",
+             {"SKLEUK_MAX_IMAGE_PIXELS": "200000000"}),
+        ]
+        for kind, key, label, env in cases:
+            if kind == "predict":
+                cmd = [sys.executable, "-m", "skleuk.cli", "predict", str(model),
+                       str(files[key]), "--quiet"]
+            else:
+                size = "full" if "full" in label else "32"
+                cmd = _child(READ_CODE) + [str(files[key]), size]
+            rc, wall, peak, text, err = _run_measured(
+                cmd, env=env, stdout=subprocess.PIPE, check=False)
+            outcome = (text.strip().splitlines() or [""])[-1] if rc == 0 else (
+                (err.strip().splitlines() or [""])[-1])
+            rows.append({"case": label, "command": kind, "exit_code": rc,
+                         "file_mib": sizes[key] / 2**20, "peak_mib": peak,
+                         "wall_s": wall, "outcome": outcome[:300]})
+            print(f"  {label}: exit {rc}, peak {peak:.0f} MiB, {wall:.1f} s -- "
+                  f"{outcome[:120]}", flush=True)
+    return rows
+
+
+def print_large(rows):
+    """Print the large-image table."""
+    print_table(
+        ["case", "file (MiB)", "exit", "peak RSS (MiB)", "wall (s)"],
+        [[r["case"], f"{r['file_mib']:.1f}", str(r["exit_code"]),
+          f"{r['peak_mib']:.0f}", f"{r['wall_s']:.1f}"] for r in rows],
+        title="Peak memory on huge images (child processes)",
+    )
+
+
+def _main_large(argv=None):  # pragma: no cover - a benchmark entry point
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m benchmarks.bench_memory")
+    p.add_argument("--large", action="store_true", required=True,
+                   help="measure only the huge-image cases")
+    p.add_argument("--cache-dir",
+                   default=str(Path(tempfile.gettempdir()) / "skleuk-bench"))
+    args = p.parse_args(argv)
+    cache = Path(args.cache_dir) / "large"
+    cache.mkdir(parents=True, exist_ok=True)
+    model = cache / "model.joblib"
+    if not model.exists():
+        paths, labels = write_image_files(cache / "files", 60, image_size=64)
+        train_model_file(paths, labels, model)
+    rows = run_large(model)
+    print_large(rows)
+    from ._common import write_json
+
+    write_json("memory_large", {"large_images": rows})
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main_large()

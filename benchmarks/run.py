@@ -198,6 +198,8 @@ def section_memory(args, out):
     out.update(bm.run(cache, counts=counts, train_configs=train,
                       train_epochs=1 if args.quick else 3))
     bm.print_results(out)
+    out["large_images"] = bm.run_large(cache / "model.joblib")
+    bm.print_large(out["large_images"])
 
 
 def section_dask(args, out):

@@ -134,6 +134,20 @@ def _folds_int(text):
     return value
 
 
+def _seed(text):
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected a non-negative integer, got {text!r}"
+        ) from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer from 0 to 2**32 - 1, got {text!r}"
+        )
+    return value
+
+
 def _image_size(text):
     value = _positive_int(text)
     if value < 16:
@@ -141,8 +155,35 @@ def _image_size(text):
     return value
 
 
-def _prepare_out_dir(path, force):
-    """Create the output folder; refuse a non-empty one without --force."""
+def _check_writable_folder(folder, what):
+    """Raise CLIError unless a file can be created in ``folder``."""
+    import tempfile
+
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        raise CLIError(
+            f"{what}: cannot write in folder {folder!r} ({exc.strerror or exc})."
+        ) from exc
+
+
+def _check_out_dir(path, force, data=None):
+    """Check --out (a report folder) before any work: the path, the
+    overwrite rule, writability and, with ``data`` (class folders), that it is
+    not inside the data, where its files would become images of a class on
+    the next run. Creates nothing."""
+    if not path or not path.strip():
+        raise CLIError("--out is empty; give an output folder.")
+    if data is not None and os.path.isdir(data):
+        out_abs = os.path.realpath(path)
+        data_abs = os.path.realpath(data)
+        if out_abs == data_abs or out_abs.startswith(data_abs.rstrip(os.sep) + os.sep):
+            raise CLIError(
+                f"--out {path!r} is inside --data {data!r}: the report's files "
+                "would be read as data on the next run; choose a folder outside "
+                "the data."
+            )
     if os.path.exists(path):
         if not os.path.isdir(path):
             raise CLIError(f"output path {path!r} exists and is not a folder.")
@@ -151,12 +192,49 @@ def _prepare_out_dir(path, force):
                 f"output folder {path!r} already exists and is not empty; "
                 "use --force to overwrite its reports."
             )
-    else:
+        _check_writable_folder(path, "--out")
+        return
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):  # the folder would be created with parents
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise CLIError(f"--out {path!r}: {parent!r} is a file, not a folder.")
+    _check_writable_folder(parent, "--out")
+
+
+@contextlib.contextmanager
+def _out_dir(path, force, data=None):
+    """Create the report folder for a command; remove it again if the
+    command fails and the folder did not exist before."""
+    import shutil
+
+    _check_out_dir(path, force, data)
+    created = None
+    if not os.path.exists(path):
+        # Remember the top-most folder created, to remove it on failure.
+        head = os.path.abspath(path)
+        while not os.path.exists(os.path.dirname(head)):
+            head = os.path.dirname(head)
         os.makedirs(path)
+        created = head
+    try:
+        yield path
+    except BaseException:
+        if created is not None:
+            shutil.rmtree(created, ignore_errors=True)
+        raise
+
+
+def _prepare_out_dir(path, force):
+    """Create the output folder; refuse a non-empty one without --force."""
+    _check_out_dir(path, force)
+    os.makedirs(path, exist_ok=True)
     return path
 
 
 def _check_out_file(path, force):
+    if not path or not path.strip():
+        raise CLIError("--out is empty; give a file name such as model.joblib.")
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a folder; give a file name such as model.joblib.")
     if os.path.exists(path) and not force:
@@ -164,6 +242,35 @@ def _check_out_file(path, force):
     parent = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(parent):
         raise CLIError(f"folder {parent!r} does not exist.")
+    if os.path.exists(path) and (
+        not os.path.isfile(path) or not os.access(path, os.W_OK)
+    ):
+        raise CLIError(f"--out {path!r} cannot be overwritten (not a writable file).")
+    _check_writable_folder(parent, "--out")
+
+
+def _check_model_args(args):
+    """Check the model options against each other before loading any data:
+    --image-size against the smallest input the architecture accepts."""
+    size = getattr(args, "image_size", None)
+    if size is None:
+        return
+    # The pipeline the command will build, with the same options.
+    arch = _build_pipeline(args, reader=False).get_params().get("cnn__architecture")
+    if not isinstance(arch, str):
+        return
+    from .neural_network._architectures import (
+        _min_input_size,
+        resolve_architecture,
+    )
+
+    minimum = _min_input_size(resolve_architecture(arch))
+    if size < minimum:
+        raise CLIError(
+            f"--image-size {size} is too small for the {arch} network, which "
+            f"needs at least {minimum} pixels.",
+            code=2,
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -180,6 +287,8 @@ class _Data:
         self.groups = groups
         self.is_paths = is_paths
         self.description = description
+        self.pos_label = None
+        self.folder_root = None  # --data, when its subfolders are the classes
 
 
 def _load_data(args):
@@ -195,12 +304,7 @@ def _load_data(args):
     dataset = args.dataset
     bunch = None
     if dataset == "auto":
-        try:
-            bunch = load_all_idb(path, subset="ALL_IDB2", return_images=False,
-                                 on_unexpected="ignore")
-            dataset = "all-idb2"
-        except (ValueError, OSError):
-            dataset = "folder"
+        dataset, bunch = _detect_layout(path)
     if dataset == "all-idb2":
         if bunch is None:
             bunch = load_all_idb(path, subset="ALL_IDB2", return_images=False)
@@ -219,6 +323,7 @@ def _load_data(args):
         data = _Data(np.asarray(bunch.filenames), np.asarray(bunch.target),
                      bunch.target_names, is_paths=True,
                      description=f"class folders at {path}")
+        data.folder_root = path
     counts = ", ".join(
         f"{name}: {int(np.sum(data.y == k))}"
         for k, name in enumerate(data.target_names)
@@ -226,13 +331,77 @@ def _load_data(args):
     data.description += f" -- {len(data.y)} images ({counts})"
     if len(np.unique(data.y)) < 2:
         raise CLIError(f"--data: found only one class in {path!r} ({counts}).")
+    data.pos_label = _positive_class(args, data.target_names)
     return data
 
 
+def _detect_layout(path):
+    """``--dataset auto``: ALL_IDB2 or class folders, never a mix.
+
+    Returns ``(dataset, bunch)`` where bunch is the ALL_IDB2 listing when
+    that layout was chosen. Both layouts fitting is an error naming both.
+    """
+    import re
+    import warnings
+
+    from .datasets import load_all_idb, load_image_folder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            idb = load_all_idb(path, subset="ALL_IDB2", return_images=False,
+                               on_unexpected="ignore")
+        except (ValueError, OSError):
+            idb = None
+        try:
+            folder = load_image_folder(path, return_images=False)
+        except (ValueError, OSError):
+            folder = None
+    if folder is not None:
+        named_like_idb = [
+            n for n in folder.target_names
+            if re.fullmatch(r"all[\s_-]*idb[\s_-]*[12]", n, re.IGNORECASE)
+        ]
+        n_classes = sum(1 for c in folder.class_counts.values() if c)
+        if named_like_idb or n_classes < 2:
+            folder = None  # an ALL-IDB copy, or not a class-folder data set
+    if idb is not None and folder is not None:
+        raise CLIError(
+            f"--data {path!r} fits two layouts: ALL_IDB2 ({len(idb.filenames)} "
+            f"files named ImXXX_Y) and class folders ({len(folder.filenames)} "
+            f"images in {len(folder.target_names)} folders: "
+            f"{', '.join(folder.target_names)}); choose one with --dataset "
+            "all-idb2 or --dataset folder."
+        )
+    if idb is not None:
+        return "all-idb2", None
+    return "folder", None
+
+
+def _positive_class(args, target_names):
+    """The index of --positive-class in target_names, else inferred or None."""
+    name = getattr(args, "positive_class", None)
+    if name is None:
+        return _pos_label(target_names)
+    names = [str(n) for n in target_names]
+    if name in names:
+        return names.index(name)
+    lower = [n.lower() for n in names]
+    if lower.count(name.lower()) == 1:
+        return lower.index(name.lower())
+    raise CLIError(
+        f"--positive-class {name!r} is not one of the classes "
+        f"({', '.join(names)}).",
+        code=2,
+    )
+
+
 def _pos_label(target_names):
-    """The positive class: the one named like leukemia, else the last."""
+    """The positive class: the one named like leukemia, else None (unknown)."""
+    from .model_selection._report import POSITIVE_CLASS_NAMES
+
     for k, name in enumerate(target_names):
-        if str(name).lower() in ("all", "blast", "leukemia", "leukaemia", "1"):
+        if str(name).strip().lower() in POSITIVE_CLASS_NAMES:
             return k
     return None
 
@@ -384,9 +553,14 @@ def load_model(path):
     try:
         with _silence_fd2():
             model = joblib.load(path)
-    except (pickle.UnpicklingError, EOFError, ValueError, KeyError, IndexError,
-            TypeError, AttributeError, ImportError, OSError) as exc:
-        raise ValueError(f"{not_model}: {type(exc).__name__}") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # corrupt pickle or compressed stream (zlib.error)
+        kind = type(exc).__name__
+        if not isinstance(exc, pickle.UnpicklingError) and type(exc).__module__ in (
+                "zlib", "lzma", "bz2", "_lzma", "_bz2"):
+            kind = f"the compressed data is corrupt ({exc})"
+        raise ValueError(f"{not_model}: {kind}") from exc
     if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
         raise ValueError(not_model)
     if model.get("format_version", 0) > MODEL_FORMAT_VERSION:
@@ -411,11 +585,16 @@ def _print_report(report):
     print(report.to_text())
 
 
+#: Figure files a report folder may hold (CrossValidationReport.save_figures).
+_FIGURE_FILES = ("confusion_matrix.png", "roc_curve.png", "learning_curves.png",
+                 "misclassified.png")
+
+
 def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
-                    group_duplicates=False):
+                    group_duplicates=False, pos_label=None):
     from .model_selection._evaluate import evaluate
 
-    pos = _pos_label(target_names)
+    pos = pos_label if pos_label is not None else _pos_label(target_names)
     report = evaluate(
         pipe,
         X,
@@ -429,6 +608,11 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
         target_names=target_names,
         progress=not args.quiet,
     )
+    if args.force:
+        # Figures of an earlier run must not sit beside the new report.
+        for name in _FIGURE_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(out_dir, name))
     written = report.save(out_dir, X=X, figures=not args.no_figures,
                           overwrite=True)
     return report, written
@@ -436,13 +620,17 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
 
 def cmd_demo(args):
     """``skleuk demo``: the default pipeline on synthetic smears."""
-    from .datasets import make_blood_smears
-
     start = time.perf_counter()
-    out = _prepare_out_dir(args.out, args.force)
+    _check_model_args(args)
+    with _out_dir(args.out, args.force) as out:
+        return _demo(args, out, start)
+
+
+def _demo(args, out, start):
     # Drawn at twice the CNN's input size: the pipeline crops the white cell
     # and resizes the crop, as it does with real smears.
     from ._pipeline import DEFAULT_IMAGE_SIZE
+    from .datasets import make_blood_smears
 
     side = 2 * (args.image_size or DEFAULT_IMAGE_SIZE)
     data = make_blood_smears(
@@ -474,15 +662,21 @@ def cmd_demo(args):
 def cmd_evaluate(args):
     """``skleuk evaluate``: cross-validate the pipeline on your images."""
     start = time.perf_counter()
+    _check_model_args(args)
+    _check_out_dir(args.out, args.force)
     data = _load_data(args)
-    out = _prepare_out_dir(args.out, args.force)
+    with _out_dir(args.out, args.force, data.folder_root) as out:
+        return _evaluate(args, data, out, start)
+
+
+def _evaluate(args, data, out, start):
     pipe = _build_pipeline(args, reader=data.is_paths)
     settings = ", ".join(f"{k} {v}" for k, v in _pipeline_settings(pipe).items())
     print(f"Data: {data.description}", flush=True)
     print(f"Pipeline: {settings}", flush=True)
     report, written = _run_evaluation(
         args, pipe, data.X, data.y, data.target_names, data.groups, out,
-        group_duplicates=args.group_duplicates,
+        group_duplicates=args.group_duplicates, pos_label=data.pos_label,
     )
     _print_report(report)
     print(f"Wrote {len(written)} files to {out}/. Done in "
@@ -501,6 +695,7 @@ def _fit_with_progress(pipe, X, y, args, desc="training"):
 def cmd_train(args):
     """``skleuk train``: fit the pipeline on all images and save it."""
     _check_out_file(args.out, args.force)
+    _check_model_args(args)
     data = _load_data(args)
     pipe = _build_pipeline(args, reader=data.is_paths)
     settings = _pipeline_settings(pipe)
@@ -510,12 +705,20 @@ def cmd_train(args):
     start = time.perf_counter()
     _fit_with_progress(pipe, data.X, data.y, args)
     elapsed = time.perf_counter() - start
-    save_model(
-        pipe, args.out, target_names=data.target_names,
-        input_kind="paths" if data.is_paths else "images",
-        extra={"data": data.description, "settings": _to_jsonable(settings),
-               "fit_time_s": round(elapsed, 1)},
-    )
+    # Written beside the target and moved into place: a failed save leaves
+    # an existing model file as it was.
+    tmp = f"{args.out}.part{os.getpid()}"
+    try:
+        save_model(
+            pipe, tmp, target_names=data.target_names,
+            input_kind="paths" if data.is_paths else "images",
+            extra={"data": data.description, "settings": _to_jsonable(settings),
+                   "fit_time_s": round(elapsed, 1)},
+        )
+        os.replace(tmp, args.out)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
     print(f"Trained in {elapsed:.0f} s; model saved to {args.out}")
     return 0
 
@@ -527,7 +730,15 @@ def _to_jsonable(d):
 
 def cmd_grid_search(args):
     """``skleuk grid-search``: optimizer x epochs with cross-validation."""
-    import numpy as np
+    start = time.perf_counter()
+    _check_model_args(args)
+    _check_out_dir(args.out, args.force)
+    data = _load_data(args)
+    with _out_dir(args.out, args.force, data.folder_root) as out:
+        return _grid_search(args, data, out, start)
+
+
+def _grid_search(args, data, out, start):
     from sklearn.model_selection import (
         GridSearchCV,
         StratifiedGroupKFold,
@@ -537,9 +748,6 @@ def cmd_grid_search(args):
     from .metrics import get_scorers
     from .model_selection._evaluate import _duplicate_groups, _merge_groups
 
-    start = time.perf_counter()
-    data = _load_data(args)
-    out = _prepare_out_dir(args.out, args.force)
     pipe = _build_pipeline(args, reader=data.is_paths)
     param_grid = {"cnn__optimizer": list(args.optimizers),
                   "cnn__epochs": list(args.epochs)}
@@ -551,9 +759,17 @@ def cmd_grid_search(args):
                                   random_state=args.random_state)
     else:
         cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
-    pos = _pos_label(data.target_names)
-    pos_label = pos if pos is not None else int(np.max(data.y))
-    scorers = get_scorers(pos_label=pos_label)
+    if len(data.target_names) > 2:
+        # Multi-class: macro averages and one-vs-rest ROC AUC, as evaluate.
+        scorers = get_scorers(average="macro")
+    else:
+        pos_label = data.pos_label
+        if pos_label is None:
+            pos_label = len(data.target_names) - 1
+            _err(f"warning: no class is named like leukaemia; the positive class "
+                 f"is assumed to be {data.target_names[pos_label]!r} (choose it "
+                 "with --positive-class)")
+        scorers = get_scorers(pos_label=pos_label)
     chosen = {k: scorers[k] for k in ("accuracy", "roc_auc", "sensitivity",
                                        "specificity")}
     n_candidates = len(args.optimizers) * len(args.epochs)
@@ -646,18 +862,17 @@ def cmd_grid_search(args):
 def _expand_inputs(inputs):
     """Image files named on the command line, folders walked recursively."""
     from .datasets import IMAGE_EXTENSIONS
+    from .datasets._io import _walk_files, _warn_skipped
 
     files = []
     for item in inputs:
         if os.path.isdir(item):
-            found = []
-            for root, dirs, names in os.walk(item):
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-                found += [
-                    os.path.join(root, n) for n in names
-                    if not n.startswith(".")
-                    and os.path.splitext(n)[1].lower() in IMAGE_EXTENSIONS
-                ]
+            # The loaders' walker: symlinks followed (cycle guard), FIFOs,
+            # devices and sockets skipped with a warning.
+            regular, skipped, _ = _walk_files(item)
+            _warn_skipped(skipped, item)
+            found = [f for f in regular
+                     if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
             if not found:
                 raise CLIError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) "
                                f"in folder {item!r}")
@@ -811,6 +1026,8 @@ def _add_common(p):
 
 
 def _add_model_options(p, *, grid=False, demo=False):
+    from ._pipeline import DEFAULT_IMAGE_SIZE
+
     g = p.add_argument_group("model (defaults: those of skleuk.make_pipeline)")
     if not grid:
         g.add_argument("--optimizer", choices=["adam", "sgd"], default=None,
@@ -825,13 +1042,13 @@ def _add_model_options(p, *, grid=False, demo=False):
     g.add_argument(
         "--image-size", type=_image_size, metavar="S",
         default=DEMO_DEFAULTS["image_size"] if demo else None,
-        help="side of the square images the CNN sees, in pixels (default: the "
-        "pipeline's, skleuk._pipeline.DEFAULT_IMAGE_SIZE)"
+        help="side of the square images the CNN sees, in pixels, at least 19 for "
+        f"the paper network (default: the pipeline's, {DEFAULT_IMAGE_SIZE})"
         + ("; the synthetic smears are drawn at twice this size" if demo else ""),
     )
     g.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                    help="training mini-batch size")
-    g.add_argument("--random-state", type=int, default=0, metavar="SEED",
+    g.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
                    help="seed of the folds and of the network (default: 0)")
 
 
@@ -844,12 +1061,17 @@ def _add_data_options(p):
                    choices=["auto", "all-idb2", "all-idb1", "folder"],
                    help="layout of --data: all-idb2 single-cell crops, all-idb1 "
                    "smears (cells are cut out and grouped by smear), folder: "
-                   "one subfolder per class; auto: ALL_IDB2 if found, else folder "
-                   "(default: auto)")
+                   "one subfolder per class; auto: ALL_IDB2 if found, else folder, "
+                   "an error if both fit (default: auto)")
 
 
 def _add_cv_options(p):
     g = p.add_argument_group("cross-validation")
+    g.add_argument("--positive-class", default=None, metavar="NAME",
+                   help="class whose sensitivity, specificity and ROC AUC are "
+                   "reported (two classes; default: the class named like "
+                   "leukaemia -- ALL, blast, leukemia -- else the last one, "
+                   "marked ASSUMED in the report)")
     g.add_argument("--folds", type=_folds_int, default=5, metavar="K",
                    help="number of folds (default: 5)")
     g.add_argument("--group-duplicates", action="store_true",
@@ -872,6 +1094,7 @@ def build_parser():
     ('demo', 2)
     """
     from ._version import __version__
+    from .datasets._io import DEFAULT_MAX_IMAGE_PIXELS
 
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -903,7 +1126,8 @@ def build_parser():
     p.add_argument("--out", default="skleuk-demo", metavar="DIR",
                    help="output folder (default: skleuk-demo)")
     p.add_argument("--force", action="store_true",
-                   help="write into an existing, non-empty --out")
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
     p.add_argument("--n-samples", type=_positive_int, metavar="N",
                    default=DEMO_DEFAULTS["n_samples"],
                    help="number of images (default: %(default)s)")
@@ -926,7 +1150,8 @@ def build_parser():
     p.add_argument("--out", default="skleuk-report", metavar="DIR",
                    help="output folder (default: skleuk-report)")
     p.add_argument("--force", action="store_true",
-                   help="write into an existing, non-empty --out")
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     _add_model_options(p)
 
@@ -959,14 +1184,19 @@ def build_parser():
     p.add_argument("--out", default="skleuk-grid-search", metavar="DIR",
                    help="output folder (default: skleuk-grid-search)")
     p.add_argument("--force", action="store_true",
-                   help="write into an existing, non-empty --out")
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
     _add_model_options(p, grid=True)
 
     p = add("predict", cmd_predict,
             "classify images with a saved model",
             "Print one line per image: file, predicted class and its "
-            "probability. Folders are searched recursively. Images are read "
-            "--batch-size at a time, so any number of images fits in memory. "
+            "probability. Folders are searched recursively (symbolic links "
+            "followed). Images are read --batch-size at a time, so any number "
+            "of images fits in memory; an image over the pixel limit "
+            f"({DEFAULT_MAX_IMAGE_PIXELS:,}, environment variable "
+            "SKLEUK_MAX_IMAGE_PIXELS) is skipped with a warning before it is "
+            "decoded. "
             "The model file is unpickled: only use model files you trust.")
     p.add_argument("model", help="model file from 'skleuk train'")
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",

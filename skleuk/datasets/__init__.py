@@ -11,10 +11,17 @@ loader returns ``uint8`` RGB images (or file names) in a
 from ._all_idb import load_all_idb
 from ._cells import extract_cells
 from ._folder import load_image_folder
-from ._io import IMAGE_EXTENSIONS, ImageReadError, read_image, read_images
+from ._io import (
+    DEFAULT_MAX_IMAGE_PIXELS,
+    IMAGE_EXTENSIONS,
+    ImageReadError,
+    read_image,
+    read_images,
+)
 from ._synthetic import make_blood_smears
 
 __all__ = [
+    "DEFAULT_MAX_IMAGE_PIXELS",
     "IMAGE_EXTENSIONS",
     "ImageReadError",
     "extract_cells",

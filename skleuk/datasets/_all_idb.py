@@ -11,7 +11,14 @@ from collections import Counter, defaultdict
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._io import _PAD_MODES, IMAGE_EXTENSIONS, _check_size, read_images
+from ._io import (
+    _PAD_MODES,
+    IMAGE_EXTENSIONS,
+    _check_size,
+    _warn_skipped,
+    read_images,
+)
+from ._io import _walk_files as _walk_regular_files
 
 __all__ = ["load_all_idb"]
 
@@ -118,15 +125,12 @@ def _hidden(name):
 
 
 def _walk_files(root):
-    """Files under ``root`` (recursive, sorted, hidden files and folders and
-    symlinked folders skipped)."""
-    out = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
-        for name in sorted(filenames):
-            if not _hidden(name):
-                out.append(os.path.join(dirpath, name))
-    return out
+    """Regular files under ``root`` (recursive, sorted, hidden files and
+    folders skipped, symlinks followed with a cycle guard; FIFOs, devices,
+    sockets and broken links skipped with a warning)."""
+    files, skipped, _ = _walk_regular_files(root, _hidden)
+    _warn_skipped(skipped, root, stacklevel=4)
+    return files
 
 
 def _digest(path):

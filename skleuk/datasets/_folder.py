@@ -9,7 +9,14 @@ from collections import Counter
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._io import _PAD_MODES, IMAGE_EXTENSIONS, _check_size, read_images
+from ._io import (
+    _PAD_MODES,
+    IMAGE_EXTENSIONS,
+    _check_size,
+    _walk_files,
+    _warn_skipped,
+    read_images,
+)
 
 __all__ = ["load_image_folder"]
 
@@ -21,19 +28,11 @@ def _hidden(name):
 
 
 def _collect(folder):
-    """Image files below ``folder`` (recursive, sorted) and the ignored count."""
-    images, n_ignored = [], 0
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not _hidden(d))
-        for name in sorted(filenames):
-            if (
-                not _hidden(name)
-                and os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
-            ):
-                images.append(os.path.join(dirpath, name))
-            else:
-                n_ignored += 1
-    return images, n_ignored
+    """Image files below ``folder`` (recursive, sorted, symlinks followed),
+    the count of ignored non-image files and the skipped special files."""
+    files, skipped, n_hidden = _walk_files(folder, _hidden)
+    images = [f for f in files if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
+    return images, len(files) - len(images) + n_hidden, skipped
 
 
 def load_image_folder(
@@ -53,9 +52,12 @@ def load_image_folder(
     example C-NMC (``fold_0/all/``, ``fold_0/hem/``) or the B-ALL data set
     (``Benign/``, ``Early/``, ``Pre/``, ``Pro/``). Files inside a class folder
     are found recursively, so ``root/all/patient_7/img.bmp`` belongs to class
-    ``all``. Files with an extension other than
-    :data:`~skleuk.datasets.IMAGE_EXTENSIONS` (and hidden files such as
-    macOS ``._*`` forks) are ignored and counted.
+    ``all``; symbolic links to files and folders are followed (a folder
+    reached twice, as in a link cycle, is read once). Files with an
+    extension other than :data:`~skleuk.datasets.IMAGE_EXTENSIONS` (and
+    hidden files such as macOS ``._*`` forks) are ignored and counted;
+    FIFOs, devices, sockets and broken links are skipped with a warning and
+    counted too.
 
     Parameters
     ----------
@@ -98,7 +100,8 @@ def load_image_folder(
         class_counts : dict
             Number of images per class name.
         n_ignored_files : int
-            Files skipped because they are not images.
+            Files skipped because they are not images (including FIFOs,
+            devices, sockets and broken links).
         DESCR : str
             What was found.
 
@@ -107,6 +110,8 @@ def load_image_folder(
 
     Raises
     ------
+    NotADirectoryError
+        If ``root`` is a file.
     FileNotFoundError
         If ``root`` does not exist, has no class subfolders, a name in
         ``classes`` has no folder, or no image is found at all.
@@ -147,6 +152,11 @@ def load_image_folder(
     if not isinstance(root, (str, os.PathLike)):
         raise TypeError(f"root must be a folder path, got {type(root).__name__}.")
     root = os.path.abspath(os.fspath(root))
+    if os.path.exists(root) and not os.path.isdir(root):
+        raise NotADirectoryError(
+            f"Image folder {root!r} is a file, not a folder: give the folder "
+            "holding one subfolder per class."
+        )
     if not os.path.isdir(root):
         raise FileNotFoundError(f"Image folder {root!r} does not exist.")
     entries = sorted(os.listdir(root))
@@ -191,13 +201,17 @@ def load_image_folder(
     filenames, target = [], []
     n_ignored = 0
     empty = []
+    skipped = []
     for k, name in enumerate(class_names):
-        files, ignored = _collect(os.path.join(root, name))
+        files, ignored, special = _collect(os.path.join(root, name))
         n_ignored += ignored
+        skipped += special
         if not files:
             empty.append(name)
         filenames.extend(files)
         target.extend([k] * len(files))
+    _warn_skipped(skipped, root)
+    n_ignored += len(skipped)
     if not filenames:
         raise FileNotFoundError(
             f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in the class "

@@ -100,9 +100,10 @@ def _resolve_labels(y_true, y_pred, labels, pos_label, average):
             )
         if pos_label not in present:
             if len(present) >= 2:
+                shown = pos_label.item() if hasattr(pos_label, "item") else pos_label
                 raise ValueError(
-                    f"pos_label={pos_label!r} is not a valid label. It should "
-                    f"be one of {list(present)}."
+                    f"pos_label={shown!r} is not a valid label. It should "
+                    f"be one of {np.asarray(present).tolist()}."
                 )
         return np.asarray([pos_label])
     if labels is None:

@@ -239,8 +239,13 @@ def evaluate(
         ``i`` uses seed ``r + i``. The estimator's own randomness is set on
         the estimator.
     pos_label : label, default=None
-        Positive class of a binary problem (default: the greater label, e.g.
-        ``1``). Multi-class problems use macro averages and one-vs-rest AUC.
+        Positive class of a binary problem: the class whose sensitivity,
+        specificity, precision, F1 and ROC AUC the report headlines. ``None``
+        infers it: the class whose ``target_names`` entry reads like
+        leukaemia (``ALL``, ``blast``, ``leukemia``...), else ``1`` for 0/1
+        labels without other names; otherwise the last class is *assumed*
+        and the report's title says so. Multi-class problems use macro
+        averages and one-vs-rest AUC.
     target_names : list of str, default=None
         Display names of the classes (sorted label order).
     fit_params : dict, default=None

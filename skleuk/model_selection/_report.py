@@ -159,9 +159,12 @@ class CrossValidationReport:
     target_names : list of str, default=None
         Display names of the classes; defaults to ``str(label)``.
     pos_label : label, default=None
-        The positive class of a binary problem (default: the last of
-        ``classes``, e.g. ``1``). Ignored for more than two classes, whose
-        metrics are macro averages and whose AUC is one-vs-rest.
+        The positive class of a binary problem. ``None`` infers it from
+        ``target_names`` (a name that reads like leukaemia), else takes ``1``
+        for 0/1 labels without other names, else *assumes* the last class
+        and says so in the title (:attr:`pos_label_assumed`). Ignored for
+        more than two classes, whose metrics are macro averages and whose
+        AUC is one-vs-rest.
     groups : array-like of shape (n_samples,), default=None
         The group labels used for splitting, if any.
     info : dict, default=None
@@ -237,25 +240,49 @@ class CrossValidationReport:
                 f"target_names has {len(self.target_names)} names for "
                 f"{len(self.classes)} classes."
             )
+        self.info = dict(info or {})
         if self.is_binary:
             if pos_label is None:
-                pos_label = self.classes[-1]
+                pos_label = self._infer_pos_label()
             if pos_label not in set(self.classes.tolist()):
                 raise ValueError(
-                    f"pos_label={pos_label!r} is not one of the classes "
+                    f"pos_label={_plain(pos_label)!r} is not one of the classes "
                     f"{self.classes.tolist()}."
                 )
             pos_label = self.classes[list(self.classes).index(pos_label)]
             pos_label = pos_label.item() if hasattr(pos_label, "item") else pos_label
         self.pos_label = pos_label
         self.groups = None if groups is None else np.asarray(groups)
-        self.info = dict(info or {})
         self.X = X
         self.estimators_ = None
         self.folds = [self._normalise_fold(f) for f in folds]
         if not self.folds:
             raise ValueError("A report needs at least one fold.")
         self._cache = {}
+
+    def _infer_pos_label(self):
+        """The positive class when none is given (binary problems).
+
+        The class whose display name reads like leukaemia (``ALL``,
+        ``blast``, ``leukemia``...); else ``1`` for 0/1 (or False/True)
+        labels without other names, as scikit-learn does; else the last
+        class -- a guess, recorded as ``info["pos_label_assumed"]`` and
+        shown in the report's title.
+        """
+        for k, name in enumerate(self.target_names):
+            if name.strip().lower() in POSITIVE_CLASS_NAMES:
+                return self.classes[k]
+        labels = self.classes.tolist()
+        default_names = self.target_names == [str(c) for c in self.classes]
+        if default_names and labels in ([0, 1], [False, True]):
+            return self.classes[-1]
+        self.info["pos_label_assumed"] = True
+        return self.classes[-1]
+
+    @property
+    def pos_label_assumed(self):
+        """True when the positive class was guessed (no name to infer it from)."""
+        return bool(self.info.get("pos_label_assumed")) and self.is_binary
 
     # ------------------------------------------------------------------
     # basic properties
@@ -641,7 +668,14 @@ class CrossValidationReport:
         lines = [
             f"Data: {self.n_samples} samples, {self.n_classes} classes ({counts})",
         ]
-        if self.is_binary:
+        if self.pos_label_assumed:
+            lines.append(
+                f"Positive class: {self.pos_name} -- ASSUMED (the last class; no "
+                "class is named like leukaemia). Sensitivity, specificity, "
+                "precision, F1 and ROC AUC refer to it; choose it with "
+                "pos_label= (--positive-class on the command line)."
+            )
+        elif self.is_binary:
             lines.append(f"Positive class: {self.pos_name}")
         else:
             lines.append("Multi-class: macro averages, one-vs-rest ROC AUC")
@@ -761,7 +795,10 @@ class CrossValidationReport:
     def _title(self):
         n = self.n_folds // max(self.n_repeats, 1)
         rep = f" x {self.n_repeats} repeats" if self.n_repeats > 1 else ""
-        return f"Cross-validation report ({n} folds{rep})"
+        title = f"Cross-validation report ({n} folds{rep})"
+        if self.pos_label_assumed:
+            title += f" -- positive class {self.pos_name!r} ASSUMED, not given"
+        return title
 
     def to_text(self):
         """Render the report as a plain-text table (what ``str(report)`` gives).
@@ -1143,6 +1180,16 @@ class CrossValidationReport:
             with open(paths[key], "w", encoding="utf-8") as fh:
                 fh.write(text)
         return {**paths, **figs}
+
+
+#: Class names (lower case) taken as the positive class when no
+#: ``pos_label`` is given.
+POSITIVE_CLASS_NAMES = ("all", "blast", "blasts", "leukemia", "leukaemia", "1")
+
+
+def _plain(value):
+    """numpy scalars as Python scalars, for messages (no ``np.int64(0)``)."""
+    return value.item() if hasattr(value, "item") else value
 
 
 def _rel(path):

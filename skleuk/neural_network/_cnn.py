@@ -207,7 +207,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
 
     The network's input size is the size of the images given to ``fit``
     (in the full system, the ``resize`` step of :func:`skleuk.make_pipeline`
-    sets it: grid-search ``resize__size``). At the pipeline's default 48x48
+    sets it, by default to 32 pixels: grid-search ``resize__size``). At 48x48
     pixels the paper network has 827,202 parameters and needs 0.77 GFLOPs
     per image (64x64: 1,482,562 and 1.62 GFLOPs); the light one has 28,130
     parameters at any size and needs 12.6 MFLOPs (64x64: 22.4 MFLOPs).

@@ -13,6 +13,33 @@ from sklearn.utils._param_validation import (
 
 from ._base import BaseImageTransformer
 
+#: Enlarging an image more than this many times (per side) warns: a few
+#: pixels blown up to the CNN's input size carry no cell to classify.
+_MAX_UPSCALE = 4
+
+
+def _warn_tiny(X, size):
+    """Warn once when images are enlarged more than ``_MAX_UPSCALE`` times."""
+    import warnings
+
+    if isinstance(X, np.ndarray):
+        shapes = [X.shape[1:3]] * len(X)
+    else:
+        shapes = [np.shape(x)[:2] for x in X]
+    tiny = [
+        (i, hw) for i, hw in enumerate(shapes)
+        if hw[0] * _MAX_UPSCALE < size[0] or hw[1] * _MAX_UPSCALE < size[1]
+    ]
+    if tiny:
+        i, (h, w) = tiny[0]
+        warnings.warn(
+            f"{len(tiny)} image(s) are enlarged more than {_MAX_UPSCALE}x to "
+            f"{size[0]}x{size[1]} pixels (e.g. image {i}: {h}x{w}); results on "
+            "images this small are not meaningful.",
+            UserWarning,
+            stacklevel=4,
+        )
+
 __all__ = ["CenterCropper", "PadToSquare", "Resizer"]
 
 # Working-set size (bytes) of one block of images in the resampler. Keeping
@@ -279,7 +306,9 @@ class Resizer(BaseImageTransformer):
         _size_pair(self.size)
 
     def _transform(self, X):
-        return resize_images(X, _size_pair(self.size), self.anti_aliasing)
+        size = _size_pair(self.size)
+        _warn_tiny(X, size)
+        return resize_images(X, size, self.anti_aliasing)
 
 
 class CenterCropper(BaseImageTransformer):

@@ -33,7 +33,9 @@ class ImageReader(BaseImageTransformer):
         share one size, else a list of 3-D arrays (every skleuk step accepts
         such a list). An int applies skleuk's size rule: pad each image to a
         square (``pad_mode``), then resize it with anti-aliasing to
-        ``size x size`` (see :func:`~skleuk.datasets.read_images`).
+        ``size x size`` (see :func:`~skleuk.datasets.read_images`); large
+        files are then decoded at reduced resolution (JPEG draft mode, box
+        reduction), so memory is bounded by ``size`` rather than by the file.
     pad_mode : {"reflect", "symmetric", "edge", "constant"}, default="reflect"
         Padding used with ``size`` (``"constant"`` pads with white).
     dtype : {"uint8", "float32"}, default="uint8"
@@ -61,7 +63,10 @@ class ImageReader(BaseImageTransformer):
     ``object``) of ``str`` or :class:`os.PathLike`, or an ``(n, 1)`` column of
     them. A single path string, a directory, or image arrays are rejected
     with a clear error, and a file that cannot be read raises
-    :class:`~skleuk.datasets.ImageReadError` naming it.
+    :class:`~skleuk.datasets.ImageReadError` naming it. So does an image with
+    more pixels than the limit of :func:`~skleuk.datasets.read_image`
+    (:data:`~skleuk.datasets.DEFAULT_MAX_IMAGE_PIXELS`, or the environment
+    variable ``SKLEUK_MAX_IMAGE_PIXELS``), before it is decoded.
 
     Examples
     --------

@@ -98,22 +98,34 @@ def _to_float32(x: np.ndarray, value_range, input_name: str) -> np.ndarray:
             )
         return x.astype(np.float32) * np.float32(1.0 / 255.0)
     if kind == "f":
-        out = x.astype(np.float32, copy=False)
-        if not np.isfinite(out).all():
-            n_bad = int(np.size(out) - np.count_nonzero(np.isfinite(out)))
+        if not np.isfinite(x).all():
+            n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
             raise ValueError(
                 f"{input_name} contains {n_bad} NaN or infinite value(s); "
                 "images must be finite."
             )
+        with np.errstate(over="ignore"):
+            out = x.astype(np.float32, copy=False)
+        if not np.isfinite(out).all():
+            raise ValueError(
+                f"{input_name}: values up to {float(np.abs(x).max()):.4g} do not "
+                "fit float32; images must be finite float32 values."
+            )
         if value_range == "unit" and out.size:
             lo, hi = float(out.min()), float(out.max())
             if lo < -_UNIT_TOLERANCE or hi > 1 + _UNIT_TOLERANCE:
-                hint = (
-                    " It looks like 0-255 data stored as floats: pass uint8 "
-                    "(X.astype('uint8')) or divide by 255."
-                    if hi <= 255 + _UNIT_TOLERANCE and lo >= -_UNIT_TOLERANCE
-                    else ""
-                )
+                if 2 < hi <= 255 + _UNIT_TOLERANCE and lo >= -_UNIT_TOLERANCE:
+                    hint = (
+                        " It looks like 0-255 data stored as floats: pass uint8 "
+                        "(X.astype('uint8')) or divide by 255."
+                    )
+                elif lo >= -0.01 and hi <= 1.01:
+                    hint = (
+                        " The values are only slightly outside [0, 1]: clip "
+                        "them (np.clip(X, 0, 1))."
+                    )
+                else:
+                    hint = ""
                 raise ValueError(
                     f"{input_name}: floating-point images must have values in "
                     f"[0, 1]; got values in [{lo:.4g}, {hi:.4g}].{hint}"
@@ -314,7 +326,19 @@ def _check_array_batch(X, value_range, ensure_min_samples, min_size, input_name,
     elif X.ndim == 3:
         # (n, h, w) grayscale batch. A single (h, w, 3) colour image is a
         # common mistake: say so rather than reading it as 3-row images.
-        if X.shape[-1] in (3, 4) and X.shape[0] > 4:
+        if X.shape[-1] in (3, 4) and 1 <= X.shape[0] <= 4:
+            # Ambiguous: e.g. (3, 3, 3) may be one tiny colour image; read as
+            # documented, but not silently.
+            import warnings
+
+            warnings.warn(
+                f"{input_name}: a 3-D array of shape {X.shape} is read as "
+                f"{X.shape[0]} grayscale image(s) of {X.shape[1]}x{X.shape[2]} "
+                "pixels; if it is one colour image, pass X[np.newaxis].",
+                UserWarning,
+                stacklevel=3,
+            )
+        elif X.shape[-1] in (3, 4):
             raise ValueError(
                 f"{input_name}: got a 3-D array of shape {X.shape}, which looks "
                 "like a single (height, width, channels) image. Pass a batch: "
@@ -334,7 +358,12 @@ def _check_array_batch(X, value_range, ensure_min_samples, min_size, input_name,
         )
     _check_min_size(X.shape[1:3], min_size, input_name)
     if X.ndim == 4 and X.shape[-1] not in (1, 3, 4):
-        _fix_channels(X[:1].astype(np.float32), True, input_name, "")
+        raise ValueError(
+            f"{input_name}: expected images with 3 colour channels (RGB), "
+            f"1 (grayscale) or 4 (RGBA) in the last axis; got {X.shape[-1]} "
+            f"channels (shape {X.shape}). Images must be laid out as (height, "
+            "width, channels)."
+        )
     out = _to_float32(X, value_range, input_name)
     out = _fix_channels(out, batched=True, input_name=input_name, where="")
     if copy and np.may_share_memory(out, X):
