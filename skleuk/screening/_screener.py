@@ -503,6 +503,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                     else float("nan"),
                     verdict=self._decide(proba) if found else NO_CELL_VERDICT,
                     found=found,
+                    healthy_column=healthy_col,
                 )
 
     def screen(self, X):
@@ -527,7 +528,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             ``image_proba`` (the smear's class probabilities),
             ``probability`` (of not being healthy; NaN without cells),
             ``verdict`` (a class, or :data:`NO_CELL_VERDICT` =
-            ``"no white cell found"``) and ``found``.
+            ``"no white cell found"``), ``found`` and ``healthy_column``
+            (the column of ``healthy_label_`` in ``probabilities``).
         """
         return list(self._run(X))
 
