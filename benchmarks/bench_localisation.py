@@ -470,8 +470,8 @@ def write_multi_fragment(res, path):
         ]
     lines += [
         "",
-        f"Inspected by eye, most \"false\" detections are real white cells that BCCD leaves "
-        f"unannotated: cells cut by the photograph border "
+        "Inspected by eye, most \"false\" detections are real white cells "
+        "that BCCD leaves unannotated: cells cut by the photograph border "
         f"({res['n_border_flagged']} detections are flagged ``border``), and "
         f"whole cells in {res['n_images_without_box']} photographs that have "
         "no WBC box at all. "

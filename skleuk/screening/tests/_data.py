@@ -43,3 +43,17 @@ def make_fields(n_per_class=6, shape=(96, 128), seed=0):
             X.append(make_field(cells, shape, seed=int(rng.integers(1 << 30))))
             y.append(label)
     return X, np.array(y)
+
+
+def flatten(X):
+    """Crops to rows (a picklable step of the cheap cell model)."""
+    return np.asarray(X).reshape(len(X), -1)
+
+
+def cheap_cell_model():
+    """A fast sklearn cell classifier on tiny crops, for tests."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    return make_pipeline(FunctionTransformer(flatten), LogisticRegression(C=10.0))
