@@ -15,7 +15,6 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets._cells import _crop
 from ..datasets._io import read_image
 from ..preprocessing._geometry import resize_images
 from ..utils.validation import check_images
@@ -43,6 +42,31 @@ def _load_smear(x, i):
     if isinstance(x, bytes):
         raise TypeError(f"X[{i}]: expected an image array or a file path, got bytes.")
     return check_images([x], input_name=f"X[{i}]", min_size=8)[0]
+
+
+def _window(image, centre, side):
+    """``side`` x ``side`` window centred on ``centre``, reflected at borders.
+
+    Only windows reaching past the border are padded (never the whole
+    smear); the placement is that of :func:`skleuk.datasets.extract_cells`.
+    """
+    h, w = image.shape[:2]
+    r0 = int(np.floor(centre[0] + 0.5)) - side // 2
+    c0 = int(np.floor(centre[1] + 0.5)) - side // 2
+    if r0 >= 0 and c0 >= 0 and r0 + side <= h and c0 + side <= w:
+        return image[r0 : r0 + side, c0 : c0 + side]
+    rows = _reflect(np.arange(r0, r0 + side), h)
+    cols = _reflect(np.arange(c0, c0 + side), w)
+    return image[rows[:, None], cols[None, :]]
+
+
+def _reflect(idx, n):
+    """numpy "reflect" padding of indices into ``[0, n)``."""
+    if n == 1:
+        return np.zeros_like(idx)
+    period = 2 * (n - 1)
+    idx = np.abs(idx) % period
+    return np.where(idx >= n, period - idx, idx)
 
 
 def _aggregate(P, rule, top_k, n_classes):
@@ -255,9 +279,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             side = max(4, int(round(self.crop_scale * 2 * np.median(cells.radii))))
         else:
             side = int(self.window)
-        margin = side // 2 + 1
-        padded = np.pad(image, ((margin, margin), (margin, margin), (0, 0)), "reflect")
-        crops = np.stack([_crop(padded, margin, c, side) for c in cells.centres])
+        crops = np.stack([_window(image, c, side) for c in cells.centres])
         if side != self.crop_size:
             crops = resize_images(crops, (self.crop_size, self.crop_size))
         return cells, np.asarray(crops, dtype=np.float32)

@@ -5,6 +5,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 from sklearn.base import clone
 from sklearn.linear_model import LogisticRegression
@@ -230,3 +232,21 @@ def test_with_the_skleuk_cnn_pipeline(data):
         proba = s.predict_proba(X[:2])
     assert proba.shape == (2, 2)
     assert np.isfinite(proba).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.floats(0, 24),  # centres lie in the image
+    st.floats(0, 34),
+    st.integers(1, 35),
+)
+def test_window_matches_padding_the_whole_image(r, c, side):
+    from skleuk.datasets._cells import _crop
+    from skleuk.screening._screener import _window
+
+    image = np.random.default_rng(0).random((25, 35, 3))
+    m = side // 2 + 1
+    padded = np.pad(image, ((m, m), (m, m), (0, 0)), "reflect")
+    np.testing.assert_array_equal(
+        _window(image, (r, c), side), _crop(padded, m, (r, c), side)
+    )
