@@ -107,11 +107,11 @@ def plot_screening(
                 c0,
                 r0 - 2,
                 f"{p_blast[k]:.2f}",
-                color=colour,
+                color="black",
                 fontsize=8,
                 va="bottom",
                 ha="left",
-                bbox={"fc": "white", "alpha": 0.6, "lw": 0, "pad": 1},
+                bbox={"fc": colour, "alpha": 0.8, "lw": 0, "pad": 1},
             )
     n = len(P)
     if result.get("found", n > 0):

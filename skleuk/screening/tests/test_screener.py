@@ -250,3 +250,13 @@ def test_window_matches_padding_the_whole_image(r, c, side):
     np.testing.assert_array_equal(
         _window(image, (r, c), side), _crop(padded, m, (r, c), side)
     )
+
+
+def test_skleuk_evaluate_on_smears(data):
+    from skleuk.model_selection import evaluate
+
+    X, y = data
+    s = SmearScreener(cheap_cell_model(), aggregation="mean", crop_size=12, window=40)
+    report = evaluate(s, X, y, cv=3, random_state=0)
+    assert "SmearScreener" in report.to_text()
+    assert len(report.folds) == 3
