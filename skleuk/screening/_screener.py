@@ -27,6 +27,8 @@ __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 NO_CELL_VERDICT = "no white cell found"
 
 _RULES = ("mean", "top_k", "max", "fraction")
+# healthy_label=None picks the class with one of these names, else the first.
+_HEALTHY_NAMES = ("healthy", "benign", "normal", "negative")
 
 
 def _source_name(x, i):
@@ -133,7 +135,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         count).
     healthy_label : object or None, default=None
         The label of healthy smears and non-blast cells. Every other class
-        counts as a blast. ``None``: the first of the sorted classes.
+        counts as a blast. ``None``: the class named ``"healthy"``,
+        ``"benign"``, ``"normal"`` or ``"negative"`` (any case) if there is
+        one, else the first of the sorted classes (0 for 0/1 labels).
     crop_size : int, default=64
         Side, in pixels, of the crops given to ``cell_model``.
     crop_scale : float, default=2.5
@@ -356,7 +360,10 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError("y must hold at least two classes.")
-        healthy = self.classes_[0] if self.healthy_label is None else self.healthy_label
+        healthy = self.healthy_label
+        if healthy is None:
+            named = [c for c in self.classes_ if str(c).lower() in _HEALTHY_NAMES]
+            healthy = named[0] if named else self.classes_[0]
         if healthy not in self.classes_:
             raise ValueError(
                 f"healthy_label={healthy!r} is not one of the classes "

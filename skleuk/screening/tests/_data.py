@@ -4,7 +4,8 @@ import numpy as np
 
 PINK = (0.9, 0.7, 0.75)
 RED_CELL = (0.85, 0.55, 0.6)
-NUCLEUS = {0: (0.45, 0.25, 0.6), 1: (0.35, 0.3, 0.85)}  # healthy / blast
+# healthy / blast / a third kind (multi-class tests)
+NUCLEUS = {0: (0.45, 0.25, 0.6), 1: (0.35, 0.3, 0.85), 2: (0.55, 0.2, 0.7)}
 CYTOPLASM = (0.75, 0.75, 0.9)
 
 
@@ -18,10 +19,10 @@ def make_field(cells, shape=(96, 128), radius=7, red_cells=0, seed=0):
     for r, c in rng.uniform([0, 0], [h, w], size=(red_cells, 2)):
         im[(rr - r) ** 2 + (cc - c) ** 2 <= (0.9 * radius) ** 2] = RED_CELL
     for r, c, kind in cells:  # cytoplasm first: no cell covers a nucleus
-        rad = radius * (1.3 if kind else 1.0)
+        rad = radius * (1.0, 1.3, 1.15)[kind]
         im[(rr - r) ** 2 + (cc - c) ** 2 <= (1.5 * rad) ** 2] = CYTOPLASM
     for r, c, kind in cells:
-        rad = radius * (1.3 if kind else 1.0)
+        rad = radius * (1.0, 1.3, 1.15)[kind]
         im[(rr - r) ** 2 + (cc - c) ** 2 <= rad**2] = NUCLEUS[kind]
     im += rng.normal(0, 0.01, im.shape)
     return np.clip(im, 0, 1).astype(np.float32)

@@ -161,6 +161,35 @@ def test_cell_level_labels(data):
         clone(s).fit(X, y, cell_images=cells, cell_labels=np.full(10, 7))
 
 
+def test_healthy_label_found_by_name(data):
+    X, y = data
+    names = np.array(["Benign", "ALL"])[y]  # "ALL" sorts first
+    s = SmearScreener(cheap_cell_model(), aggregation="mean", crop_size=12, window=40)
+    assert s.fit(X, names).healthy_label_ == "Benign"
+    assert s.fit(X, np.array(["a", "b"])[y]).healthy_label_ == "a"
+
+
+def test_multiclass_smears(data):
+    X, y = data
+    # A third class: smears whose abnormal cells are of kind 2.
+    X3 = [
+        make_field([(25, 30, 2), (70, 64, 2), (30, 100, 0)], seed=int(s))
+        for s in range(6)
+    ]
+    s = SmearScreener(cheap_cell_model(), crop_size=12, window=40, random_state=0)
+    s.fit(list(X) + X3, np.r_[y, [2] * 6])
+    assert s.aggregation_ in s.cv_results_ and s.threshold_ == 0.5
+    test = [
+        make_field([(25, 30, k), (70, 64, k), (30, 100, 0)], seed=99) for k in (1, 2)
+    ]
+    proba = s.predict_proba(test)
+    assert proba.shape == (2, 3)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(s.predict(test), [1, 2])
+    res = s.screen(test)
+    assert [r.blast_count for r in res] == [2, 2]
+
+
 def test_string_labels_and_healthy_label(data):
     X, y = data
     names = np.array(["healthy", "ALL"])[y]
