@@ -9,7 +9,11 @@ from scipy import ndimage
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..preprocessing._segmentation import _DETECTION_CONSTRAINTS, _detect
+from ..preprocessing._segmentation import (
+    _DETECTION_CONSTRAINTS,
+    _detect,
+    _resolve_area,
+)
 from ..utils.validation import check_images
 
 __all__ = ["locate_white_cells"]
@@ -179,7 +183,7 @@ def locate_white_cells(
     on_edge = list(on_edge)
     if split and len(area):
         slices = ndimage.find_objects(labels)
-        min_px = _min_area_px(min_area, h, w)
+        min_px = _resolve_area(min_area, h, w)
         for k, lab in enumerate(list(det["label"])):
             sl = slices[lab - 1]
             sub = nucleus[sl] & (labels[sl] == lab)
@@ -233,9 +237,3 @@ def locate_white_cells(
         overlap=np.asarray(overlap, dtype=bool)[order],
         shape=(h, w),
     )
-
-
-def _min_area_px(min_area, h, w):
-    from ..preprocessing._segmentation import _resolve_area
-
-    return _resolve_area(min_area, h, w)

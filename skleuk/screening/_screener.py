@@ -17,6 +17,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..datasets._io import read_image
 from ..preprocessing._geometry import resize_images
+from ..preprocessing._segmentation import _map_index
 from ..utils.validation import check_images
 from ._localise import locate_white_cells
 
@@ -57,18 +58,9 @@ def _window(image, centre, side):
     c0 = int(np.floor(centre[1] + 0.5)) - side // 2
     if r0 >= 0 and c0 >= 0 and r0 + side <= h and c0 + side <= w:
         return image[r0 : r0 + side, c0 : c0 + side]
-    rows = _reflect(np.arange(r0, r0 + side), h)
-    cols = _reflect(np.arange(c0, c0 + side), w)
+    rows = _map_index(np.arange(r0, r0 + side), h, "reflect")
+    cols = _map_index(np.arange(c0, c0 + side), w, "reflect")
     return image[rows[:, None], cols[None, :]]
-
-
-def _reflect(idx, n):
-    """numpy "reflect" padding of indices into ``[0, n)``."""
-    if n == 1:
-        return np.zeros_like(idx)
-    period = 2 * (n - 1)
-    idx = np.abs(idx) % period
-    return np.where(idx >= n, period - idx, idx)
 
 
 def _aggregate(P, rule, top_k, n_classes):
