@@ -180,6 +180,14 @@ def main(argv=None):
     p.add_argument("--aria", action="store_true", help="image-level Aria instead")
     p.add_argument("--data", default=os.environ.get("SKLEUK_ARIA_DATA"))
     p.add_argument("--quick", action="store_true")
+    p.add_argument(
+        "--cell-model",
+        choices=["cnn", "linear"],
+        default="cnn",
+        help="--aria: the default CNN pipeline (light, 32 px) or a linear "
+        "model on the pixels of 16x16 crops (a quick check that the "
+        "localisation and aggregation carry signal)",
+    )
     args = p.parse_args(argv)
     quiet_tensorflow()
     if args.aria:
@@ -234,10 +242,30 @@ def _colour_histograms(X, bins=8):
     return F / F.sum(axis=1, keepdims=True)
 
 
+def _flatten(X):
+    return np.asarray(X).reshape(len(X), -1)
+
+
+def _linear_cell_model():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline as sk_pipeline
+    from sklearn.preprocessing import FunctionTransformer, StandardScaler
+
+    return sk_pipeline(
+        FunctionTransformer(_flatten),
+        StandardScaler(),
+        LogisticRegression(C=0.01, max_iter=2000, class_weight="balanced"),
+    )
+
+
 def aria(args):
     """Image-level Aria: grouped CV, colour-normalised fields, vs colour baseline."""
     from sklearn.linear_model import LogisticRegression
-    from sklearn.metrics import balanced_accuracy_score, confusion_matrix
+    from sklearn.metrics import (
+        balanced_accuracy_score,
+        confusion_matrix,
+        roc_auc_score,
+    )
     from sklearn.model_selection import StratifiedGroupKFold
 
     from skleuk import make_pipeline
@@ -265,21 +293,26 @@ def aria(args):
     pred_s = np.empty_like(y)
     proba_s = np.empty(len(y))
     pred_h = np.empty_like(y)
+    proba_h = np.empty(len(y))
     n_cells = []
+    rules = []
     for tr, te in cv.split(X, y, groups):
-        cells = make_pipeline(
-            image_size=32,
-            architecture="light",
-            color="passthrough",
-            crop="passthrough",
-            cnn__epochs=epochs,
-            cnn__verbose=0,
-            cnn__random_state=0,
-        )
+        if args.cell_model == "linear":
+            cells = _linear_cell_model()
+        else:
+            cells = make_pipeline(
+                image_size=32,
+                architecture="light",
+                color="passthrough",
+                crop="passthrough",
+                cnn__epochs=epochs,
+                cnn__verbose=0,
+                cnn__random_state=0,
+            )
         screener = SmearScreener(
             cells,
             aggregation="auto",
-            crop_size=32,
+            crop_size=16 if args.cell_model == "linear" else 32,
             window=80,
             locate_params={"merge_distance": 2},
             random_state=0,
@@ -290,14 +323,23 @@ def aria(args):
             pred_s[te] = screener.predict(list(X[te]))
             proba_s[te] = screener.predict_proba(list(X[te]))[:, 1]
         n_cells.append(screener.n_cells_fit_)
+        rules.append(
+            {
+                "aggregation": screener.aggregation_,
+                "threshold": float(screener.threshold_),
+                "inner_cv": screener.cv_results_,
+            }
+        )
         hist = LogisticRegression(max_iter=2000, class_weight="balanced").fit(
             _colour_histograms(X[tr]), y[tr]
         )
         pred_h[te] = hist.predict(_colour_histograms(X[te]))
+        proba_h[te] = hist.predict_proba(_colour_histograms(X[te]))[:, 1]
 
-    def figures(pred):
+    def figures(pred, proba):
         tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
         return {
+            "roc_auc": float(roc_auc_score(y, proba)),
             "sensitivity": tp / (tp + fn),
             "specificity": tn / (tn + fp),
             "balanced_accuracy": balanced_accuracy_score(y, pred),
@@ -311,8 +353,10 @@ def aria(args):
         "folds": folds,
         "epochs": epochs,
         "quick": bool(args.quick),
-        "screener_binary": figures(pred_s),
-        "colour_histogram_baseline_binary": figures(pred_h),
+        "cell_model": args.cell_model,
+        "screener_binary": figures(pred_s, proba_s),
+        "colour_histogram_baseline_binary": figures(pred_h, proba_h),
+        "rules_per_fold": rules,
         "cells_per_training_fold": n_cells,
         "seconds": time.perf_counter() - t_start,
         "load_average": load_average(),
@@ -322,11 +366,13 @@ def aria(args):
         f"Aria {len(y)} fields ({out['per_class']}), {folds}-fold grouped CV, "
         f"colour-normalised: screener sensitivity {s['sensitivity']:.3f}, "
         f"specificity {s['specificity']:.3f}, balanced accuracy "
-        f"{s['balanced_accuracy']:.3f}; colour histograms {h['sensitivity']:.3f} / "
-        f"{h['specificity']:.3f} / {h['balanced_accuracy']:.3f}; "
+        f"{s['balanced_accuracy']:.3f}, AUC {s['roc_auc']:.3f}; colour histograms "
+        f"{h['sensitivity']:.3f} / {h['specificity']:.3f} / "
+        f"{h['balanced_accuracy']:.3f}, AUC {h['roc_auc']:.3f}; "
         f"{out['seconds']:.0f} s"
     )
-    name = "screening_aria_quick" if args.quick else "screening_aria"
+    name = "screening_aria" + ("_quick" if args.quick else "")
+    name += "_linear" if args.cell_model == "linear" else ""
     print(f"wrote {write_json(name, out)}")
     return out
 
