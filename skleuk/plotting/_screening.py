@@ -10,6 +10,9 @@ from ._figures import NothingToPlotError, _as_displayable, _new_axes
 
 __all__ = ["plot_screening"]
 
+# Longest side, in pixels, of the image actually drawn.
+_DISPLAY_PIXELS = 1200
+
 
 def plot_screening(
     result,
@@ -90,7 +93,16 @@ def plot_screening(
 
         image = read_image(source)
     fig, ax = _new_axes(ax, figsize)
-    ax.imshow(_as_displayable(np.asarray(image)))
+    image = np.asarray(image)
+    h, w = image.shape[:2]
+    # Large smears are shown decimated (the figure has far fewer pixels
+    # anyway), in the coordinates of the full image.
+    step = max(1, int(max(h, w) // _DISPLAY_PIXELS))
+    ax.imshow(
+        _as_displayable(image[::step, ::step]),
+        extent=(-0.5, w - 0.5, h - 0.5, -0.5),
+        interpolation="antialiased",
+    )
     cmap = mpl.colormaps[cmap] if isinstance(cmap, str) else cmap
     norm = mpl.colors.Normalize(0.0, 1.0)
     P = np.asarray(result["probabilities"])

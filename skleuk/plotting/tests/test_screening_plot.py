@@ -60,3 +60,17 @@ def test_overlay_without_cells_and_into_given_axes(screener):
     plt.close(fig)
     with pytest.raises(NothingToPlotError, match="image="):
         plot_screening(res)
+
+
+def test_large_smear_is_drawn_decimated_in_full_coordinates(screener):
+    big = np.kron(make_field([(25, 30, 1), (70, 64, 0)], seed=8), np.ones((30, 30, 1)))
+    res = screener.screen([big[::30, ::30]])[0]
+    res.boxes = res.boxes * 30  # the boxes of the full-size smear
+    fig = plot_screening(res, big)
+    ax = fig.axes[0]
+    assert ax.images[0].get_array().shape[1] < big.shape[1]  # decimated
+    assert ax.get_xlim() == (-0.5, big.shape[1] - 0.5)
+    assert ax.get_ylim() == (big.shape[0] - 0.5, -0.5)
+    x0, y0 = ax.patches[0].get_xy()
+    assert x0 == res.boxes[0, 1] and y0 == res.boxes[0, 0]
+    plt.close(fig)
