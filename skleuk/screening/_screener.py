@@ -195,6 +195,16 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
     available, are better. Each smear's verdict depends only on its own
     cells (batch-independent).
 
+    The rule and threshold are chosen on out-of-fold probabilities of cell
+    models fitted on ``(cv - 1) / cv`` of the training smears, then applied
+    to the cell model refitted on all of them. A cell model whose
+    calibration changes much with the amount of training data (an
+    under-trained CNN that still outputs close to the class prior) can move
+    its probabilities across the threshold: judge a configuration by
+    outer cross-validation (:func:`~sklearn.model_selection.cross_validate`
+    or :func:`skleuk.model_selection.evaluate` on the smears), never by the
+    inner scores in ``cv_results_``.
+
     Examples
     --------
     >>> import numpy as np
