@@ -808,6 +808,10 @@ def cmd_train_screening(args):
     from .screening import SmearScreener
 
     _check_out_file(args.out, args.force)
+    if args.dataset not in ("auto", "folder"):
+        raise CLIError(f"--screening reads one subfolder per class of whole "
+                       f"smears; --dataset {args.dataset} is not supported "
+                       "with it.", code=2)
     path = args.data
     if not os.path.isdir(path):
         raise CLIError(f"--data: no such folder: {path!r}")

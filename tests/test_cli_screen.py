@@ -63,6 +63,9 @@ def test_train_screening(cheap_cells, smear_folder, tmp_path, capsys):
     # Refuses to overwrite.
     assert main(["train", "--screening", "--data", str(smear_folder),
                  "--out", str(out)]) == 1
+    assert main(["train", "--screening", "--data", str(smear_folder),
+                 "--dataset", "all-idb2", "--out", str(tmp_path / "x")]) == 2
+    assert "--dataset all-idb2 is not supported" in capsys.readouterr().err
 
 
 def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, capsys):
