@@ -19,8 +19,12 @@ metrics
     Sensitivity, specificity, error rate and the per-class report.
 model_selection
     Cross-validated evaluation and near-duplicate grouping.
+screening
+    Whole smears: every white cell located, classified and counted, an
+    image-level verdict, localisation against point/box annotations.
 plotting
-    Confusion matrix, ROC curves, learning curves, misclassified cells.
+    Confusion matrix, ROC curves, learning curves, misclassified cells,
+    screening overlays.
 utils
     The shared image validator, estimator checks for images, versions.
 """

@@ -4,7 +4,8 @@ Confusion matrix, ROC curves with AUC (per fold, mean with its standard
 deviation band, pooled), per-epoch learning curves and a grid of the
 misclassified images, each drawn from a
 :class:`~skleuk.model_selection.CrossValidationReport` with matplotlib and
-scikit-learn's display classes.
+scikit-learn's display classes; and the overlay of a screened smear
+(:func:`plot_screening`).
 """
 
 from ._figures import (
@@ -14,6 +15,7 @@ from ._figures import (
     plot_misclassified,
     plot_roc_curve,
 )
+from ._screening import plot_screening
 
 __all__ = [
     "NothingToPlotError",
@@ -21,4 +23,5 @@ __all__ = [
     "plot_learning_curves",
     "plot_misclassified",
     "plot_roc_curve",
+    "plot_screening",
 ]

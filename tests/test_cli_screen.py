@@ -1,0 +1,127 @@
+"""``skleuk screen`` and ``skleuk train --screening`` (whole smears)."""
+
+import csv
+import os
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skleuk import cli
+from skleuk.cli import load_model, main, save_model
+from skleuk.screening import SmearScreener
+from skleuk.screening.tests._data import cheap_cell_model, make_field, make_fields
+
+
+def _save(image, path):
+    Image.fromarray(np.round(image * 255).astype(np.uint8)).save(path)
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def smear_folder(tmp_path_factory):
+    root = tmp_path_factory.mktemp("smears")
+    X, y = make_fields(n_per_class=6)
+    for k, name in enumerate(["ALL", "healthy"]):  # healthy is not first
+        os.makedirs(root / name)
+        label = 1 - k
+        for i, x in enumerate(x for x, t in zip(X, y, strict=True) if t == label):
+            _save(x, root / name / f"s{i}.png")
+    return root
+
+
+@pytest.fixture
+def cheap_cells(monkeypatch):
+    monkeypatch.setattr(cli, "_build_pipeline", lambda args, reader: cheap_cell_model())
+
+
+@pytest.fixture(scope="module")
+def screening_model(tmp_path_factory):
+    X, y = make_fields(n_per_class=6)
+    s = SmearScreener(cheap_cell_model(), aggregation="mean", crop_size=12, window=40)
+    s.fit(X, y)
+    path = tmp_path_factory.mktemp("model") / "screener.joblib"
+    save_model(s, path, target_names=["healthy", "ALL"], input_kind="smears")
+    return str(path)
+
+
+def _read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_train_screening(cheap_cells, smear_folder, tmp_path, capsys):
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--screening", "--data", str(smear_folder),
+                 "--out", str(out)]) == 0
+    model = load_model(out)
+    s = model["estimator"]
+    assert isinstance(s, SmearScreener) and model["input"] == "smears"
+    assert model["target_names"] == ["ALL", "healthy"]
+    assert s.healthy_label_ == 1  # found by name, not position
+    assert "healthy class: healthy" in capsys.readouterr().out
+    # Refuses to overwrite.
+    assert main(["train", "--screening", "--data", str(smear_folder),
+                 "--out", str(out)]) == 1
+    assert main(["train", "--screening", "--data", str(smear_folder),
+                 "--dataset", "all-idb2", "--out", str(tmp_path / "x")]) == 2
+    assert "--dataset all-idb2 is not supported" in capsys.readouterr().err
+
+
+def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, capsys):
+    smears = tmp_path / "in"
+    os.makedirs(smears / "sub")
+    a = _save(make_field([(25, 30, 1), (70, 64, 1), (30, 100, 0)]), smears / "a.png")
+    b = _save(make_field([(40, 40, 0)]), smears / "sub" / "b.png")
+    e = _save(make_field([], red_cells=5), smears / "sub" / "empty.png")
+    out = tmp_path / "out"
+    assert main(["screen", screening_model, str(smears), "--out", str(out),
+                 "-q"]) == 0
+    cells = _read(out / "cells.csv")
+    assert [r["file"] for r in cells] == [a, a, a, b]
+    assert set(cells[0]) == {"file", "cell", "row", "col", "row_min", "col_min",
+                             "row_max", "col_max", "border", "overlap",
+                             "probability", "class"}
+    assert [r["class"] for r in cells] == ["ALL", "ALL", "healthy", "healthy"]
+    smears_rows = {r["file"]: r for r in _read(out / "smears.csv")}
+    assert smears_rows[a]["verdict"] == "ALL" and smears_rows[a]["blast_count"] == "2"
+    assert smears_rows[b]["verdict"] == "healthy"
+    assert smears_rows[e]["verdict"] == "no white cell found"
+    assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["probability"] == ""
+    pngs = sorted(os.listdir(out / "overlays"))
+    assert pngs == ["a.png", "b.png", "empty.png"]
+    # No overwrite without --force; --force overwrites.
+    assert main(["screen", screening_model, a, "--out", str(out), "-q"]) == 1
+    assert "--force" in capsys.readouterr().err
+    assert main(["screen", screening_model, a, "--out", str(out), "-q",
+                 "--force", "--no-overlays"]) == 0
+    assert len(_read(out / "smears.csv")) == 1
+
+
+def test_screen_bad_files_are_named_and_skipped(screening_model, tmp_path, capsys):
+    good = _save(make_field([(40, 40, 0)]), tmp_path / "good.png")
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not a jpeg")
+    status = main(["screen", screening_model, good, str(bad), "--out",
+                   str(tmp_path / "o"), "-q", "--no-overlays"])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "skipped" in err and "bad.jpg" in err
+    assert len(_read(tmp_path / "o" / "smears.csv")) == 1
+
+
+def test_screen_refuses_a_cell_model(tmp_path, capsys):
+    from sklearn.dummy import DummyClassifier
+
+    path = tmp_path / "cells.joblib"
+    save_model(DummyClassifier().fit(np.zeros((2, 1)), [0, 1]), path,
+               input_kind="images")
+    smear = _save(make_field([(40, 40, 0)]), tmp_path / "s.png")
+    assert main(["screen", str(path), smear, "--out", str(tmp_path / "o")]) == 1
+    assert "train --screening" in capsys.readouterr().err
+
+
+def test_screen_help_mentions_outputs(capsys):
+    assert main(["screen", "--help"]) == 0
+    text = capsys.readouterr().out
+    assert "cells.csv" in text and "--force" in text
