@@ -14,8 +14,10 @@ fp32 peak, cost of seeding), ``bf16`` (mixed precision: speed and
 accuracy), ``pipeline`` (``pipeline.predict`` against the bare Keras
 model), ``end_to_end`` (the default 5-fold, 30-epoch evaluation per
 candidate default), ``memory`` (peak RSS of training and of ``skleuk
-predict`` on 1,000 and 10,000 files) and ``dask`` (a grid search serial,
-with loky and on a local Dask cluster).
+predict`` on 1,000 and 10,000 files), ``dask`` (a grid search serial,
+with loky and on a local Dask cluster) and ``trust`` (calibration, tuned
+operating point and abstention on the real Aria B-ALL fields, by nested
+cross-validation; needs ``--data`` or ``$SKLEUK_ARIA_DATA``).
 
 A full run writes ``benchmarks/results/<section>.json`` and the tables
 ``docs/_generated/performance_*.rst`` and ``dask.rst`` included by the
@@ -47,7 +49,7 @@ from ._common import (
 quiet_tensorflow()
 
 SECTIONS = ("preprocessing", "cnn", "bf16", "pipeline", "end_to_end", "memory",
-            "dask")
+            "dask", "trust")
 
 
 class SkipSection(Exception):
@@ -210,6 +212,46 @@ def section_dask(args, out):
     bd.print_results(out)
 
 
+def _override_value(text):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def section_trust(args, out):
+    from . import bench_trust as bt
+
+    try:
+        path = bt.data_path(args.data)
+    except FileNotFoundError as exc:
+        raise SkipSection(str(exc)) from None
+    overrides = {}
+    if args.quick:
+        overrides = {"architecture": "light", "image_size": 32, "cnn__epochs": 2}
+    for item in args.override or ():
+        key, _, value = item.partition("=")
+        overrides[key] = _override_value(value)
+    n = 60 if args.quick else args.n_images
+    folds = 2 if args.quick else args.trust_folds
+    X, y, counts = bt.load(path, n)
+    out["class_counts"] = counts
+    print(f"{len(y)} fields ({counts}); overrides {overrides}", flush=True)
+    res = bt.run(X, y, folds=folds, inner_folds=folds, overrides=overrides,
+                 min_sensitivity=args.min_sensitivity)
+    res["cores"] = machine()["cpu"]["cores"]
+    res["date"] = out["date"]
+    bt.print_results(res)
+    docs = (_common.RESULTS_DIR / "quick" / "docs") if args.quick else (
+        _common.DOCS_GENERATED)
+    bt.save_figures(res, docs)
+    docs.joinpath("trust.rst").write_text(bt.fragment(res))
+    print(f"wrote {docs / 'trust.rst'} and its figures", flush=True)
+    out.update(res)
+
+
 def _write(name, out, args):
     if args.quick:
         _common.RESULTS_DIR.joinpath("quick").mkdir(parents=True, exist_ok=True)
@@ -245,6 +287,20 @@ def build_parser():
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir())
                                               / "skleuk-bench"),
                    help="where generated image files are kept between runs")
+    g = p.add_argument_group("trust (real data)")
+    g.add_argument("--data", default=None, metavar="PATH",
+                   help="Aria B-ALL folder with Benign/ Early/ Pre/ Pro/ (default: "
+                   "$SKLEUK_ARIA_DATA)")
+    g.add_argument("--n-images", type=int, default=400, metavar="N",
+                   help="stratified random subset of the fields (default: 400; "
+                   "0: all)")
+    g.add_argument("--trust-folds", type=int, default=3, metavar="K",
+                   help="outer and inner folds (default: 3)")
+    g.add_argument("--min-sensitivity", type=float, default=0.98, metavar="S",
+                   help="target sensitivity of the tuned threshold (default: 0.98)")
+    g.add_argument("--override", action="append", metavar="KEY=VALUE",
+                   help="make_pipeline() keyword, e.g. cnn__epochs=10 or "
+                   "image_size=32 (repeatable)")
     p.add_argument("--docs-only", action="store_true",
                    help="only re-render docs/_generated/ from the results files")
     return p
@@ -271,6 +327,7 @@ def main(argv=None):
         "pipeline": section_pipeline,
         "memory": section_memory,
         "dask": section_dask,
+        "trust": section_trust,
     }
     for name in sections:
         print(f"\n=== {name} ===", flush=True)
