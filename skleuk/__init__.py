@@ -14,11 +14,16 @@ preprocessing
 neural_network
     The lightweight CNN classifier (TensorFlow/Keras via SciKeras).
 metrics
-    Sensitivity, specificity, error rate and the per-class report.
+    Sensitivity, specificity, error rate, the per-class report, calibration
+    error, specificity at a target sensitivity, abstention scores.
 model_selection
-    Cross-validated evaluation and near-duplicate grouping.
+    Cross-validated evaluation, near-duplicate grouping, a tuned operating
+    point and an abstaining classifier.
 plotting
-    Confusion matrix, ROC curves, learning curves, misclassified cells.
+    Confusion matrix, ROC curves, learning curves, misclassified cells,
+    reliability diagram, accuracy-coverage curve, saliency overlays.
+inspection
+    Grad-CAM saliency maps of a fitted pipeline on the original images.
 utils
     The shared image validator, estimator checks for images, versions.
 """

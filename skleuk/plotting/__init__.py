@@ -1,10 +1,12 @@
 """Figures of a cross-validation report: the pictures to look at first.
 
 Confusion matrix, ROC curves with AUC (per fold, mean with its standard
-deviation band, pooled), per-epoch learning curves and a grid of the
-misclassified images, each drawn from a
+deviation band, pooled), per-epoch learning curves, a grid of the
+misclassified images, the reliability diagram and the accuracy-coverage
+curve, each drawn from a
 :class:`~skleuk.model_selection.CrossValidationReport` with matplotlib and
-scikit-learn's display classes.
+scikit-learn's display classes; and Grad-CAM saliency maps of a fitted
+pipeline overlaid on its images (:func:`plot_saliency`).
 """
 
 from ._figures import (
@@ -14,11 +16,15 @@ from ._figures import (
     plot_misclassified,
     plot_roc_curve,
 )
+from ._trust import plot_reliability_diagram, plot_risk_coverage, plot_saliency
 
 __all__ = [
     "NothingToPlotError",
     "plot_confusion_matrix",
     "plot_learning_curves",
     "plot_misclassified",
+    "plot_reliability_diagram",
+    "plot_risk_coverage",
     "plot_roc_curve",
+    "plot_saliency",
 ]
