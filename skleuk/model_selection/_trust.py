@@ -395,6 +395,12 @@ class AbstainingClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
             y[decided], pred[decided].astype(self.classes_.dtype), sample_weight=w
         ))
 
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the fitted estimator (if it records it)."""
+        check_is_fitted(self)
+        return self.estimator_.n_features_in_
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         inner = self.estimator.__sklearn_tags__()

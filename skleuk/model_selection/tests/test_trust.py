@@ -12,6 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV, TunedThresholdClassifierCV
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skleuk.metrics import coverage_score, get_abstention_scorers
 from skleuk.model_selection import AbstainingClassifier, tune_threshold
@@ -206,3 +207,19 @@ def test_report_has_brier_and_ece_per_fold_and_pooled(tmp_path):
     assert {"reliability_diagram", "risk_coverage"} <= set(written)
     with pytest.raises(FileExistsError):
         report.save(tmp_path / "rep")
+
+
+_BY_DESIGN = {
+    "check_classifiers_classes": "reject_label=-1 may not be a class (the "
+    "check uses labels -1 and 1): a one-line ValueError by design",
+    "check_classifiers_train": "with more than two classes a case is referred "
+    "when its top probability is below band[1], so predict may return -1",
+}
+
+
+@parametrize_with_checks(
+    [AbstainingClassifier(LogisticRegression(), band=(0.5, 0.5))],
+    expected_failed_checks=lambda est: _BY_DESIGN,
+)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
