@@ -344,12 +344,12 @@ def fragment(res):
         f"coverage {a['realised_coverage']:.3f}, accuracy on the decided cases "
         f"**{a['accuracy_decided']:.3f}** against {a['accuracy_all']:.3f} on all.",
         "",
-        ".. figure:: trust_reliability.png",
+        ".. figure:: /_generated/trust_reliability.png",
         "   :alt: reliability diagram",
         "",
         "   Reliability diagram of the pooled out-of-fold probabilities.",
         "",
-        ".. figure:: trust_risk_coverage.png",
+        ".. figure:: /_generated/trust_risk_coverage.png",
         "   :alt: accuracy against coverage",
         "",
         "   Accuracy of the decided cases against the share decided (pooled; "
@@ -359,3 +359,12 @@ def fragment(res):
         "",
     ]
     return "\n".join(lines)
+
+
+def write_docs(res, out_dir):
+    """Write ``trust.rst`` and its two figures into ``out_dir``; return paths."""
+    out_dir = Path(out_dir)
+    paths = save_figures(res, out_dir)
+    rst = out_dir / "trust.rst"
+    rst.write_text(fragment(res))
+    return [rst, *paths]

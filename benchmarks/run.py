@@ -246,9 +246,8 @@ def section_trust(args, out):
     bt.print_results(res)
     docs = (_common.RESULTS_DIR / "quick" / "docs") if args.quick else (
         _common.DOCS_GENERATED)
-    bt.save_figures(res, docs)
-    docs.joinpath("trust.rst").write_text(bt.fragment(res))
-    print(f"wrote {docs / 'trust.rst'} and its figures", flush=True)
+    for written in bt.write_docs(res, docs):
+        print(f"wrote {written}", flush=True)
     out.update(res)
 
 
@@ -314,6 +313,12 @@ def main(argv=None):
 
         for path in write_docs():
             print(f"wrote {path}")
+        trust = _common.read_json("trust")
+        if trust is not None:
+            from . import bench_trust
+
+            for path in bench_trust.write_docs(trust, _common.DOCS_GENERATED):
+                print(f"wrote {path}")
         return 0
     sections = [s for s in (args.only or SECTIONS) if s not in (args.skip or ())]
     info = machine()
