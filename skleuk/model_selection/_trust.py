@@ -57,7 +57,11 @@ def tune_threshold(
     :func:`skleuk.model_selection.evaluate`) is a *nested* cross-validation
     and its sensitivity is an honest estimate -- which may fall below the
     target, since a threshold tuned on a few hundred images does not
-    transfer exactly.
+    transfer exactly. With ``refit=True`` the threshold is chosen on the
+    fold models' probabilities and applied to the model refitted on all
+    the data; a network's probability scale varies between training runs,
+    so for a fitted network it can be better to tune on held-out images
+    with ``tune_threshold(FrozenEstimator(fitted_pipe), cv=...)``.
 
     Parameters
     ----------
