@@ -260,6 +260,22 @@ def print_results(res):
           f"{a['accuracy_decided']:.3f} (all: {a['accuracy_all']:.3f})")
 
 
+def discrimination(res):
+    """ROC AUC of the out-of-fold probabilities and the majority-class rate."""
+    from sklearn.metrics import roc_auc_score
+
+    y = np.asarray(res["arrays"]["y"])
+    p = np.asarray(res["arrays"]["proba_uncalibrated"])
+    return {"roc_auc": float(roc_auc_score(y, p)),
+            "accuracy_uncalibrated": float(np.mean((p >= 0.5) == y)),
+            "majority_rate": float(max(y.mean(), 1 - y.mean()))}
+
+
+def _stem(res):
+    tag = res.get("tag")
+    return f"trust_{tag}" if tag else "trust"
+
+
 def save_figures(res, out_dir):
     """Reliability diagram and risk-coverage curve; return the file paths."""
     import matplotlib.pyplot as plt
@@ -276,7 +292,7 @@ def save_figures(res, out_dir):
             y, np.asarray(res["arrays"][f"proba_{m}"]), n_bins=10, ax=ax,
             name=f"{m} (ECE {res['pooled'][m]['ece']:.3f})")
     ax.set_title("Reliability, pooled out-of-fold")
-    rel = out_dir / "trust_reliability.png"
+    rel = out_dir / f"{_stem(res)}_reliability.png"
     fig.savefig(rel, dpi=110)
     plt.close(fig)
     fig, ax = plt.subplots(figsize=(4.8, 3.6), layout="constrained")
@@ -288,7 +304,7 @@ def save_figures(res, out_dir):
     ax.set_ylabel("accuracy on the decided cases")
     ax.set_title("Accuracy-coverage, pooled out-of-fold")
     ax.legend(loc="lower left")
-    rc = out_dir / "trust_risk_coverage.png"
+    rc = out_dir / f"{_stem(res)}_risk_coverage.png"
     fig.savefig(rc, dpi=110)
     plt.close(fig)
     return [rel, rc]
@@ -330,7 +346,13 @@ def fragment(res):
             f"     - {r['accuracy_at_coverage']:.3f}",
         ]
     t, a = res["tuned"], res["abstention"]
+    d = discrimination(res)
     lines += [
+        "",
+        f"Discrimination: out-of-fold ROC AUC {d['roc_auc']:.3f}; accuracy at "
+        f"threshold 0.5 {d['accuracy_uncalibrated']:.3f} (sigmoid-calibrated: "
+        f"{a['accuracy_all']:.3f}), against {d['majority_rate']:.3f} for always "
+        "predicting the majority class.",
         "",
         f"Operating point (threshold chosen on inner out-of-fold probabilities for "
         f"sensitivity >= {res['min_sensitivity']:g}, nested): sensitivity "
@@ -344,12 +366,12 @@ def fragment(res):
         f"coverage {a['realised_coverage']:.3f}, accuracy on the decided cases "
         f"**{a['accuracy_decided']:.3f}** against {a['accuracy_all']:.3f} on all.",
         "",
-        ".. figure:: /_generated/trust_reliability.png",
+        f".. figure:: /_generated/{_stem(res)}_reliability.png",
         "   :alt: reliability diagram",
         "",
         "   Reliability diagram of the pooled out-of-fold probabilities.",
         "",
-        ".. figure:: /_generated/trust_risk_coverage.png",
+        f".. figure:: /_generated/{_stem(res)}_risk_coverage.png",
         "   :alt: accuracy against coverage",
         "",
         "   Accuracy of the decided cases against the share decided (pooled; "
@@ -365,6 +387,6 @@ def write_docs(res, out_dir):
     """Write ``trust.rst`` and its two figures into ``out_dir``; return paths."""
     out_dir = Path(out_dir)
     paths = save_figures(res, out_dir)
-    rst = out_dir / "trust.rst"
+    rst = out_dir / f"{_stem(res)}.rst"
     rst.write_text(fragment(res))
     return [rst, *paths]

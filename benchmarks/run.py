@@ -242,6 +242,7 @@ def section_trust(args, out):
     res = bt.run(X, y, folds=folds, inner_folds=folds, overrides=overrides,
                  min_sensitivity=args.min_sensitivity)
     res["cores"] = machine()["cpu"]["cores"]
+    res["tag"] = args.trust_tag
     res["date"] = out["date"]
     bt.print_results(res)
     docs = (_common.RESULTS_DIR / "quick" / "docs") if args.quick else (
@@ -297,6 +298,9 @@ def build_parser():
                    help="outer and inner folds (default: 3)")
     g.add_argument("--min-sensitivity", type=float, default=0.98, metavar="S",
                    help="target sensitivity of the tuned threshold (default: 0.98)")
+    g.add_argument("--trust-tag", default=None, metavar="TAG",
+                   help="a second configuration: results go to trust_TAG.json "
+                   "and docs/_generated/trust_TAG.rst")
     g.add_argument("--override", action="append", metavar="KEY=VALUE",
                    help="make_pipeline() keyword, e.g. cnn__epochs=10 or "
                    "image_size=32 (repeatable)")
@@ -313,10 +317,10 @@ def main(argv=None):
 
         for path in write_docs():
             print(f"wrote {path}")
-        trust = _common.read_json("trust")
-        if trust is not None:
-            from . import bench_trust
+        from . import bench_trust
 
+        for results in sorted(_common.RESULTS_DIR.glob("trust*.json")):
+            trust = _common.read_json(results.stem)
             for path in bench_trust.write_docs(trust, _common.DOCS_GENERATED):
                 print(f"wrote {path}")
         return 0
@@ -340,7 +344,10 @@ def main(argv=None):
         out["machine"] = info
         start = time.perf_counter()
         try:
-            if name == "end_to_end":
+            if name == "trust" and args.trust_tag:
+                runners[name](args, out)
+                name = f"trust_{args.trust_tag}"
+            elif name == "end_to_end":
                 if args.class_sep != 1.0:
                     name = f"end_to_end_sep{args.class_sep:g}"
                 section_end_to_end(args, out, name)
