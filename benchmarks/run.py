@@ -15,9 +15,12 @@ accuracy), ``pipeline`` (``pipeline.predict`` against the bare Keras
 model), ``end_to_end`` (the default 5-fold, 30-epoch evaluation per
 candidate default), ``memory`` (peak RSS of training and of ``skleuk
 predict`` on 1,000 and 10,000 files), ``dask`` (a grid search serial,
-with loky and on a local Dask cluster) and ``accuracy`` (accuracy on real
+with loky and on a local Dask cluster), ``accuracy`` (accuracy on real
 smears, the Aria B-ALL fields given with ``--data`` or ``SKLEUK_ARIA_DATA``;
-skipped without them; see ``benchmarks/bench_accuracy.py``).
+skipped without them; see ``benchmarks/bench_accuracy.py``) and ``trust``
+(calibration, tuned operating point and abstention on the real Aria B-ALL
+fields, by nested cross-validation; needs ``--data`` or
+``$SKLEUK_ARIA_DATA``).
 
 A full run writes ``benchmarks/results/<section>.json`` and the tables
 ``docs/_generated/performance_*.rst`` and ``dask.rst`` included by the
@@ -50,7 +53,7 @@ from ._common import (
 quiet_tensorflow()
 
 SECTIONS = ("preprocessing", "cnn", "bf16", "pipeline", "end_to_end", "memory",
-            "dask", "accuracy")
+            "dask", "accuracy", "trust")
 
 
 class SkipSection(Exception):
@@ -232,6 +235,46 @@ def section_accuracy(args, out):
         print(f"wrote {path}")
 
 
+def _override_value(text):
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False, "none": None}.get(text.lower(), text)
+
+
+def section_trust(args, out):
+    from . import bench_trust as bt
+
+    try:
+        path = bt.data_path(args.data)
+    except FileNotFoundError as exc:
+        raise SkipSection(str(exc)) from None
+    overrides = {}
+    if args.quick:
+        overrides = {"architecture": "light", "image_size": 32, "cnn__epochs": 2}
+    for item in args.override or ():
+        key, _, value = item.partition("=")
+        overrides[key] = _override_value(value)
+    n = 60 if args.quick else args.n_images
+    folds = 2 if args.quick else args.trust_folds
+    X, y, counts = bt.load(path, n)
+    out["class_counts"] = counts
+    print(f"{len(y)} fields ({counts}); overrides {overrides}", flush=True)
+    res = bt.run(X, y, folds=folds, inner_folds=folds, overrides=overrides,
+                 min_sensitivity=args.min_sensitivity)
+    res["cores"] = machine()["cpu"]["cores"]
+    res["tag"] = args.trust_tag
+    res["date"] = out["date"]
+    bt.print_results(res)
+    docs = (_common.RESULTS_DIR / "quick" / "docs") if args.quick else (
+        _common.DOCS_GENERATED)
+    for written in bt.write_docs(res, docs):
+        print(f"wrote {written}", flush=True)
+    out.update(res)
+
+
 def _write(name, out, args):
     if args.quick:
         _common.RESULTS_DIR.joinpath("quick").mkdir(parents=True, exist_ok=True)
@@ -267,10 +310,24 @@ def build_parser():
     p.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir())
                                               / "skleuk-bench"),
                    help="where generated image files are kept between runs")
-    p.add_argument("--data", default=os.environ.get("SKLEUK_ARIA_DATA"),
+    g = p.add_argument_group("real data (accuracy, trust)")
+    g.add_argument("--data", default=os.environ.get("SKLEUK_ARIA_DATA"),
                    metavar="DIR",
-                   help="accuracy: the Aria B-ALL images (class folders Benign, "
-                   "Early, Pre, Pro; default: $SKLEUK_ARIA_DATA)")
+                   help="the Aria B-ALL images: class folders Benign/ Early/ "
+                   "Pre/ Pro/ (default: $SKLEUK_ARIA_DATA)")
+    g.add_argument("--n-images", type=int, default=400, metavar="N",
+                   help="stratified random subset of the fields (default: 400; "
+                   "0: all)")
+    g.add_argument("--trust-folds", type=int, default=3, metavar="K",
+                   help="outer and inner folds (default: 3)")
+    g.add_argument("--min-sensitivity", type=float, default=0.98, metavar="S",
+                   help="target sensitivity of the tuned threshold (default: 0.98)")
+    g.add_argument("--trust-tag", default=None, metavar="TAG",
+                   help="a second configuration: results go to trust_TAG.json "
+                   "and docs/_generated/trust_TAG.rst")
+    g.add_argument("--override", action="append", metavar="KEY=VALUE",
+                   help="make_pipeline() keyword, e.g. cnn__epochs=10 or "
+                   "image_size=32 (repeatable)")
     p.add_argument("--docs-only", action="store_true",
                    help="only re-render docs/_generated/ from the results files")
     return p
@@ -284,6 +341,12 @@ def main(argv=None):
 
         for path in write_docs():
             print(f"wrote {path}")
+        from . import bench_trust
+
+        for results in sorted(_common.RESULTS_DIR.glob("trust*.json")):
+            trust = _common.read_json(results.stem)
+            for path in bench_trust.write_docs(trust, _common.DOCS_GENERATED):
+                print(f"wrote {path}")
         return 0
     sections = [s for s in (args.only or SECTIONS) if s not in (args.skip or ())]
     info = machine()
@@ -298,6 +361,7 @@ def main(argv=None):
         "memory": section_memory,
         "dask": section_dask,
         "accuracy": section_accuracy,
+        "trust": section_trust,
     }
     for name in sections:
         print(f"\n=== {name} ===", flush=True)
@@ -305,7 +369,10 @@ def main(argv=None):
         out["machine"] = info
         start = time.perf_counter()
         try:
-            if name == "end_to_end":
+            if name == "trust" and args.trust_tag:
+                runners[name](args, out)
+                name = f"trust_{args.trust_tag}"
+            elif name == "end_to_end":
                 if args.class_sep != 1.0:
                     name = f"end_to_end_sep{args.class_sep:g}"
                 section_end_to_end(args, out, name)

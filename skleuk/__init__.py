@@ -16,15 +16,20 @@ feature_extraction
 neural_network
     The lightweight CNN classifier (TensorFlow/Keras via SciKeras).
 metrics
-    Sensitivity, specificity, error rate and the per-class report.
+    Sensitivity, specificity, error rate, the per-class report, calibration
+    error, specificity at a target sensitivity, abstention scores.
 model_selection
-    Cross-validated evaluation and near-duplicate grouping.
+    Cross-validated evaluation, near-duplicate grouping, a tuned operating
+    point and an abstaining classifier.
 screening
     Whole smears: every white cell located, classified and counted, an
     image-level verdict, localisation against point/box annotations.
 plotting
     Confusion matrix, ROC curves, learning curves, misclassified cells,
-    screening overlays.
+    screening overlays, reliability diagram, accuracy-coverage curve,
+    saliency overlays.
+inspection
+    Grad-CAM saliency maps of a fitted pipeline on the original images.
 utils
     The shared image validator, estimator checks for images, versions.
 """

@@ -431,6 +431,41 @@ def _build_pipeline(args, *, reader):
     return make_pipeline(**kwargs)
 
 
+def _probability(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 1], not {text!r}")
+    return value
+
+
+#: Internal folds that choose the threshold of --min-sensitivity.
+THRESHOLD_FOLDS = 3
+
+
+def _with_operating_point(pipe, args, y, target_names):
+    """Wrap the pipeline to reach --min-sensitivity (unchanged without it)."""
+    target = getattr(args, "min_sensitivity", None)
+    if target is None:
+        return pipe
+    import numpy as np
+
+    from .model_selection import tune_threshold
+
+    labels = np.unique(y)
+    if len(labels) != 2:
+        raise CLIError(
+            f"--min-sensitivity needs two classes; the data has {len(labels)} "
+            f"({', '.join(map(str, target_names))})"
+        )
+    pos = _pos_label(target_names)
+    pos_label = labels[-1] if pos is None else labels[pos]
+    return tune_threshold(pipe, min_sensitivity=target,
+                          pos_label=pos_label.item(), cv=THRESHOLD_FOLDS)
+
+
 def _pipeline_settings(pipe):
     params = pipe.get_params()
     keys = {
@@ -674,6 +709,11 @@ def _evaluate(args, data, out, start):
     settings = ", ".join(f"{k} {v}" for k, v in _pipeline_settings(pipe).items())
     print(f"Data: {data.description}", flush=True)
     print(f"Pipeline: {settings}", flush=True)
+    pipe = _with_operating_point(pipe, args, data.y, data.target_names)
+    if args.min_sensitivity is not None:
+        print(f"Operating point: threshold for sensitivity >= "
+              f"{args.min_sensitivity:g}, chosen by {THRESHOLD_FOLDS}-fold "
+              "cross-validation inside each training fold (nested)", flush=True)
     report, written = _run_evaluation(
         args, pipe, data.X, data.y, data.target_names, data.groups, out,
         group_duplicates=args.group_duplicates, pos_label=data.pos_label,
@@ -704,18 +744,25 @@ def cmd_train(args):
     print(f"Data: {data.description}", flush=True)
     print("Pipeline: " + ", ".join(f"{k} {v}" for k, v in settings.items()),
           flush=True)
+    pipe = _with_operating_point(pipe, args, data.y, data.target_names)
     start = time.perf_counter()
     _fit_with_progress(pipe, data.X, data.y, args)
     elapsed = time.perf_counter() - start
+    extra = {"data": data.description, "settings": _to_jsonable(settings),
+             "fit_time_s": round(elapsed, 1)}
+    if args.min_sensitivity is not None:
+        extra["min_sensitivity"] = args.min_sensitivity
+        extra["threshold"] = float(pipe.best_threshold_)
+        print(f"Operating point: probability threshold {pipe.best_threshold_:.3f} "
+              f"for sensitivity >= {args.min_sensitivity:g} "
+              f"({THRESHOLD_FOLDS}-fold cross-validation)", flush=True)
     # Written beside the target and moved into place: a failed save leaves
     # an existing model file as it was.
     tmp = f"{args.out}.part{os.getpid()}"
     try:
         save_model(
             pipe, tmp, target_names=data.target_names,
-            input_kind="paths" if data.is_paths else "images",
-            extra={"data": data.description, "settings": _to_jsonable(settings),
-                   "fit_time_s": round(elapsed, 1)},
+            input_kind="paths" if data.is_paths else "images", extra=extra,
         )
         os.replace(tmp, args.out)
     finally:
@@ -943,6 +990,9 @@ def _predict_batch(model, paths):
         proba = np.asarray(est.predict_proba(X), dtype=float)
         est_classes = list(getattr(est, "classes_", classes))
         idx = proba.argmax(axis=1)
+        if hasattr(est, "best_threshold_") or hasattr(est, "threshold"):
+            # A tuned operating point (--min-sensitivity): predict() decides.
+            idx = np.array([est_classes.index(lab) for lab in est.predict(X)])
         pred = [classes.index(est_classes[i]) for i in idx]
         return [(p, float(proba[j, i]), proba[j]) for j, (p, i)
                 in enumerate(zip(pred, idx, strict=True))]
@@ -1224,6 +1274,16 @@ def _add_model_options(p, *, grid=False, demo=False):
                    help="seed of the folds and of the network (default: 0)")
 
 
+def _add_operating_point_option(p):
+    p.add_argument(
+        "--min-sensitivity", type=_probability, default=None, metavar="S",
+        help="two classes only: move the decision threshold so that the "
+        "sensitivity (recall of the disease class) reaches S, e.g. 0.98; the "
+        f"threshold is chosen by {THRESHOLD_FOLDS}-fold cross-validation on the "
+        "training images only (in 'evaluate', inside each training fold) and "
+        "may miss S on new images (default: threshold 0.5)")
+
+
 def _add_data_options(p):
     g = p.add_argument_group("data")
     g.add_argument("--data", required=True, metavar="PATH",
@@ -1326,6 +1386,7 @@ def build_parser():
                    "files and figures are replaced, other files kept)")
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     _add_model_options(p)
+    _add_operating_point_option(p)
 
     p = add("train", cmd_train,
             "fit the pipeline on all your images and save the model",
@@ -1342,6 +1403,7 @@ def build_parser():
                    "subfolder per class of whole smears (image-level labels); "
                    "every white cell inherits its smear's label")
     _add_model_options(p)
+    _add_operating_point_option(p)
 
     p = add("grid-search", cmd_grid_search,
             "choose optimizer and epochs by cross-validated grid search",

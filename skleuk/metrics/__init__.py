@@ -2,7 +2,10 @@
 
 These complement :mod:`sklearn.metrics` with the figures a leukemia
 screening study reports (the paper's Table 4.3) and work as scikit-learn
-scorers (see :func:`get_scorers`).
+scorers (see :func:`get_scorers`). For trusting a screening classifier:
+calibration (:func:`expected_calibration_error`), an operating point
+(:func:`specificity_at_sensitivity`) and abstention
+(:func:`coverage_score`, :func:`risk_coverage_curve`).
 """
 
 from ._classification import (
@@ -12,11 +15,31 @@ from ._classification import (
     sensitivity_score,
     specificity_score,
 )
+from ._trust import (
+    accuracy_at_coverage,
+    constrained_specificity_score,
+    coverage_score,
+    covered_accuracy_score,
+    expected_calibration_error,
+    get_abstention_scorers,
+    make_specificity_at_sensitivity_scorer,
+    risk_coverage_curve,
+    specificity_at_sensitivity,
+)
 
 __all__ = [
+    "accuracy_at_coverage",
     "classification_report",
+    "constrained_specificity_score",
+    "coverage_score",
+    "covered_accuracy_score",
     "error_rate",
+    "expected_calibration_error",
+    "get_abstention_scorers",
     "get_scorers",
+    "make_specificity_at_sensitivity_scorer",
+    "risk_coverage_curve",
     "sensitivity_score",
+    "specificity_at_sensitivity",
     "specificity_score",
 ]

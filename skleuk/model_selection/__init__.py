@@ -11,9 +11,12 @@ figures.
 from ._duplicates import find_duplicate_groups
 from ._evaluate import evaluate
 from ._report import CrossValidationReport
+from ._trust import AbstainingClassifier, tune_threshold
 
 __all__ = [
+    "AbstainingClassifier",
     "CrossValidationReport",
     "evaluate",
     "find_duplicate_groups",
+    "tune_threshold",
 ]

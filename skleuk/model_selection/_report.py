@@ -21,6 +21,7 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
+    brier_score_loss,
     confusion_matrix,
     f1_score,
     log_loss,
@@ -29,8 +30,14 @@ from sklearn.metrics import (
     roc_curve,
 )
 
+from ..metrics import (
+    accuracy_at_coverage,
+    error_rate,
+    expected_calibration_error,
+    sensitivity_score,
+    specificity_score,
+)
 from ..metrics import classification_report as _classification_report
-from ..metrics import error_rate, sensitivity_score, specificity_score
 from ..utils.validation import is_path_sequence
 
 __all__ = ["CrossValidationReport"]
@@ -47,6 +54,8 @@ METRICS = (
     "roc_auc",
     "error_rate",
     "log_loss",
+    "brier",
+    "ece",
 )
 
 _METRIC_LABELS = {
@@ -58,7 +67,12 @@ _METRIC_LABELS = {
     "roc_auc": "ROC AUC",
     "error_rate": "Error rate",
     "log_loss": "Log loss",
+    "brier": "Brier score",
+    "ece": "ECE (10 bins)",
 }
+
+#: Coverage at which the report quotes the accuracy of the decided cases.
+_REPORT_COVERAGE = 0.9
 
 # Keys of one fold record, in the order written to JSON.
 _FOLD_KEYS = (
@@ -210,7 +224,7 @@ class CrossValidationReport:
     >>> report.n_folds
     2
     >>> sorted(report.summary())[:3]
-    ['accuracy', 'error_rate', 'f1']
+    ['accuracy', 'brier', 'ece']
     >>> report.confusion_matrix.sum()
     np.int64(40)
     >>> same = type(report).from_json(report.to_json())
@@ -402,7 +416,70 @@ class CrossValidationReport:
             out["log_loss"] = float(log_loss(y_true, proba, labels=self.classes))
         else:
             out["log_loss"] = float("nan")
+        out.update(self._calibration_of(y_true, proba))
         return out
+
+    def _calibration_of(self, y_true, proba):
+        """Brier score and ECE (binary: positive class; else top-label)."""
+        if proba is None:
+            return {"brier": float("nan"), "ece": float("nan")}
+        if self.is_binary:
+            p = proba[:, self.pos_index]
+            return {
+                "brier": float(brier_score_loss(y_true, p, pos_label=self.pos_label)),
+                "ece": expected_calibration_error(y_true, p, pos_label=self.pos_label),
+            }
+        return {
+            "brier": float(brier_score_loss(y_true, proba, labels=self.classes)),
+            "ece": expected_calibration_error(y_true, proba, classes=self.classes),
+        }
+
+    def _pooled_proba(self):
+        """Pooled out-of-fold ``(y_true, proba)``, or None without probabilities."""
+        if any(f["proba"] is None for f in self.folds):
+            return None
+        y_true = np.concatenate([self.y[f["test_index"]] for f in self.folds])
+        proba = np.concatenate([f["proba"] for f in self.folds])
+        return y_true, proba
+
+    def calibration(self, coverage=_REPORT_COVERAGE):
+        """Calibration and abstention figures of the pooled out-of-fold probabilities.
+
+        Parameters
+        ----------
+        coverage : float, default=0.9
+            Share of the cases decided for ``accuracy_at_coverage``.
+
+        Returns
+        -------
+        dict or None
+            None without probabilities. Otherwise ``brier`` and ``ece``
+            (10 equal-width bins; binary: of the positive class, multi-class:
+            top-label) of all out-of-fold probabilities together (per-fold
+            values are in :attr:`fold_metrics`), ``coverage`` and
+            ``accuracy_at_coverage`` (accuracy of the ``coverage`` most
+            confident cases; see :func:`skleuk.metrics.accuracy_at_coverage`).
+        """
+        pooled = self._pooled_proba()
+        if pooled is None:
+            return None
+        y_true, proba = pooled
+        out = self._calibration_of(y_true, proba)
+        out["coverage"] = float(coverage)
+        out["accuracy_at_coverage"] = accuracy_at_coverage(
+            y_true, proba, coverage, classes=self.classes
+        )
+        return out
+
+    def _calibration_lines(self):
+        cal = self.calibration()
+        if cal is None:
+            return []
+        return [
+            f"Pooled out-of-fold: ECE {_fmt(cal['ece'])}, Brier score "
+            f"{_fmt(cal['brier'])}; accuracy of the {cal['coverage']:.0%} most "
+            f"confident cases {_fmt(cal['accuracy_at_coverage'])}"
+        ]
 
     def _auc(self, y_true, scores):
         if scores is None:
@@ -432,8 +509,10 @@ class CrossValidationReport:
         -------
         dict of str to ndarray of shape (n_folds,)
             Keys: ``accuracy``, ``sensitivity``, ``specificity``,
-            ``precision``, ``f1``, ``roc_auc``, ``error_rate``, ``log_loss``
-            (validation), ``train_accuracy``, ``train_loss``, ``fit_time``,
+            ``precision``, ``f1``, ``roc_auc``, ``error_rate``, ``log_loss``,
+            ``brier``, ``ece`` (validation; Brier score and expected
+            calibration error of the positive class, top-label for more
+            than two classes), ``train_accuracy``, ``train_loss``, ``fit_time``,
             ``predict_time``. Binary problems use ``pos_label``; multi-class
             ones macro averages (AUC one-vs-rest). Undefined values are NaN.
         """
@@ -814,6 +893,7 @@ class CrossValidationReport:
         n = self.n_folds
         parts += ["", f"Validation metrics over {n} folds (mean ± std)", ""]
         parts.append(self._text_table(*self._metric_rows_str()))
+        parts += ["", *self._calibration_lines()] if self.calibration() else []
         parts += ["", "Pooled out-of-fold confusion matrix (rows: true class)", ""]
         parts.append(self._text_table(*self._confusion_rows_str()))
         parts += ["", "Per-class report, pooled out-of-fold (Table 4.3)", ""]
@@ -871,6 +951,7 @@ class CrossValidationReport:
         parts.append(self._md_table(*self._fold_rows_str()))
         parts += ["", f"## Validation metrics over {self.n_folds} folds", ""]
         parts.append(self._md_table(*self._metric_rows_str()))
+        parts += ["", *self._calibration_lines()]
         parts += ["", "## Pooled out-of-fold confusion matrix", ""]
         parts.append(self._md_table(*self._confusion_rows_str()))
         parts += ["", "## Per-class report (Table 4.3)", ""]
@@ -908,6 +989,7 @@ class CrossValidationReport:
         parts.append(self._html_table(*self._fold_rows_str()))
         parts.append(f"<h2>Validation metrics over {self.n_folds} folds</h2>")
         parts.append(self._html_table(*self._metric_rows_str()))
+        parts += [f"<p>{esc(line)}</p>" for line in self._calibration_lines()]
         parts.append("<h2>Pooled out-of-fold confusion matrix</h2>")
         parts.append(self._html_table(*self._confusion_rows_str()))
         parts.append("<h2>Per-class report (Table 4.3)</h2>")
@@ -988,6 +1070,7 @@ class CrossValidationReport:
             "fold_table": _to_builtin(self.fold_table()),
             "confusion_matrix": _to_builtin(self.confusion_matrix),
             "classification_report": self.classification_report(output_dict=True),
+            "calibration": self.calibration(),
             "folds": folds,
         }
         return _nan_to_none(_to_builtin(d))
@@ -1099,8 +1182,9 @@ class CrossValidationReport:
         -------
         dict of str to str
             Figure name (``confusion_matrix``, ``roc_curve``,
-            ``learning_curves``, ``misclassified``) to file path, for the
-            figures that could be drawn.
+            ``learning_curves``, ``misclassified``, ``reliability_diagram``,
+            ``risk_coverage``) to file path, for the figures that could be
+            drawn.
         """
         import matplotlib.pyplot as plt
 
@@ -1112,6 +1196,8 @@ class CrossValidationReport:
             "roc_curve": lambda: plotting.plot_roc_curve(self),
             "learning_curves": lambda: plotting.plot_learning_curves(self),
             "misclassified": lambda: plotting.plot_misclassified(self, X=X),
+            "reliability_diagram": lambda: plotting.plot_reliability_diagram(self),
+            "risk_coverage": lambda: plotting.plot_risk_coverage(self),
         }
         written = {}
         for name, make in makers.items():
@@ -1162,7 +1248,8 @@ class CrossValidationReport:
         paths = {k: os.path.join(dirpath, v) for k, v in names.items()}
         if not overwrite:
             fig_names = ["confusion_matrix", "roc_curve", "learning_curves",
-                         "misclassified"] if figures else []
+                         "misclassified", "reliability_diagram",
+                         "risk_coverage"] if figures else []
             for p in [*paths.values(),
                       *(os.path.join(dirpath, f"{n}.png") for n in fig_names)]:
                 _check_writable(p, overwrite)

@@ -1,11 +1,13 @@
 """Figures of a cross-validation report: the pictures to look at first.
 
 Confusion matrix, ROC curves with AUC (per fold, mean with its standard
-deviation band, pooled), per-epoch learning curves and a grid of the
-misclassified images, each drawn from a
+deviation band, pooled), per-epoch learning curves, a grid of the
+misclassified images, the reliability diagram and the accuracy-coverage
+curve, each drawn from a
 :class:`~skleuk.model_selection.CrossValidationReport` with matplotlib and
-scikit-learn's display classes; and the overlay of a screened smear
-(:func:`plot_screening`).
+scikit-learn's display classes; the overlay of a screened smear
+(:func:`plot_screening`); and Grad-CAM saliency maps of a fitted pipeline
+overlaid on its images (:func:`plot_saliency`).
 """
 
 from ._figures import (
@@ -16,12 +18,16 @@ from ._figures import (
     plot_roc_curve,
 )
 from ._screening import plot_screening
+from ._trust import plot_reliability_diagram, plot_risk_coverage, plot_saliency
 
 __all__ = [
     "NothingToPlotError",
     "plot_confusion_matrix",
     "plot_learning_curves",
     "plot_misclassified",
+    "plot_reliability_diagram",
+    "plot_risk_coverage",
     "plot_roc_curve",
+    "plot_saliency",
     "plot_screening",
 ]

@@ -168,7 +168,8 @@ def test_misclassified_needs_images():
 def test_save_figures(tmp_path):
     report = _report(history=False)  # no history: that figure is skipped
     written = report.save_figures(tmp_path)
-    assert sorted(written) == ["confusion_matrix", "roc_curve"]
+    assert sorted(written) == ["confusion_matrix", "reliability_diagram",
+                               "risk_coverage", "roc_curve"]
     for path in written.values():
         with Image.open(path) as im:
             assert im.size[0] > 300

@@ -1,0 +1,594 @@
+"""Metrics for trusting a screening classifier.
+
+Calibration (:func:`expected_calibration_error`; the Brier score is
+:func:`sklearn.metrics.brier_score_loss`), an operating point
+("specificity at sensitivity >= X": :func:`specificity_at_sensitivity`,
+:func:`constrained_specificity_score`,
+:func:`make_specificity_at_sensitivity_scorer`) and abstention ("refer to a
+pathologist": :func:`coverage_score`, :func:`covered_accuracy_score`,
+:func:`get_abstention_scorers`, :func:`risk_coverage_curve`,
+:func:`accuracy_at_coverage`).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.metrics import make_scorer, roc_curve
+from sklearn.utils import check_consistent_length, column_or_1d
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+from sklearn.utils.multiclass import unique_labels
+
+__all__ = [
+    "accuracy_at_coverage",
+    "constrained_specificity_score",
+    "coverage_score",
+    "covered_accuracy_score",
+    "expected_calibration_error",
+    "get_abstention_scorers",
+    "make_specificity_at_sensitivity_scorer",
+    "risk_coverage_curve",
+    "specificity_at_sensitivity",
+]
+
+
+# ---------------------------------------------------------------------------
+# calibration
+# ---------------------------------------------------------------------------
+def _binary_truth(y_true, pos_label):
+    y_true = column_or_1d(y_true)
+    labels = np.unique(y_true)
+    if pos_label is None:
+        if len(labels) > 2:
+            raise ValueError(
+                f"y_true has {len(labels)} classes; a 1-D y_prob needs a binary "
+                "y_true (pass the 2-D predict_proba output for more classes)."
+            )
+        if not (set(labels.tolist()) <= {0, 1} or set(labels.tolist()) <= {-1, 1}
+                or labels.dtype == bool):
+            raise ValueError(
+                f"y_true takes values {labels.tolist()}: pass pos_label to say "
+                "which one is the positive class."
+            )
+        pos_label = 1
+    return y_true == pos_label
+
+
+def _check_probabilities(y_prob, name="y_prob"):
+    y_prob = np.asarray(y_prob, dtype=float)
+    if y_prob.size and (
+        not np.all(np.isfinite(y_prob)) or y_prob.min() < 0 or y_prob.max() > 1
+    ):
+        raise ValueError(f"{name} must hold probabilities in [0, 1].")
+    return y_prob
+
+
+@validate_params(
+    {
+        "y_true": ["array-like"],
+        "y_prob": ["array-like"],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "strategy": [StrOptions({"uniform", "quantile"})],
+        "pos_label": [Real, str, "boolean", None],
+        "classes": ["array-like", None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def expected_calibration_error(
+    y_true, y_prob, *, n_bins=10, strategy="uniform", pos_label=None, classes=None
+):
+    """Compute the expected calibration error (ECE).
+
+    The probabilities are put into ``n_bins`` bins; in each bin the mean
+    predicted probability is compared with the observed frequency, and the
+    absolute gaps are averaged, weighted by the share of samples in the bin
+    (Naeini et al. 2015; Guo et al. 2017)::
+
+        ECE = sum_b (n_b / n) * |mean(y in b) - mean(p in b)|
+
+    A 1-D ``y_prob`` is the probability of the positive class of a binary
+    problem (as :func:`sklearn.calibration.calibration_curve` takes it). A
+    2-D ``y_prob`` (the ``predict_proba`` output, any number of classes)
+    gives the *top-label* (confidence) ECE: the probability of the
+    predicted class against whether the prediction is right.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_prob : array-like of shape (n_samples,) or (n_samples, n_classes)
+        Predicted probabilities (see above).
+    n_bins : int, default=10
+        Number of bins.
+    strategy : {"uniform", "quantile"}, default="uniform"
+        ``"uniform"``: equal-width bins on ``[0, 1]``; ``"quantile"``: bins
+        holding the same number of samples.
+    pos_label : int, float, bool or str, default=None
+        Positive class for a 1-D ``y_prob``. None: 1 when ``y_true`` is in
+        ``{0, 1}`` or ``{-1, 1}``.
+    classes : array-like of shape (n_classes,), default=None
+        Labels of the columns of a 2-D ``y_prob`` (the estimator's
+        ``classes_``); default: the sorted labels of ``y_true``.
+
+    Returns
+    -------
+    ece : float
+        In ``[0, 1]``; 0 for perfectly calibrated probabilities (up to the
+        binning and the sampling noise of small bins).
+
+    See Also
+    --------
+    sklearn.metrics.brier_score_loss : The Brier score.
+    sklearn.calibration.calibration_curve : The points of a reliability
+        diagram.
+
+    References
+    ----------
+    .. [1] M. P. Naeini, G. Cooper, M. Hauskrecht, "Obtaining well calibrated
+       probabilities using Bayesian binning", AAAI 2015.
+    .. [2] C. Guo, G. Pleiss, Y. Sun, K. Q. Weinberger, "On calibration of
+       modern neural networks", ICML 2017.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import expected_calibration_error
+    >>> round(expected_calibration_error([0, 0, 1, 1], [0.1, 0.1, 0.9, 0.9]), 6)
+    0.1
+    >>> expected_calibration_error([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5])
+    0.0
+    """
+    y_prob = _check_probabilities(y_prob)
+    y_true_arr = column_or_1d(y_true)
+    check_consistent_length(y_true_arr, y_prob)
+    if y_true_arr.size == 0:
+        raise ValueError("y_true and y_prob must contain at least one sample.")
+    if y_prob.ndim == 2:
+        classes = unique_labels(y_true_arr) if classes is None else np.asarray(classes)
+        if len(classes) != y_prob.shape[1]:
+            raise ValueError(
+                f"y_prob has {y_prob.shape[1]} columns for {len(classes)} classes; "
+                "pass classes= (the estimator's classes_)."
+            )
+        conf = y_prob.max(axis=1)
+        hit = (classes[np.argmax(y_prob, axis=1)] == y_true_arr).astype(float)
+    elif y_prob.ndim == 1:
+        conf = y_prob
+        hit = _binary_truth(y_true_arr, pos_label).astype(float)
+    else:
+        raise ValueError(f"y_prob must be 1-D or 2-D; got {y_prob.ndim}-D.")
+    if strategy == "quantile":
+        edges = np.quantile(conf, np.linspace(0, 1, n_bins + 1))
+    else:
+        edges = np.linspace(0.0, 1.0, n_bins + 1)
+    # Bin b holds edges[b] <= p < edges[b+1] (the last bin includes 1).
+    idx = np.clip(np.searchsorted(edges[1:-1], conf, side="right"), 0, n_bins - 1)
+    count = np.bincount(idx, minlength=n_bins).astype(float)
+    gap = np.abs(
+        np.bincount(idx, weights=hit, minlength=n_bins)
+        - np.bincount(idx, weights=conf, minlength=n_bins)
+    )
+    return float(min(1.0, gap.sum() / count.sum()))
+
+
+# ---------------------------------------------------------------------------
+# operating point
+# ---------------------------------------------------------------------------
+def _check_min_sensitivity(min_sensitivity):
+    if isinstance(min_sensitivity, bool) or not isinstance(min_sensitivity, Real) or (
+        not 0 <= min_sensitivity <= 1
+    ):
+        raise ValueError(
+            f"min_sensitivity must be a number in [0, 1]; got {min_sensitivity!r}."
+        )
+
+
+def specificity_at_sensitivity(y_true, y_score, *, min_sensitivity=0.98, pos_label=1):
+    """Best specificity of any threshold whose sensitivity is at least X.
+
+    Reads the ROC curve of ``y_score``: among the thresholds with
+    sensitivity (true positive rate) ``>= min_sensitivity``, the highest
+    specificity (``1 - false positive rate``). The threshold is chosen on
+    the very samples being scored, so this is an *optimistic* figure of the
+    ranking, not of a deployed classifier: for that, choose the threshold
+    on training data (:func:`skleuk.model_selection.tune_threshold`) and
+    score the thresholded predictions.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_score : array-like of shape (n_samples,)
+        Scores of the positive class (probability or decision value).
+    min_sensitivity : float, default=0.98
+        The sensitivity to reach, in ``[0, 1]``.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    specificity : float
+        In ``[0, 1]`` (0 when only the "everything positive" threshold
+        reaches the sensitivity).
+
+    See Also
+    --------
+    make_specificity_at_sensitivity_scorer : As a scorer.
+    constrained_specificity_score : The same goal for hard predictions.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import specificity_at_sensitivity
+    >>> y = [0, 0, 0, 0, 1, 1]
+    >>> s = [0.1, 0.2, 0.3, 0.7, 0.6, 0.9]
+    >>> specificity_at_sensitivity(y, s, min_sensitivity=1.0)
+    0.75
+    >>> specificity_at_sensitivity(y, s, min_sensitivity=0.5)
+    1.0
+    """
+    _check_min_sensitivity(min_sensitivity)
+    y_true = column_or_1d(y_true)
+    y_score = column_or_1d(y_score)
+    check_consistent_length(y_true, y_score)
+    positive = y_true == pos_label
+    if positive.all() or not positive.any():
+        raise ValueError(
+            "specificity_at_sensitivity needs both positive and negative samples "
+            f"(pos_label={pos_label!r})."
+        )
+    fpr, tpr, _ = roc_curve(positive, y_score)
+    ok = tpr >= min_sensitivity - 1e-12
+    return float(1.0 - fpr[ok].min())
+
+
+def constrained_specificity_score(
+    y_true, y_pred, *, min_sensitivity=0.98, pos_label=1
+):
+    """Specificity if the sensitivity reaches X, else a penalty below 0.
+
+    The objective that :class:`~sklearn.model_selection.TunedThresholdClassifierCV`
+    maximises to find "the most specific threshold with sensitivity
+    ``>= min_sensitivity``" (see
+    :func:`skleuk.model_selection.tune_threshold`): the specificity when the
+    constraint holds, otherwise ``sensitivity - 1`` (in ``[-1, 0)``), so any
+    threshold meeting the constraint beats any that does not, and among the
+    others the more sensitive wins.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels.
+    min_sensitivity : float, default=0.98
+        The sensitivity to reach, in ``[0, 1]``.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    score : float
+        In ``[0, 1]`` when the constraint holds, in ``[-1, 0)`` otherwise.
+
+    See Also
+    --------
+    specificity_at_sensitivity : The same goal read off a ROC curve.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import constrained_specificity_score
+    >>> constrained_specificity_score([0, 0, 1, 1], [0, 1, 1, 1],
+    ...                               min_sensitivity=0.9)
+    0.5
+    >>> constrained_specificity_score([0, 0, 1, 1], [0, 0, 0, 1],
+    ...                               min_sensitivity=0.9)
+    -0.5
+    """
+    _check_min_sensitivity(min_sensitivity)
+    y_true = column_or_1d(y_true)
+    y_pred = column_or_1d(y_pred)
+    check_consistent_length(y_true, y_pred)
+    positive = y_true == pos_label
+    predicted = y_pred == pos_label
+    n_pos, n_neg = positive.sum(), (~positive).sum()
+    sensitivity = (positive & predicted).sum() / n_pos if n_pos else 1.0
+    specificity = (~positive & ~predicted).sum() / n_neg if n_neg else 1.0
+    if sensitivity >= min_sensitivity - 1e-12:
+        return float(specificity)
+    return float(sensitivity - 1.0)
+
+
+def make_specificity_at_sensitivity_scorer(min_sensitivity=0.98, *, pos_label=1):
+    """Scorer "specificity at sensitivity >= X" for cross-validation.
+
+    Use as ``scoring=`` in :func:`sklearn.model_selection.cross_validate` or
+    :class:`~sklearn.model_selection.GridSearchCV`. It scores the ranking
+    given by ``predict_proba`` (or ``decision_function``) with
+    :func:`specificity_at_sensitivity`, i.e. with the threshold picked on
+    the test fold: an upper bound on what a threshold chosen beforehand
+    achieves. Score the predictions of
+    :func:`skleuk.model_selection.tune_threshold` with
+    ``get_scorers()["sensitivity"]``/``["specificity"]`` for the honest
+    figure.
+
+    Parameters
+    ----------
+    min_sensitivity : float, default=0.98
+        The sensitivity to reach, in ``[0, 1]``.
+    pos_label : int, float, bool or str, default=1
+        The positive class.
+
+    Returns
+    -------
+    scorer : callable
+        ``scorer(estimator, X, y)``; greater is better.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_classification
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.model_selection import cross_val_score
+    >>> from skleuk.metrics import make_specificity_at_sensitivity_scorer
+    >>> X, y = make_classification(n_samples=100, random_state=0)
+    >>> scorer = make_specificity_at_sensitivity_scorer(0.95)
+    >>> scores = cross_val_score(LogisticRegression(), X, y, cv=3,
+    ...                          scoring=scorer)
+    >>> bool(((0 <= scores) & (scores <= 1)).all())
+    True
+    """
+    _check_min_sensitivity(min_sensitivity)
+    return make_scorer(
+        specificity_at_sensitivity,
+        response_method=("predict_proba", "decision_function"),
+        min_sensitivity=min_sensitivity,
+        pos_label=pos_label,
+    )
+
+
+# ---------------------------------------------------------------------------
+# abstention
+# ---------------------------------------------------------------------------
+def _covered(y_pred, reject_label):
+    return ~(np.asarray(y_pred, dtype=object) == reject_label)
+
+
+def coverage_score(y_true, y_pred, *, reject_label=-1):
+    """Fraction of samples that were decided (not referred).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels (only their number matters).
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels, ``reject_label`` where the classifier abstained
+        (:class:`skleuk.model_selection.AbstainingClassifier`).
+    reject_label : int, float or str, default=-1
+        The label that means "not decided".
+
+    Returns
+    -------
+    coverage : float
+        In ``[0, 1]``.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import coverage_score
+    >>> coverage_score([0, 1, 1, 0], [0, -1, 1, -1])
+    0.5
+    """
+    y_true = column_or_1d(y_true)
+    y_pred = column_or_1d(y_pred)
+    check_consistent_length(y_true, y_pred)
+    return float(_covered(y_pred, reject_label).mean())
+
+
+def covered_accuracy_score(y_true, y_pred, *, reject_label=-1, zero_coverage=np.nan):
+    """Accuracy on the samples that were decided (abstentions left out).
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_pred : array-like of shape (n_samples,)
+        Predicted labels, ``reject_label`` where the classifier abstained.
+    reject_label : int, float or str, default=-1
+        The label that means "not decided".
+    zero_coverage : float, default=np.nan
+        Returned when every sample was referred.
+
+    Returns
+    -------
+    accuracy : float
+        Accuracy of the decided samples. Read it together with
+        :func:`coverage_score`: abstaining on every hard case raises it
+        trivially.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import covered_accuracy_score
+    >>> covered_accuracy_score([0, 1, 1, 0], [0, -1, 1, 1])
+    0.6666666666666666
+    """
+    y_true = column_or_1d(y_true)
+    y_pred = column_or_1d(y_pred)
+    check_consistent_length(y_true, y_pred)
+    covered = _covered(y_pred, reject_label)
+    if not covered.any():
+        return float(zero_coverage)
+    same = np.asarray(y_true, dtype=object)[covered] == np.asarray(
+        y_pred, dtype=object
+    )[covered]
+    return float(np.mean(same))
+
+
+def _covered_rate(y_true, y_pred, *, reject_label, pos_label, positive):
+    y_true = column_or_1d(y_true)
+    y_pred = column_or_1d(y_pred)
+    covered = _covered(y_pred, reject_label)
+    truth = np.asarray(y_true, dtype=object) == pos_label
+    pred = np.asarray(y_pred, dtype=object) == pos_label
+    sel = covered & (truth if positive else ~truth)
+    if not sel.any():
+        return float("nan")
+    return float(np.mean(pred[sel] if positive else ~pred[sel]))
+
+
+def get_abstention_scorers(reject_label=-1, *, pos_label=None):
+    """Scorers that count abstentions separately, for cross-validation.
+
+    Use as ``scoring=`` of :func:`sklearn.model_selection.cross_validate`
+    with an :class:`~skleuk.model_selection.AbstainingClassifier`. (The
+    plain ``"accuracy"`` scorer counts every abstention as an error.)
+
+    Parameters
+    ----------
+    reject_label : int, float or str, default=-1
+        The label that means "not decided".
+    pos_label : int, float, bool or str, default=None
+        With a positive class, also ``covered_sensitivity`` and
+        ``covered_specificity`` (of the decided samples).
+
+    Returns
+    -------
+    scorers : dict of str to callable
+        ``coverage``, ``covered_accuracy`` (and the two above).
+
+    Examples
+    --------
+    >>> from skleuk.metrics import get_abstention_scorers
+    >>> sorted(get_abstention_scorers(pos_label=1))
+    ['coverage', 'covered_accuracy', 'covered_sensitivity', 'covered_specificity']
+    """
+    scorers = {
+        "coverage": make_scorer(coverage_score, reject_label=reject_label),
+        "covered_accuracy": make_scorer(
+            covered_accuracy_score, reject_label=reject_label
+        ),
+    }
+    if pos_label is not None:
+        for name, positive in (("sensitivity", True), ("specificity", False)):
+            scorers[f"covered_{name}"] = make_scorer(
+                _covered_rate, reject_label=reject_label, pos_label=pos_label,
+                positive=positive,
+            )
+    return scorers
+
+
+def _confidence_and_hit(y_true, y_proba, classes):
+    y_true = column_or_1d(y_true)
+    y_proba = _check_probabilities(y_proba, "y_proba")
+    check_consistent_length(y_true, y_proba)
+    if y_true.size == 0:
+        raise ValueError("y_true and y_proba must contain at least one sample.")
+    classes = unique_labels(y_true) if classes is None else np.asarray(classes)
+    if y_proba.ndim == 1:
+        if len(classes) != 2:
+            raise ValueError(
+                "A 1-D y_proba is the probability of classes[1] of a binary "
+                f"problem; got {len(classes)} classes."
+            )
+        y_proba = np.column_stack([1.0 - y_proba, y_proba])
+    if y_proba.ndim != 2 or y_proba.shape[1] != len(classes):
+        raise ValueError(
+            f"y_proba must have one column per class ({len(classes)}); got shape "
+            f"{y_proba.shape}. Pass classes= (the estimator's classes_)."
+        )
+    conf = y_proba.max(axis=1)
+    hit = classes[np.argmax(y_proba, axis=1)] == y_true
+    return conf, hit
+
+
+def risk_coverage_curve(y_true, y_proba, *, classes=None):
+    """Error rate of the decided samples against the share decided.
+
+    A classifier that refers its least confident cases to a pathologist
+    decides only the samples whose top probability reaches a threshold.
+    Lowering the threshold from 1 decides more samples (coverage) and
+    usually makes more mistakes among them (risk = error rate of the
+    decided samples) -- the risk-coverage curve of selective
+    classification (El-Yaniv & Wiener 2010; Geifman & El-Yaniv 2017). One
+    point per distinct confidence value.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        ``predict_proba`` output, or for a binary problem the probability of
+        ``classes[1]``.
+    classes : array-like of shape (n_classes,), default=None
+        Labels of the columns (the estimator's ``classes_``); default: the
+        sorted labels of ``y_true``.
+
+    Returns
+    -------
+    coverage : ndarray of shape (n_thresholds,)
+        Share of samples decided, increasing, ending at 1.
+    risk : ndarray of shape (n_thresholds,)
+        Error rate among them.
+    thresholds : ndarray of shape (n_thresholds,)
+        The confidence (top probability) a sample needs to be decided,
+        decreasing.
+
+    References
+    ----------
+    .. [1] Y. Geifman, R. El-Yaniv, "Selective classification for deep
+       neural networks", NeurIPS 2017.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import risk_coverage_curve
+    >>> cov, risk, thr = risk_coverage_curve(
+    ...     [0, 1, 1, 0], [0.05, 0.9, 0.6, 0.7])
+    >>> cov.tolist(), risk.tolist()
+    ([0.25, 0.5, 0.75, 1.0], [0.0, 0.0, 0.3333333333333333, 0.25])
+    """
+    conf, hit = _confidence_and_hit(y_true, y_proba, classes)
+    order = np.argsort(-conf, kind="stable")
+    conf, hit = conf[order], hit[order]
+    errors = np.cumsum(~hit)
+    # The last index of each run of equal confidence.
+    last = np.r_[np.flatnonzero(np.diff(conf) != 0), conf.size - 1]
+    n_decided = last + 1
+    return n_decided / conf.size, errors[last] / n_decided, conf[last]
+
+
+def accuracy_at_coverage(y_true, y_proba, coverage=0.9, *, classes=None):
+    """Accuracy of the most confident ``coverage`` share of the samples.
+
+    The point of :func:`risk_coverage_curve` at the largest coverage not
+    above ``coverage`` (``1 - risk``): "refer the least confident
+    ``1 - coverage`` of the cases, how accurate is the rest?". The
+    threshold is chosen on the scored samples themselves.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        True labels.
+    y_proba : array-like of shape (n_samples, n_classes) or (n_samples,)
+        As in :func:`risk_coverage_curve`.
+    coverage : float, default=0.9
+        Share of samples to decide, in ``(0, 1]``.
+    classes : array-like of shape (n_classes,), default=None
+        Labels of the columns of ``y_proba``.
+
+    Returns
+    -------
+    accuracy : float
+        NaN when no threshold decides at most ``coverage`` of the samples.
+
+    Examples
+    --------
+    >>> from skleuk.metrics import accuracy_at_coverage
+    >>> accuracy_at_coverage([0, 1, 1, 0], [0.05, 0.9, 0.6, 0.7], 0.5)
+    1.0
+    """
+    if isinstance(coverage, bool) or not isinstance(coverage, Real) or not (
+        0 < coverage <= 1
+    ):
+        raise ValueError(f"coverage must be in (0, 1]; got {coverage!r}.")
+    cov, risk, _ = risk_coverage_curve(y_true, y_proba, classes=classes)
+    ok = cov <= coverage + 1e-12
+    if not ok.any():
+        return float("nan")
+    return float(1.0 - risk[np.flatnonzero(ok)[-1]])
