@@ -215,12 +215,20 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
     classes = np.unique(y)
     cv = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
     proba = np.zeros((len(y), len(classes)))
+    proba_tta = None
     train_acc = []
     t0 = time.perf_counter()
     for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y, groups)):
         model = clone(make_model(name, level, random_state + k))
         model.fit(X[train], y[train])
         proba[test] = model.predict_proba(X[test])
+        cnn = getattr(model, "named_steps", {}).get("cnn")
+        if cnn is not None and not cnn.tta:
+            # Test-time augmentation, measured on the same fitted network.
+            proba_tta = proba.copy() if proba_tta is None else proba_tta
+            cnn.set_params(tta=True)
+            proba_tta[test] = model.predict_proba(X[test])
+            cnn.set_params(tta=False)
         sub = train[:: max(1, len(train) // 500)]
         train_acc.append(float(np.mean(model.predict(X[sub]) == y[sub])))
     seconds = time.perf_counter() - t0
@@ -232,6 +240,9 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
         "train_accuracy": float(np.mean(train_acc)),
         **_scores(y, proba, classes, neg),
     }
+    if proba_tta is not None:
+        tta = _scores(y, proba_tta, classes, neg)
+        res.update({f"tta_{k}": v for k, v in tta.items()})
     if source is not None:
         # Field-level: mean of the cell probabilities of each field.
         fields = np.unique(source)
@@ -244,6 +255,7 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
           + (f"  sens {res['sensitivity']:.3f} spec {res['specificity']:.3f}"
              if "sensitivity" in res else "")
           + (f"  | field acc {res['field_accuracy']:.3f}" if source is not None else "")
+          + (f"  | TTA acc {res['tta_accuracy']:.3f}" if "tta_accuracy" in res else "")
           + f"  train {res['train_accuracy']:.3f}  {seconds:.0f}s", flush=True)
     return res
 

@@ -3,8 +3,9 @@
 Data: the B-ALL smear fields of Aria et al. (``Benign/``, ``Early/``,
 ``Pre/``, ``Pro/``; the extra ``Normal/`` folder is not part of that data
 set and is ignored), as a binary problem *benign (0) vs malignant (1)*,
-malignant positive. Path from ``--data`` or ``$SKLEUK_ARIA_DATA``. A stratified random subset of
-``--n-images`` fields keeps the run short. The images are never copied.
+malignant positive. Path from ``--data`` or ``$SKLEUK_ARIA_DATA``. A
+stratified random subset of ``--n-images`` fields keeps the run short. The
+images are never copied.
 
 Protocol (every number is out-of-fold; no threshold, band or calibrator is
 chosen on a test fold): outer stratified K-fold. In each outer fold,
