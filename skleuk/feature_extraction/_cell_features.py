@@ -180,7 +180,7 @@ class CellFeatureExtractor(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        features : ndarray of shape (n_images, n_features_out_)
+        features : ndarray of shape (n_images, n_features)
             The feature vectors (float64).
         """
         check_is_fitted(self)

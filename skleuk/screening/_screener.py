@@ -615,6 +615,25 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         results = self._checked(self.screen(X))
         return np.array([self._decide(r.image_proba) for r in results])
 
+    def score(self, X, y, sample_weight=None):
+        """Image-level accuracy.
+
+        Parameters
+        ----------
+        X : list of array-like or of path-like
+            Smears: RGB images of any sizes, or image file paths.
+        y : array-like of shape (n_smears,)
+            True image-level labels.
+        sample_weight : array-like of shape (n_smears,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Share of smears whose :meth:`predict` verdict equals ``y``.
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
