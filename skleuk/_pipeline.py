@@ -7,25 +7,41 @@ from sklearn.pipeline import Pipeline
 __all__ = [
     "DEFAULT_ARCHITECTURE",
     "DEFAULT_IMAGE_SIZE",
+    "RECIPES",
     "STEP_NAMES",
     "make_baseline_pipeline",
     "make_pipeline",
 ]
 
-#: Side, in pixels, of the images reaching the CNN (the ``resize`` step), and
-#: the default network of the ``cnn`` step (see
-#: :data:`skleuk.neural_network.ARCHITECTURES`). Chosen with
-#: ``benchmarks/bench_end_to_end.py`` (5-fold, 30-epoch cross-validation of
-#: 260 synthetic 257x257 smears on 2 CPU cores; docs: Performance). Wall time:
-#: paper network 3.9-4.3 min at 32 px, 7.1 min at 48 px (at 64 px, 1.6 GFLOPs
-#: per image put it past the 10-minute budget); light network 1.3 min at
-#: 64 px, 2.2 min at 128 px. On the default synthetic set every candidate
-#: reaches 98-100 % (saturated); on a harder one (``class_sep=0.3``) the paper
-#: network at 32 px was the most accurate (0.838 +- 0.041, AUC 0.931), then
-#: paper at 48 px (0.823, AUC 0.912), light at 64 px (0.804, AUC 0.871) and
-#: light at 96/128 px (0.796 / 0.785).
-DEFAULT_IMAGE_SIZE = 32
-DEFAULT_ARCHITECTURE = "paper"
+#: The recipes of :func:`make_pipeline`: the input size, the network, and
+#: the parameters of the steps that differ from the steps' own defaults.
+#: ``"default"`` was chosen on real smears with ``benchmarks/bench_accuracy.py``
+#: (docs: Results on real smears; the figures live there). The sharpening and
+#: averaging steps stay in the pipeline, switched off (``sharpen__strength=0``,
+#: ``average__size=1``), so that a grid search can switch them on.
+#: ``"paper"`` is Alkhouli & Joshi's system as published.
+RECIPES = {
+    "default": {
+        "image_size": 64,
+        "architecture": "light",
+        "params": {
+            "sharpen__strength": 0.0,
+            "average__size": 1,
+            "scale__method": "standard",
+            "cnn__epochs": 60,
+            "cnn__batch_size": 16,
+            "cnn__lr_schedule": "cosine",
+            "cnn__learning_rate": 0.003,
+            "cnn__label_smoothing": 0.1,
+        },
+    },
+    "paper": {"image_size": 32, "architecture": "paper", "params": {}},
+}
+
+#: Side, in pixels, of the images reaching the CNN (the ``resize`` step) and
+#: the network of the ``cnn`` step in the default recipe.
+DEFAULT_IMAGE_SIZE = RECIPES["default"]["image_size"]
+DEFAULT_ARCHITECTURE = RECIPES["default"]["architecture"]
 
 #: Names of the steps, in order (``reader`` only with ``reader=True``).
 STEP_NAMES = (
@@ -69,8 +85,9 @@ def _step_classes():
 def make_pipeline(
     *,
     reader=False,
-    image_size=DEFAULT_IMAGE_SIZE,
-    architecture=DEFAULT_ARCHITECTURE,
+    recipe="default",
+    image_size=None,
+    architecture=None,
     memory=None,
     verbose=False,
     **params,
@@ -103,17 +120,32 @@ def make_pipeline(
     and any step can be replaced or switched off
     (``make_pipeline(sharpen="passthrough")``).
 
+    Two recipes (:data:`RECIPES`) set the input size, the network and the
+    training: ``"default"``, chosen on real blood smears (see the docs'
+    *Results on real smears*): standardised 64x64 inputs, no sharpening or
+    averaging (the steps are present but switched off:
+    ``sharpen__strength=0``, ``average__size=1``), the light network trained
+    for 60 epochs in batches of 16 with a cosine learning-rate schedule
+    (Adam, 0.003, warm-up) and label smoothing 0.1; and ``"paper"``,
+    Alkhouli & Joshi's system as published: every preprocessing step with
+    its own defaults, inputs scaled to ``[0, 1]``, Algorithm 1 at 32x32
+    pixels, Adam, 30 epochs, batches of 64.
+
     Parameters
     ----------
     reader : bool or ImageReader, default=False
         Put an :class:`~skleuk.preprocessing.ImageReader` first (True, or
         the instance to use) so that ``fit``/``predict`` take image file
         paths.
-    image_size : int, default=32
-        Side of the images given to the CNN (the ``resize`` step's ``size``).
-        The CNN's cost grows with its square; see :data:`DEFAULT_IMAGE_SIZE`.
-    architecture : {"paper", "light"}, default="paper"
-        The CNN preset (``cnn__architecture``).
+    recipe : {"default", "paper"}, default="default"
+        The set of defaults to start from; keywords below override it.
+    image_size : int, default=None
+        Side of the images given to the CNN (the ``resize`` step's ``size``);
+        None: the recipe's (64, or 32 for ``"paper"``). The CNN's cost grows
+        with its square.
+    architecture : {"paper", "light"}, default=None
+        The CNN preset (``cnn__architecture``); None: the recipe's
+        (``"light"``, or ``"paper"`` for ``recipe="paper"``).
     memory : str, joblib.Memory or None, default=None
         Cache of the fitted transformers (see :class:`~sklearn.pipeline.Pipeline`).
     verbose : bool, default=False
@@ -153,9 +185,21 @@ def make_pipeline(
     ['color', 'sharpen', 'average', 'crop', 'resize', 'scale', 'cnn']
     >>> pipe.get_params()["cnn__optimizer"]
     'sgd'
+    >>> pipe.get_params()["cnn__architecture"], pipe.get_params()["resize__size"]
+    ('light', 64)
+    >>> paper = make_pipeline(recipe="paper")
+    >>> paper.get_params()["cnn__architecture"], paper.get_params()["cnn__epochs"]
+    ('paper', 30)
     >>> make_pipeline(reader=True).steps[0][0]
     'reader'
     """
+    if recipe not in RECIPES:
+        raise ValueError(
+            f"recipe must be one of {sorted(RECIPES)}, got {recipe!r}."
+        )
+    chosen = RECIPES[recipe]
+    image_size = chosen["image_size"] if image_size is None else image_size
+    architecture = chosen["architecture"] if architecture is None else architecture
     classes = _step_classes()
     steps = []
     if reader is not False and reader is not None:
@@ -198,8 +242,14 @@ def make_pipeline(
                     f"({type(estimator).__name__}) has no parameter {base!r}. "
                     f"Its parameters are: {', '.join(sorted(valid))}."
                 )
-    if params:
-        pipe.set_params(**params)
+    # The recipe's parameters, unless the step was replaced or the
+    # parameter given.
+    replaced = {k for k in params if "__" not in k}
+    recipe_params = {
+        k: v for k, v in chosen["params"].items()
+        if k not in params and k.split("__", 1)[0] not in replaced
+    }
+    pipe.set_params(**recipe_params, **params)
     return pipe
 
 

@@ -25,9 +25,8 @@ PROG = "skleuk"
 MODEL_FORMAT = "skleuk-model"
 MODEL_FORMAT_VERSION = 1
 
-# The default pipeline with its own defaults (image size, 30 epochs) on an
-# ALL-IDB2-sized synthetic set: about five minutes on 2 CPU cores
-# (benchmarks/bench_end_to_end.py).
+# The default pipeline as it is, on an ALL-IDB2-sized synthetic set (its
+# cost: docs, Performance).
 DEMO_DEFAULTS = {
     "n_samples": 260,
     "image_size": None,
@@ -415,6 +414,8 @@ def _build_pipeline(args, *, reader):
     from . import make_pipeline
 
     kwargs = {"reader": bool(reader), "cnn__verbose": 0}
+    if getattr(args, "recipe", None) is not None:
+        kwargs["recipe"] = args.recipe
     if getattr(args, "image_size", None) is not None:
         kwargs["image_size"] = args.image_size
     if getattr(args, "architecture", None) is not None:
@@ -1257,15 +1258,20 @@ def _add_model_options(p, *, grid=False, demo=False):
         g.add_argument(
             "--epochs", type=_positive_int, metavar="N",
             default=DEMO_DEFAULTS["epochs"] if demo else None,
-            help="training epochs (default: the pipeline's, 30)",
+            help="training epochs (default: the recipe's)",
         )
+    g.add_argument("--recipe", choices=["default", "paper"], default=None,
+                   help="the pipeline's recipe: 'default' (chosen on real "
+                   "smears) or 'paper' (Alkhouli & Joshi's system as "
+                   "published; see skleuk.make_pipeline)")
     g.add_argument("--architecture", choices=["paper", "light"], default=None,
-                   help="CNN architecture")
+                   help="CNN architecture (default: the recipe's)")
     g.add_argument(
         "--image-size", type=_image_size, metavar="S",
         default=DEMO_DEFAULTS["image_size"] if demo else None,
         help="side of the square images the CNN sees, in pixels, at least 19 for "
-        f"the paper network (default: the pipeline's, {DEFAULT_IMAGE_SIZE})"
+        f"the paper network (default: the recipe's, {DEFAULT_IMAGE_SIZE} for "
+        "the default one)"
         + ("; the synthetic smears are drawn at twice this size" if demo else ""),
     )
     g.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",

@@ -164,7 +164,8 @@ def test_evaluate_out_under_a_file_before_loading(stand_in, no_loading, tmp_path
 def test_bad_model_arguments_before_loading(no_loading, tmp_path, capsys):
     # The paper network needs 19 px: refused before any data is read.
     assert main(["evaluate", "--data", str(tmp_path), "--image-size", "16",
-                 "--out", str(tmp_path / "r"), "-q"]) == 2
+                 "--architecture", "paper", "--out", str(tmp_path / "r"),
+                 "-q"]) == 2
     _one_line_error(capsys.readouterr().err, "--image-size 16", "at least 19")
     assert not (tmp_path / "r").exists()
     assert main(["train", "--data", str(tmp_path), "--random-state", "-5"]) == 2
@@ -265,4 +266,6 @@ def test_help_shows_the_default_image_size(capsys):
     assert main(["evaluate", "--help"]) == 0
     out = capsys.readouterr().out
     assert "skleuk._pipeline" not in out
-    assert f"pipeline's, {DEFAULT_IMAGE_SIZE})" in " ".join(out.split())
+    assert f"recipe's, {DEFAULT_IMAGE_SIZE} for the default one)" in " ".join(
+        out.split()
+    )

@@ -139,3 +139,27 @@ def test_pipeline_on_file_paths(smears, tmp_path):
     )
     with pytest.raises(TypeError, match="ImageReader"):
         from_arrays.predict(paths[:2])
+
+
+def test_recipes():
+    default = make_pipeline().get_params()
+    assert default["resize__size"] == 64 and default["cnn__architecture"] == "light"
+    assert default["sharpen__strength"] == 0.0 and default["average__size"] == 1
+    assert default["scale__method"] == "standard"
+    assert default["cnn__epochs"] == 60 and default["cnn__batch_size"] == 16
+    assert default["cnn__lr_schedule"] == "cosine"
+    paper = make_pipeline(recipe="paper").get_params()
+    # The paper's system: every step with its own defaults, Algorithm 1 at 32 px.
+    assert paper["resize__size"] == 32 and paper["cnn__architecture"] == "paper"
+    for key, value in LaplacianSharpener().get_params().items():
+        assert paper[f"sharpen__{key}"] == value
+    for key, value in LightweightCNNClassifier().get_params().items():
+        assert paper[f"cnn__{key}"] == value, key
+    # Keywords win over the recipe; a replaced step gets none of its params.
+    pipe = make_pipeline(cnn__epochs=3, average=NeighborhoodAverager(size=3),
+                         image_size=48)
+    params = pipe.get_params()
+    assert params["cnn__epochs"] == 3 and params["average__size"] == 3
+    assert params["resize__size"] == 48 and params["cnn__batch_size"] == 16
+    with pytest.raises(ValueError, match="recipe"):
+        make_pipeline(recipe="fast")
