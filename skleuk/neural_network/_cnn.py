@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 import warnings
 from collections import defaultdict
 from numbers import Integral, Real
@@ -123,13 +124,38 @@ def _tf_state():
     return tf, context, tf_config
 
 
+# The seed of the fit running in this thread: models built during it derive
+# every layer's seed from it (no draws from Python's global ``random``).
+_FIT_SEED = threading.local()
+
+
+def _fit_seed():
+    """Seed of the seeded fit running in this thread (None outside one)."""
+    return getattr(_FIT_SEED, "value", None)
+
+
 @contextlib.contextmanager
 def _seeded(seed):
     """Seed Python, NumPy, TensorFlow and Keras; enable TF op determinism.
 
     Everything global is restored on exit, so seeding one fit does not
     change the random streams (or the determinism flag) of the caller.
+    Models built inside get per-layer seeds derived from ``seed``
+    (:func:`~skleuk.neural_network._architectures.layer_seeds`), so their
+    initial weights do not depend on Python's global ``random``, which other
+    threads (a Dask worker's event loop) may draw from at the same time.
     """
+    previous = _fit_seed()
+    _FIT_SEED.value = None if seed is None else int(seed)
+    try:
+        with _seeded_globals(seed):
+            yield
+    finally:
+        _FIT_SEED.value = previous
+
+
+@contextlib.contextmanager
+def _seeded_globals(seed):
     if seed is None:
         yield
         return
@@ -667,6 +693,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             architecture=self.architecture,
             augment=self.augment,
             dtype_policy=self.dtype_policy,
+            seed=_fit_seed(),
             **self._architecture_overrides(),
         )
 
