@@ -36,6 +36,7 @@ from ..utils._persistence import (
 )
 from ..utils.validation import check_images
 from ._architectures import ARCHITECTURE_PARAMS, ARCHITECTURES, build_lightweight_cnn
+from ._precision import resolve_dtype_policy
 
 __all__ = ["LightweightCNNClassifier"]
 
@@ -374,10 +375,15 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         RandomState instance gives each fit a new seed drawn from it.
     verbose : int, default=0
         Keras verbosity (0: silent, 1: progress bar, 2: one line per epoch).
-    dtype_policy : {None, "float32", "mixed_bfloat16", "mixed_float16"}, \
-            default=None
+    dtype_policy : {None, "float32", "auto", "mixed_bfloat16", \
+            "mixed_float16"}, default=None
         Keras mixed-precision policy of the hidden layers; the output layer
-        and the inputs stay float32. None: float32.
+        and the inputs stay float32. None: float32. ``"auto"``:
+        ``"mixed_bfloat16"`` on CPUs with native bfloat16 units (AMX or
+        AVX-512 BF16, see :func:`~skleuk.neural_network.cpu_has_native_bf16`),
+        float32 elsewhere (where bfloat16 is emulated and slower). The
+        default stays float32 until ``"auto"`` is verified on the real-data
+        accuracy benchmark; ``dtype_policy_`` records the policy a fit used.
     **kwargs : dict
         Routed parameters (``optimizer__<arg>``, ``fit__<arg>``,
         ``predict__<arg>``), as in SciKeras.
@@ -390,6 +396,9 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         The class labels, in the order of the ``predict_proba`` columns.
     n_classes_ : int
         Number of classes.
+    dtype_policy_ : str
+        The Keras dtype policy the network was built with (``"auto"``
+        resolved on the machine that fitted it).
     input_shape_ : tuple of int
         ``(height, width, 3)`` of the training images; ``predict`` needs the
         same size.
@@ -487,7 +496,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "dtype_policy": [
-            StrOptions({"float32", "mixed_bfloat16", "mixed_float16"}),
+            StrOptions({"float32", "auto", "mixed_bfloat16", "mixed_float16"}),
             None,
         ],
     }
@@ -692,7 +701,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             n_classes,
             architecture=self.architecture,
             augment=self.augment,
-            dtype_policy=self.dtype_policy,
+            dtype_policy=resolve_dtype_policy(self.dtype_policy),
             seed=_fit_seed(),
             **self._architecture_overrides(),
         )
@@ -760,9 +769,10 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         )
 
     def _build_keras_model(self, n_samples=None):
+        self.dtype_policy_ = resolve_dtype_policy(self.dtype_policy)
         model = self.build_model(self.input_shape_, self.n_classes_)
         optimizer = self._make_optimizer(n_samples)
-        if self.dtype_policy == "mixed_float16":
+        if self.dtype_policy_ == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         model.compile(
             optimizer=optimizer,
