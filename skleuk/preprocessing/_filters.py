@@ -117,15 +117,16 @@ class _FlatTiles:
                 yield images, y, rows, flat, flat.size - self.max_offset
 
     def store(self, out, images, y, rows, result, clip=False):
-        """Copy the valid part of a flat result to ``out`` (optionally clipped)."""
+        """Copy the valid outputs of a tile to ``out`` (optionally clipped).
+
+        ``result`` is a 1-D buffer of at least the tile's padded size (like
+        :attr:`buf`) holding the outputs at flat positions ``0 .. n_out -
+        1``; the rest is ignored.
+        """
         m = images.stop - images.start
         rp = rows + self.kh - 1
         full = m * rp * self.wp * self.c
-        if result.size < full:
-            padded = np.empty(full, dtype=result.dtype)
-            padded[: result.size] = result
-            result = padded
-        grid = result.reshape(m, rp, self.wp, self.c)[:, :rows, : self.w]
+        grid = result[:full].reshape(m, rp, self.wp, self.c)[:, :rows, : self.w]
         dst = out[images, y : y + rows]
         if clip:
             np.clip(grid, 0.0, 1.0, out=dst)
@@ -168,7 +169,7 @@ def _correlate_hw(X, kernel, mode, clip=False):
                 part *= value
             if g:
                 acc += part
-        tiles.store(out, images, y, rows, acc, clip=clip)
+        tiles.store(out, images, y, rows, acc_buf, clip=clip)
     return out
 
 
@@ -178,30 +179,30 @@ def _window_sums(flat, step, size, n_out, bufs):
     Runs of 2, 4, 8 entries are built by doubling and the runs making up
     ``size`` (its binary digits) are added: a 6-wide sum costs 3 contiguous
     additions instead of 5. ``bufs`` are 4 scratch arrays of at least
-    ``n_out + (size - 1) * step`` entries (``size <= 15``); the result
-    (``n_out`` entries) is a view of one of them.
+    ``n_out + (size - 1) * step`` entries (``2 <= size <= 15``); the sums
+    are written to the first ``n_out`` entries of ``bufs[-1]``, which is
+    returned (whole).
     """
     runs, length = {1: flat}, 1
     while 2 * length <= size:
         n = n_out + (size - 2 * length) * step
         prev = runs[length]
-        dst = bufs[len(runs) - 1][:n]
+        last = 2 * length == size
+        dst = (bufs[-1] if last else bufs[len(runs) - 1])[:n]
         np.add(prev[:n], prev[length * step : length * step + n], out=dst)
         length *= 2
         runs[length] = dst
+    if length == size:
+        return bufs[-1]
     parts, total = [], 0
     for run in sorted(runs, reverse=True):
         if size - total >= run:
             parts.append(runs[run][total * step : total * step + n_out])
             total += run
-    if len(parts) == 1:
-        if parts[0].base is None or parts[0].base is flat.base:
-            return np.copyto(bufs[-1][:n_out], parts[0]) or bufs[-1][:n_out]
-        return parts[0]
     acc = np.add(parts[0], parts[1], out=bufs[-1][:n_out])
     for part in parts[2:]:
         acc += part
-    return acc
+    return bufs[-1]
 
 
 def _box_mean(X, size, mode):
@@ -225,7 +226,7 @@ def _box_mean(X, size, mode):
         n_cols = n_out + (size - 1) * tiles.c
         cols = _window_sums(flat, tiles.offset(1, 0), size, n_cols, bufs[:4])
         sums = _window_sums(cols, tiles.c, size, n_out, bufs[4:])
-        sums *= scale
+        sums[:n_out] *= scale
         tiles.store(out, images, y, rows, sums, clip=True)
     return out
 
@@ -438,22 +439,26 @@ def _median_plan(size):
     return steps, target
 
 
-def _median_tile(steps, target, flat, row_step, col_step, n_out, size):
-    """Evaluate a median plan on a flat padded tile (see :class:`_FlatTiles`)."""
+def _median_tile(steps, target, flat, row_step, col_step, n_out, size, out):
+    """Evaluate a median plan on a flat padded tile (see :class:`_FlatTiles`).
+
+    The median (the plan's last node) is written to ``out[:n_out]``.
+    """
     n_rows = n_out + (size - 1) * col_step
     vals = {}
     for k, op, a, b, free in steps:
+        dst = out[:n_out] if k == target else None
         if op == "row":
             vals[k] = flat[a * row_step : a * row_step + n_rows]
         elif op == "shift":
             vals[k] = vals[a][b * col_step : b * col_step + n_out]
         elif op == "min":
-            vals[k] = np.minimum(vals[a], vals[b])
+            vals[k] = np.minimum(vals[a], vals[b], out=dst)
         else:
-            vals[k] = np.maximum(vals[a], vals[b])
+            vals[k] = np.maximum(vals[a], vals[b], out=dst)
         for d in free:
             del vals[d]
-    return vals[target]
+    return out
 
 
 def median_filter(X, size, mode="reflect"):
@@ -484,8 +489,9 @@ def median_filter(X, size, mode="reflect"):
     out = np.empty_like(X)
     tiles = _FlatTiles(X, size, size, mode)
     row_step, col_step = tiles.offset(1, 0), tiles.offset(0, 1)
+    med = np.empty_like(tiles.buf)
     for images, y, rows, flat, n_out in tiles:
-        med = _median_tile(steps, target, flat, row_step, col_step, n_out, size)
+        _median_tile(steps, target, flat, row_step, col_step, n_out, size, med)
         tiles.store(out, images, y, rows, med)
     return out
 
