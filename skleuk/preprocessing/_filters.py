@@ -10,6 +10,7 @@ from scipy import ndimage as ndi
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ._base import BaseImageTransformer
+from ._threads import run_chunks
 
 __all__ = ["LaplacianSharpener", "NeighborhoodAverager"]
 
@@ -40,7 +41,7 @@ class _FlatTiles:
     A window filter needs every pixel's ``kh x kw`` neighbourhood. Each tile
     (several whole small images, or a band of rows of one image) is copied,
     extended at the image borders like ``scipy.ndimage`` ``mode``, into a
-    reused buffer of padded rows ``Wp = w + kw - 1`` pixels wide. Flattened,
+    buffer (one per thread) of padded rows ``Wp = w + kw - 1`` pixels wide. Flattened,
     the neighbour ``(dy, dx)`` of every pixel is then the same buffer at a
     fixed offset ``(dy * Wp + dx) * channels``, so a filter is a few
     additions (or minimum/maximum) of *contiguous* 1-D slices -- about
@@ -65,8 +66,7 @@ class _FlatTiles:
         self.n_rows = h if self.n_img > 1 else max(1, tile // row - (kh - 1))
         self.n_img = min(self.n_img, n)
         self.n_rows = min(self.n_rows, h)
-        size = self.n_img * (self.n_rows + kh - 1) * row
-        self.buf = np.empty(size, dtype=X.dtype)
+        self.size = self.n_img * (self.n_rows + kh - 1) * row
         self.max_offset = ((kh - 1) * self.wp + (kw - 1)) * c
         # Border columns: (destination, source) column pairs in the tile.
         bw = self.bw
@@ -93,36 +93,59 @@ class _FlatTiles:
         """Flat offset of the neighbour ``(dy, dx)`` (window coordinates)."""
         return (dy * self.wp + dx) * self.c
 
-    def __iter__(self):
-        """Yield ``(images, y, rows, flat, n_out)`` per tile.
-
-        ``flat`` is the padded tile (a view of the reused buffer); outputs
-        are needed at flat positions ``0 .. n_out - 1``.
-        """
-        X, kh, c, w, bw = self.X, self.kh, self.c, self.w, self.bw
-        for i in range(0, X.shape[0], self.n_img):
-            images = slice(i, min(i + self.n_img, X.shape[0]))
-            m = images.stop - images.start
+    def specs(self):
+        """The tiles: ``(images, y, rows)``, output rows ``y:y + rows``."""
+        out = []
+        for i in range(0, self.X.shape[0], self.n_img):
+            images = slice(i, min(i + self.n_img, self.X.shape[0]))
             for y in range(0, self.h, self.n_rows):
-                rows = min(self.n_rows, self.h - y)
-                rp = rows + kh - 1
-                flat = self.buf[: m * rp * self.wp * c]
-                tile = flat.reshape(m, rp, self.wp, c)
-                for start, stop, r0 in self._runs(y, rp):
-                    tile[:, start:stop, bw : bw + w] = X[
-                        images, r0 : r0 + stop - start
-                    ]
-                for dst, src in self.col_copies:
-                    tile[:, :, dst] = tile[:, :, src]
-                yield images, y, rows, flat, flat.size - self.max_offset
+                out.append((images, y, min(self.n_rows, self.h - y)))
+        return out
 
-    def store(self, out, images, y, rows, result, clip=False):
+    def fill(self, spec, buf):
+        """Copy the padded tile ``spec`` into ``buf``.
+
+        Returns ``(flat, n_out)``: the padded tile (a view of ``buf``) and
+        the number of flat positions at which outputs are needed.
+        """
+        X, c, w, bw = self.X, self.c, self.w, self.bw
+        images, y, rows = spec
+        m = images.stop - images.start
+        rp = rows + self.kh - 1
+        flat = buf[: m * rp * self.wp * c]
+        tile = flat.reshape(m, rp, self.wp, c)
+        for start, stop, r0 in self._runs(y, rp):
+            tile[:, start:stop, bw : bw + w] = X[images, r0 : r0 + stop - start]
+        for dst, src in self.col_copies:
+            tile[:, :, dst] = tile[:, :, src]
+        return flat, flat.size - self.max_offset
+
+    def for_each(self, work, n_scratch):
+        """Call ``work(spec, flat, n_out, scratch)`` for every tile.
+
+        Tiles are shared out among threads (:mod:`._threads`); each thread
+        has its own tile buffer and ``n_scratch`` scratch buffers of
+        :attr:`size` entries.
+        """
+
+        def run(chunk):
+            dtype = self.X.dtype
+            buf = np.empty(self.size, dtype=dtype)
+            scratch = [np.empty(self.size, dtype=dtype) for _ in range(n_scratch)]
+            for spec in chunk:
+                flat, n_out = self.fill(spec, buf)
+                work(spec, flat, n_out, scratch)
+
+        run_chunks(run, self.specs())
+
+    def store(self, out, spec, result, clip=False):
         """Copy the valid outputs of a tile to ``out`` (optionally clipped).
 
         ``result`` is a 1-D buffer of at least the tile's padded size (like
         :attr:`buf`) holding the outputs at flat positions ``0 .. n_out -
         1``; the rest is ignored.
         """
+        images, y, rows = spec
         m = images.stop - images.start
         rp = rows + self.kh - 1
         full = m * rp * self.wp * self.c
@@ -153,9 +176,9 @@ def _correlate_hw(X, kernel, mode, clip=False):
     if not groups:
         return out
     tiles = _FlatTiles(X, kh, kw, mode)
-    acc_buf = np.empty_like(tiles.buf)
-    tmp_buf = np.empty_like(tiles.buf)
-    for images, y, rows, flat, n_out in tiles:
+
+    def work(spec, flat, n_out, scratch):
+        acc_buf, tmp_buf = scratch
         acc = acc_buf[:n_out]
         for g, (value, taps) in enumerate(groups):
             views = [flat[o : o + n_out] for o in (tiles.offset(*t) for t in taps)]
@@ -169,7 +192,9 @@ def _correlate_hw(X, kernel, mode, clip=False):
                 part *= value
             if g:
                 acc += part
-        tiles.store(out, images, y, rows, acc_buf, clip=clip)
+        tiles.store(out, spec, acc_buf, clip=clip)
+
+    tiles.for_each(work, 2)
     return out
 
 
@@ -221,13 +246,15 @@ def _box_mean(X, size, mode):
     out = np.empty_like(X)
     scale = np.float32(1.0 / (size * size))
     tiles = _FlatTiles(X, size, size, mode)
-    bufs = [np.empty_like(tiles.buf) for _ in range(8)]
-    for images, y, rows, flat, n_out in tiles:
+
+    def work(spec, flat, n_out, bufs):
         n_cols = n_out + (size - 1) * tiles.c
         cols = _window_sums(flat, tiles.offset(1, 0), size, n_cols, bufs[:4])
         sums = _window_sums(cols, tiles.c, size, n_out, bufs[4:])
         sums[:n_out] *= scale
-        tiles.store(out, images, y, rows, sums, clip=True)
+        tiles.store(out, spec, sums, clip=True)
+
+    tiles.for_each(work, 8)
     return out
 
 
@@ -489,10 +516,13 @@ def median_filter(X, size, mode="reflect"):
     out = np.empty_like(X)
     tiles = _FlatTiles(X, size, size, mode)
     row_step, col_step = tiles.offset(1, 0), tiles.offset(0, 1)
-    med = np.empty_like(tiles.buf)
-    for images, y, rows, flat, n_out in tiles:
+
+    def work(spec, flat, n_out, scratch):
+        (med,) = scratch
         _median_tile(steps, target, flat, row_step, col_step, n_out, size, med)
-        tiles.store(out, images, y, rows, med)
+        tiles.store(out, spec, med)
+
+    tiles.for_each(work, 1)
     return out
 
 

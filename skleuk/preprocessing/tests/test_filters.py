@@ -295,6 +295,29 @@ def test_flat_tiles_equal_scipy_for_every_tiling(monkeypatch, tile_bytes, mode):
             )
 
 
+def test_filters_bit_identical_on_threads(monkeypatch):
+    # Opt-in threads (SKLEUK_NUM_THREADS) share the tiles out; every tile
+    # writes its own part of the output, so the result is bit-identical.
+    from skleuk.preprocessing import _filters, _threads
+
+    monkeypatch.setattr(_filters, "_TILE_BYTES", 4000)
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2},
+                        raising=False)
+    X = _random_images((4, 30, 20, 3), seed=3)
+    kernel = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float)
+    results = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("SKLEUK_NUM_THREADS", threads)
+        assert _threads.n_threads() == int(threads)
+        results.append((
+            _filters._correlate_hw(X, kernel, "reflect"),
+            _filters._box_mean(X, 6, "wrap"),
+            median_filter(X, 5, "nearest"),
+        ))
+    for a, b in zip(*results, strict=True):
+        assert_array_equal(a, b)
+
+
 def test_median_plan_is_pruned():
     # Minimum/maximum operations per window size (documented in _filters).
     counts = [
