@@ -196,13 +196,17 @@ def preprocessing_fragment(res):
     prev = res.get("previous")
     before_txt = (
         f" *ratio before*: the same ratio in the previous run of this "
-        f"benchmark ({prev.get('date')}, commit {prev.get('git_commit')}), "
-        "under that run's load." if prev else ""
+        f"benchmark ({prev.get('date')}, commit {prev.get('git_commit')}"
+        + (f", {prev['cpu']}" if prev.get("cpu") else "")
+        + "), under that run's load and machine: compare it with care, the "
+        "ratios of one run are the robust figures." if prev else ""
     )
     c = res["chain"]
     steps = ", ".join(f"{k} {v * 1e3:.0f}" for k, v in c["transform_step_s"].items())
+    cpu = (res.get("machine") or {}).get("cpu", {}).get("model_name")
     text = [
-        f"{res['n_images']} synthetic images of {res['input_size']}x"
+        (f"Measured on {cpu}. " if cpu else "")
+        + f"{res['n_images']} synthetic images of {res['input_size']}x"
         f"{res['input_size']} pixels (ALL-IDB2-sized), float32 in [0, 1], "
         f"the same batch for both sides, timed in interleaved rounds (median "
         f"of the rounds). OpenCV {res['opencv_version']} filters one image "

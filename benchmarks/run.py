@@ -98,8 +98,8 @@ def _previous_ratios(path):
     """skleuk/OpenCV ratios of the results file about to be replaced.
 
     Shown next to the new ones ("ratio before"): a different run, so under a
-    possibly different load -- the ratios within one run are the robust
-    figures.
+    possibly different load (or machine) -- the ratios within one run are
+    the robust figures.
     """
     import json
 
@@ -113,6 +113,7 @@ def _previous_ratios(path):
     return {
         "date": old.get("date"),
         "git_commit": old.get("machine", {}).get("git_commit"),
+        "cpu": old.get("machine", {}).get("cpu", {}).get("model_name"),
         "ratios": ratios,
     }
 
