@@ -3,7 +3,7 @@
 Both sides get the same float32 batch in ``[0, 1]`` (260 synthetic ALL-IDB2
 crops of 257x257 pixels by default) in the same run, timed in interleaved
 rounds so that load changes hit both alike; the figure of merit is the time
-ratio skleuk / OpenCV (target: at most 2). OpenCV filters one image per call
+ratio skleuk / OpenCV (target: at most 1.5). OpenCV filters one image per call
 (its functions have no batch form), so its side is a loop over the images,
 as an OpenCV user would write it, timed with its thread pool at its default
 (``cv2.getNumThreads()``) and with one thread (skleuk's numpy code runs on

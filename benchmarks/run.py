@@ -88,8 +88,37 @@ def section_preprocessing(args, out):
     n = 60 if args.quick else _common.N_IMAGES
     X, _ = all_idb2_like(n)
     extra = (64,) if args.quick else tuple(s for s in (32, 64, 96, 128) if s != size)
+    previous = _previous_ratios(
+        _common.RESULTS_DIR / ("quick" if args.quick else "") / "preprocessing.json"
+    )
     out.update(bp.run(X, size, repeat=2 if args.quick else 5, extra_sizes=extra))
+    if previous:
+        out["previous"] = previous
     bp.print_results(out)
+
+
+def _previous_ratios(path):
+    """skleuk/OpenCV ratios of the results file about to be replaced.
+
+    Shown next to the new ones ("ratio before"): a different run, so under a
+    possibly different load (or machine) -- the ratios within one run are
+    the robust figures.
+    """
+    import json
+
+    try:
+        old = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    ratios = {r["step"]: r["ratio"] for r in old.get("steps", []) if "ratio" in r}
+    if not ratios:
+        return None
+    return {
+        "date": old.get("date"),
+        "git_commit": old.get("machine", {}).get("git_commit"),
+        "cpu": old.get("machine", {}).get("cpu", {}).get("model_name"),
+        "ratios": ratios,
+    }
 
 
 def section_cnn(args, out):

@@ -2,7 +2,9 @@
 
 :class:`LightweightCNNClassifier` is the network of Alkhouli & Joshi as a
 scikit-learn classifier of image batches; :func:`build_lightweight_cnn`
-builds its Keras model and :func:`count_flops` measures a model's cost.
+builds its Keras model and :func:`count_flops` measures a model's cost;
+:func:`cpu_has_native_bf16` tells whether ``dtype_policy="auto"`` picks
+bfloat16 on this CPU.
 Importing this subpackage imports TensorFlow.
 """
 
@@ -10,6 +12,7 @@ from ..utils._persistence import InconsistentVersionWarning
 from ._architectures import ARCHITECTURES, build_lightweight_cnn, count_flops
 from ._augment import AUGMENT_DEFAULTS, RandomColorJitter, RandomDihedral
 from ._cnn import LightweightCNNClassifier
+from ._precision import cpu_has_native_bf16
 
 __all__ = [
     "ARCHITECTURES",
@@ -20,4 +23,5 @@ __all__ = [
     "RandomDihedral",
     "build_lightweight_cnn",
     "count_flops",
+    "cpu_has_native_bf16",
 ]

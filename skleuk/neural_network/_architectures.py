@@ -217,6 +217,36 @@ def _min_input_size(spec):
     return size  # pragma: no cover
 
 
+def layer_seeds(seed):
+    """Per-layer seeds derived from one integer seed, without global draws.
+
+    The ``k``-th value is drawn from ``numpy.random.SeedSequence([seed,
+    k])``: a pure function of ``(seed, k)``, so a model built from the same
+    seed gets the same initial weights, dropout masks and augmentations in
+    any process or thread -- unlike Keras's default, which draws every
+    layer's seed from Python's global :mod:`random` (shared with whatever
+    else runs in the process, e.g. a Dask worker's event loop).
+
+    Parameters
+    ----------
+    seed : int or None
+        The model's seed. None: yield None forever (Keras's default seeds).
+
+    Yields
+    ------
+    int or None
+        Seeds in ``[0, 2**31 - 1)``, one per random layer, in build order.
+    """
+    k = 0
+    while True:
+        if seed is None:
+            yield None
+        else:
+            state = np.random.SeedSequence([int(seed), k]).generate_state(1)[0]
+            yield int(state) % (2**31 - 1)
+        k += 1
+
+
 def build_lightweight_cnn(
     input_shape,
     n_classes,
@@ -224,6 +254,7 @@ def build_lightweight_cnn(
     architecture="paper",
     augment=False,
     dtype_policy=None,
+    seed=None,
     name=None,
     **overrides,
 ):
@@ -244,6 +275,13 @@ def build_lightweight_cnn(
     dtype_policy : {None, "mixed_bfloat16", "mixed_float16"} or str, default=None
         Keras dtype policy of the hidden layers; the output layer always
         computes in float32. None: float32 everywhere.
+    seed : int, default=None
+        Seed of every random layer (weight initialisers, dropout,
+        augmentation), each layer getting its own seed derived from this one
+        (:func:`layer_seeds`): the same ``seed`` builds the same network in
+        any process or thread, with no draws from Python's global
+        :mod:`random`. None: Keras's default (seeds drawn from the global
+        :mod:`random`).
     name : str, default=None
         Model name (default: ``"lightweight_cnn_<architecture>"``).
     **overrides : dict
@@ -301,9 +339,15 @@ def build_lightweight_cnn(
     strengths = resolve_augment(augment)
     dtype = dtype_policy if dtype_policy is not None else "float32"
 
+    seeds = layer_seeds(seed)
+
+    def init():
+        # Keras's default kernel initialiser, with an explicit seed.
+        return keras.initializers.GlorotUniform(seed=next(seeds))
+
     inputs = keras.Input(shape=input_shape, name="images", dtype="float32")
     x = inputs
-    for layer in augmentation_layers(strengths):
+    for layer in augmentation_layers(strengths, seeds=seeds):
         x = layer(x)
 
     pools = list(spec["pool_after"])
@@ -327,6 +371,7 @@ def build_lightweight_cnn(
             padding=spec["padding"],
             activation=None if conv_bn else "relu",
             use_bias=not conv_bn,
+            kernel_initializer=init(),
             name=f"conv{i}",
             dtype=dtype,
         )(x)
@@ -346,16 +391,26 @@ def build_lightweight_cnn(
         x = keras.layers.Flatten(name="flatten", dtype=dtype)(x)
     if spec["dense_units"]:
         x = keras.layers.Dense(
-            spec["dense_units"], activation="relu", name="dense", dtype=dtype
+            spec["dense_units"],
+            activation="relu",
+            kernel_initializer=init(),
+            name="dense",
+            dtype=dtype,
         )(x)
     if spec["dropout"]:
-        x = keras.layers.Dropout(spec["dropout"], name="dropout", dtype=dtype)(x)
+        x = keras.layers.Dropout(
+            spec["dropout"], seed=next(seeds), name="dropout", dtype=dtype
+        )(x)
     if spec["batch_norm"]:
         x = keras.layers.BatchNormalization(
             momentum=float(spec["batch_norm_momentum"]), name="batch_norm", dtype=dtype
         )(x)
     outputs = keras.layers.Dense(
-        n_classes, activation="softmax", name="probabilities", dtype="float32"
+        n_classes,
+        activation="softmax",
+        kernel_initializer=init(),
+        name="probabilities",
+        dtype="float32",
     )(x)
     return keras.Model(
         inputs, outputs, name=name or f"lightweight_cnn_{architecture}"

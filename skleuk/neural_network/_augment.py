@@ -278,13 +278,17 @@ class RandomColorJitter(keras.layers.Layer):
         return config
 
 
-def augmentation_layers(strengths):
+def augmentation_layers(strengths, seeds=None):
     """Build the augmentation layers for a dict from :func:`resolve_augment`.
 
     Parameters
     ----------
     strengths : dict or None
         Output of :func:`resolve_augment`.
+    seeds : iterator of int, default=None
+        One seed is taken per layer built (see
+        :func:`~skleuk.neural_network._architectures.layer_seeds`). None:
+        Keras draws each layer's seed from Python's global ``random``.
 
     Returns
     -------
@@ -293,6 +297,10 @@ def augmentation_layers(strengths):
     """
     if strengths is None:
         return []
+
+    def seed():
+        return None if seeds is None else next(seeds)
+
     layers = []
     if strengths["flip"] or strengths["rotate"]:
         layers.append(
@@ -300,19 +308,23 @@ def augmentation_layers(strengths):
                 flip=strengths["flip"],
                 rotate=strengths["rotate"],
                 name="augment_geometry",
+                seed=seed(),
             )
         )
     if strengths["rotation"]:
         layers.append(
             keras.layers.RandomRotation(
-                strengths["rotation"], fill_mode="reflect", name="augment_rotation"
+                strengths["rotation"],
+                fill_mode="reflect",
+                name="augment_rotation",
+                seed=seed(),
             )
         )
     if strengths["scale"]:
         s = strengths["scale"]
         layers.append(
             keras.layers.RandomZoom(
-                (-s, s), fill_mode="reflect", name="augment_scale"
+                (-s, s), fill_mode="reflect", name="augment_scale", seed=seed()
             )
         )
     if strengths["brightness"] or strengths["contrast"] or strengths["hue"]:
@@ -322,6 +334,7 @@ def augmentation_layers(strengths):
                 contrast=strengths["contrast"],
                 hue=strengths["hue"],
                 name="augment_color",
+                seed=seed(),
             )
         )
     return layers

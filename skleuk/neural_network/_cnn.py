@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import random
+import threading
 import warnings
 from collections import defaultdict
 from numbers import Integral, Real
@@ -35,6 +36,7 @@ from ..utils._persistence import (
 )
 from ..utils.validation import check_images
 from ._architectures import ARCHITECTURE_PARAMS, ARCHITECTURES, build_lightweight_cnn
+from ._precision import resolve_dtype_policy
 
 __all__ = ["LightweightCNNClassifier"]
 
@@ -123,13 +125,38 @@ def _tf_state():
     return tf, context, tf_config
 
 
+# The seed of the fit running in this thread: models built during it derive
+# every layer's seed from it (no draws from Python's global ``random``).
+_FIT_SEED = threading.local()
+
+
+def _fit_seed():
+    """Seed of the seeded fit running in this thread (None outside one)."""
+    return getattr(_FIT_SEED, "value", None)
+
+
 @contextlib.contextmanager
 def _seeded(seed):
     """Seed Python, NumPy, TensorFlow and Keras; enable TF op determinism.
 
     Everything global is restored on exit, so seeding one fit does not
     change the random streams (or the determinism flag) of the caller.
+    Models built inside get per-layer seeds derived from ``seed``
+    (:func:`~skleuk.neural_network._architectures.layer_seeds`), so their
+    initial weights do not depend on Python's global ``random``, which other
+    threads (a Dask worker's event loop) may draw from at the same time.
     """
+    previous = _fit_seed()
+    _FIT_SEED.value = None if seed is None else int(seed)
+    try:
+        with _seeded_globals(seed):
+            yield
+    finally:
+        _FIT_SEED.value = previous
+
+
+@contextlib.contextmanager
+def _seeded_globals(seed):
     if seed is None:
         yield
         return
@@ -348,10 +375,15 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         RandomState instance gives each fit a new seed drawn from it.
     verbose : int, default=0
         Keras verbosity (0: silent, 1: progress bar, 2: one line per epoch).
-    dtype_policy : {None, "float32", "mixed_bfloat16", "mixed_float16"}, \
-            default=None
+    dtype_policy : {None, "float32", "auto", "mixed_bfloat16", \
+            "mixed_float16"}, default=None
         Keras mixed-precision policy of the hidden layers; the output layer
-        and the inputs stay float32. None: float32.
+        and the inputs stay float32. None: float32. ``"auto"``:
+        ``"mixed_bfloat16"`` on CPUs with native bfloat16 units (AMX or
+        AVX-512 BF16, see :func:`~skleuk.neural_network.cpu_has_native_bf16`),
+        float32 elsewhere (where bfloat16 is emulated and slower). The
+        default stays float32 until ``"auto"`` is verified on the real-data
+        accuracy benchmark; ``dtype_policy_`` records the policy a fit used.
     **kwargs : dict
         Routed parameters (``optimizer__<arg>``, ``fit__<arg>``,
         ``predict__<arg>``), as in SciKeras.
@@ -364,6 +396,9 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         The class labels, in the order of the ``predict_proba`` columns.
     n_classes_ : int
         Number of classes.
+    dtype_policy_ : str
+        The Keras dtype policy the network was built with (``"auto"``
+        resolved on the machine that fitted it).
     input_shape_ : tuple of int
         ``(height, width, 3)`` of the training images; ``predict`` needs the
         same size.
@@ -461,7 +496,7 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "dtype_policy": [
-            StrOptions({"float32", "mixed_bfloat16", "mixed_float16"}),
+            StrOptions({"float32", "auto", "mixed_bfloat16", "mixed_float16"}),
             None,
         ],
     }
@@ -666,7 +701,8 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             n_classes,
             architecture=self.architecture,
             augment=self.augment,
-            dtype_policy=self.dtype_policy,
+            dtype_policy=resolve_dtype_policy(self.dtype_policy),
+            seed=_fit_seed(),
             **self._architecture_overrides(),
         )
 
@@ -733,9 +769,10 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         )
 
     def _build_keras_model(self, n_samples=None):
+        self.dtype_policy_ = resolve_dtype_policy(self.dtype_policy)
         model = self.build_model(self.input_shape_, self.n_classes_)
         optimizer = self._make_optimizer(n_samples)
-        if self.dtype_policy == "mixed_float16":
+        if self.dtype_policy_ == "mixed_float16":
             optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
         model.compile(
             optimizer=optimizer,

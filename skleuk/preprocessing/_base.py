@@ -120,6 +120,41 @@ class BaseImageTransformer(TransformerMixin, BaseEstimator):
     def _fit(self, X):
         """Learn from the validated batch (default: nothing)."""
 
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit the transformer, then transform the same images.
+
+        Same result as ``fit(X).transform(X)``, but the images are validated
+        (and converted to ``float32``) once, not twice -- what
+        :class:`~sklearn.pipeline.Pipeline` calls for every step in ``fit``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_images, height, width, 3) or list of images
+            Training images (``uint8`` or float in ``[0, 1]``).
+        y : None
+            Ignored; present for API consistency.
+        **fit_params : dict
+            Ignored; accepted for compatibility with
+            :meth:`sklearn.base.TransformerMixin.fit_transform`.
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_images, height_out, width_out, 3)
+            Transformed ``float32`` images (a list only when the input mixed
+            sizes and this step keeps sizes).
+        """
+        cls = type(self)
+        if cls.fit is not BaseImageTransformer.fit or (
+            cls.transform is not BaseImageTransformer.transform
+        ):
+            # A subclass with its own fit/transform: keep their semantics.
+            return super().fit_transform(X, y, **fit_params)
+        X = self._check_images(X)
+        self._fit(X)
+        self.is_fitted_ = True
+        return apply_by_shape(self._transform, X)
+
     def transform(self, X):
         """Transform a batch of images.
 

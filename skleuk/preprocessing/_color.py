@@ -164,10 +164,10 @@ def _rgb_to_lab_rows(rgb):
     return lab
 
 
-def _f_to_rgb(f):
-    """(f(X), f(Y), f(Z)) rows -> sRGB in [0, 1]."""
-    out = _linear_to_srgb(_lab_finv(f) @ _XYZN_TO_RGB32)
-    return np.clip(out, 0.0, 1.0, out=out)
+def _f_to_rgb(f, out=None):
+    """(f(X), f(Y), f(Z)) rows -> sRGB in [0, 1] (clipped into ``out``)."""
+    rgb = _linear_to_srgb(_lab_finv(f) @ _XYZN_TO_RGB32)
+    return np.clip(rgb, 0.0, 1.0, out=rgb if out is None else out)
 
 
 @_single_blas_thread
@@ -431,7 +431,7 @@ class ColorNormalizer(BaseImageTransformer):
         if self.method == "histogram":
             return self._match_histograms(X)
         n, h, w, _ = X.shape
-        out = np.empty_like(X)
+        out = np.empty(X.shape, dtype=np.float32)  # C order: blocks reshape as views
         ref_mean, ref_std = self.reference_mean_, self.reference_std_
         block = _block_size(X.shape)
         for start in range(0, n, block):
@@ -447,7 +447,8 @@ class ColorNormalizer(BaseImageTransformer):
             off = ((shift - _LAB_OFFSET) @ _LAB_TO_F).astype(np.float32)
             f = np.matmul(lab, mat)
             f += off[:, None, :]
-            out[start : start + m] = _f_to_rgb(f.reshape(-1, 3)).reshape(xb.shape)
+            # Clipped straight into the output (a contiguous block of it).
+            _f_to_rgb(f.reshape(-1, 3), out=out[start : start + m].reshape(-1, 3))
         return out
 
     def _match_histograms(self, X):

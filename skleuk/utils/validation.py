@@ -73,6 +73,13 @@ def is_path_sequence(X) -> bool:
     return all(isinstance(x, (str, os.PathLike)) for x in X)
 
 
+def _assume_finite() -> bool:
+    """scikit-learn's ``assume_finite`` configuration (``sklearn.config_context``)."""
+    from sklearn import get_config
+
+    return bool(get_config().get("assume_finite", False))
+
+
 def _describe(X) -> str:
     if isinstance(X, np.ndarray):
         return f"an array of shape {X.shape} and dtype {X.dtype}"
@@ -98,21 +105,29 @@ def _to_float32(x: np.ndarray, value_range, input_name: str) -> np.ndarray:
             )
         return x.astype(np.float32) * np.float32(1.0 / 255.0)
     if kind == "f":
-        if not np.isfinite(x).all():
+        # One pass each for the minimum and the maximum, which also decide
+        # finiteness (NaN and +-inf propagate into them): no separate
+        # isfinite scan (and no boolean temporary) for valid data, the
+        # common case of float32 batches passed from one step to the next.
+        # Under sklearn's ``assume_finite`` config the scans are skipped
+        # when no range check is asked for (value_range=None).
+        if value_range is None and _assume_finite():
+            return x.astype(np.float32, copy=False)
+        lo, hi = (float(x.min()), float(x.max())) if x.size else (0.0, 0.0)
+        if not (np.isfinite(lo) and np.isfinite(hi)):
             n_bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
             raise ValueError(
                 f"{input_name} contains {n_bad} NaN or infinite value(s); "
                 "images must be finite."
             )
-        with np.errstate(over="ignore"):
-            out = x.astype(np.float32, copy=False)
-        if not np.isfinite(out).all():
+        f32_max = float(np.finfo(np.float32).max)
+        if x.dtype.itemsize > 4 and max(abs(lo), abs(hi)) > f32_max:
             raise ValueError(
-                f"{input_name}: values up to {float(np.abs(x).max()):.4g} do not "
+                f"{input_name}: values up to {max(abs(lo), abs(hi)):.4g} do not "
                 "fit float32; images must be finite float32 values."
             )
+        out = x.astype(np.float32, copy=False)
         if value_range == "unit" and out.size:
-            lo, hi = float(out.min()), float(out.max())
             if lo < -_UNIT_TOLERANCE or hi > 1 + _UNIT_TOLERANCE:
                 if 2 < hi <= 255 + _UNIT_TOLERANCE and lo >= -_UNIT_TOLERANCE:
                     hint = (

@@ -236,6 +236,59 @@ def test_seeding_restores_global_state(data4):
     assert random.getstate() == py_state
 
 
+def test_seeded_network_does_not_draw_from_global_random(data4, monkeypatch):
+    # Every random layer (initialisers, dropout, augmentation incl. the
+    # rotation and zoom layers) gets a seed derived from random_state:
+    # building the network never asks Python's global ``random``.
+    X, y = data4
+    kw = tiny(
+        augment={"flip": True, "rotation": 0.1, "scale": 0.1, "brightness": 0.05},
+        random_state=5,
+    )
+    reference = LightweightCNNClassifier(**kw).initialize(X, y)
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("global random drawn while building a seeded model")
+
+    monkeypatch.setattr(random, "randint", forbidden)
+    again = LightweightCNNClassifier(**kw).initialize(X, y)
+    for a, b in zip(reference.model_.weights, again.model_.weights, strict=True):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    seeds = [
+        layer.seed
+        for layer in again.model_.layers
+        if layer.name in ("augment_geometry", "augment_rotation", "augment_scale",
+                          "augment_color", "dropout")
+    ]
+    assert len(seeds) == 5 and all(isinstance(s, int) for s in seeds)
+    assert len(set(seeds)) == len(seeds)
+
+
+def test_seeded_fit_ignores_other_draws_from_global_random(data4, fitted4):
+    # Another thread drawing from the global ``random`` between fits (a Dask
+    # worker's event loop) must not change a seeded fit.
+    X, y = data4
+    random.seed(12345)
+    random.random()
+    again = LightweightCNNClassifier(**tiny(random_state=0)).fit(X, y)
+    np.testing.assert_array_equal(again.predict_proba(X), fitted4.predict_proba(X))
+
+
+def test_seeded_fit_in_joblib_worker_equals_serial(data4, fitted4):
+    from joblib import Parallel, delayed
+
+    X, y = data4
+
+    def fit_proba(X, y):
+        clf = LightweightCNNClassifier(**tiny(random_state=0)).fit(X, y)
+        return clf.predict_proba(X)
+
+    (remote,) = Parallel(n_jobs=2, backend="loky")(
+        delayed(fit_proba)(X, y) for _ in range(1)
+    )
+    np.testing.assert_array_equal(remote, fitted4.predict_proba(X))
+
+
 def test_random_state_instance_is_consumed(data4):
     X, y = data4
     rs = np.random.RandomState(0)

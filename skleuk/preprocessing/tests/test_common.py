@@ -2,6 +2,7 @@
 
 import inspect
 
+import numpy as np
 import pytest
 
 import skleuk.preprocessing as preprocessing
@@ -70,3 +71,24 @@ def test_all_transformers_discovered():
 )
 def test_image_transformer_checks(estimator, check):
     check(estimator)
+
+
+def test_fit_transform_validates_once_and_equals_fit_then_transform(monkeypatch):
+    # Pipeline.fit calls fit_transform on every step: one validation pass,
+    # same result as fit(X).transform(X).
+    from skleuk.preprocessing import ColorNormalizer, _base
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(3, 12, 12, 3), dtype=np.uint8)
+    expected = ColorNormalizer().fit(X).transform(X)
+    calls = []
+    real = _base.check_images
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_base, "check_images", counting)
+    out = ColorNormalizer().fit_transform(X)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(out, expected)

@@ -262,6 +262,62 @@ def test_median_filter_large_batches_use_tiles():
                            ndi.median_filter(X, (1, 4, 4, 1), mode="mirror"))
 
 
+@pytest.mark.parametrize("tile_bytes", [700, 5000, 60000])
+@pytest.mark.parametrize("mode", MODES)
+def test_flat_tiles_equal_scipy_for_every_tiling(monkeypatch, tile_bytes, mode):
+    # The filters work on padded tiles as flat buffers (bands of a few rows,
+    # or several small images per tile, with borders extended per tile):
+    # every tiling gives scipy's result, including windows wider than the
+    # image and the last, shorter band.
+    from skleuk.preprocessing import _filters
+
+    monkeypatch.setattr(_filters, "_TILE_BYTES", tile_bytes)
+    for shape in [(3, 23, 17, 3), (5, 4, 6, 3), (2, 1, 9, 3)]:
+        X = _random_images(shape, seed=2)
+        X64 = X.astype(np.float64)
+        for size in (2, 3, 6, 7):
+            assert_allclose(
+                _filters._box_mean(X, size, mode),
+                ndi.uniform_filter(X64, (1, size, size, 1), mode=mode),
+                atol=1e-6,
+            )
+            kernel = np.arange(size * (size | 1), dtype=float).reshape(size, -1)
+            kernel = kernel[: size | 1] - kernel.mean()
+            assert_allclose(
+                _filters._correlate_hw(X, kernel, mode),
+                ndi.correlate(X64, kernel[None, :, :, None], mode=mode),
+                atol=1e-6 * np.abs(kernel).sum(),
+            )
+        for size in (2, 3, 5):
+            assert_array_equal(
+                median_filter(X, size, mode),
+                ndi.median_filter(X, (1, size, size, 1), mode=mode),
+            )
+
+
+def test_filters_bit_identical_on_threads(monkeypatch):
+    # Opt-in threads (SKLEUK_NUM_THREADS) share the tiles out; every tile
+    # writes its own part of the output, so the result is bit-identical.
+    from skleuk.preprocessing import _filters, _threads
+
+    monkeypatch.setattr(_filters, "_TILE_BYTES", 4000)
+    monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2},
+                        raising=False)
+    X = _random_images((4, 30, 20, 3), seed=3)
+    kernel = np.array([[0, -1, 0], [-1, 5, -1], [0, -1, 0]], dtype=float)
+    results = []
+    for threads in ("1", "3"):
+        monkeypatch.setenv("SKLEUK_NUM_THREADS", threads)
+        assert _threads.n_threads() == int(threads)
+        results.append((
+            _filters._correlate_hw(X, kernel, "reflect"),
+            _filters._box_mean(X, 6, "wrap"),
+            median_filter(X, 5, "nearest"),
+        ))
+    for a, b in zip(*results, strict=True):
+        assert_array_equal(a, b)
+
+
 def test_median_plan_is_pruned():
     # Minimum/maximum operations per window size (documented in _filters).
     counts = [

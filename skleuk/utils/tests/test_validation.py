@@ -245,3 +245,49 @@ def test_is_path_sequence():
     assert not is_path_sequence(np.zeros(3))
     assert not is_path_sequence([np.zeros(3)])
     assert not is_path_sequence(np.array([os.sep, 1], dtype=object))
+
+
+# --------------------------------------------------------------- fast paths
+@given(
+    hnp.arrays(
+        np.float64,
+        st.tuples(st.integers(1, 3), st.integers(1, 5), st.integers(1, 5), st.just(3)),
+        elements=st.one_of(
+            st.floats(-2, 2, width=32), st.sampled_from([np.nan, np.inf, -np.inf])
+        ),
+    )
+)
+def test_min_max_scan_decides_like_an_isfinite_scan(X):
+    # The validator decides finiteness from the min/max scan; it must accept
+    # and reject exactly what an explicit isfinite + range check would.
+    finite = bool(np.isfinite(X).all())
+    in_range = finite and X.min() >= -1e-4 and X.max() <= 1 + 1e-4
+    if in_range:
+        out = check_images(X)
+        np.testing.assert_array_equal(out, np.clip(X, 0, 1).astype(np.float32))
+    else:
+        message = "NaN or infinite" if not finite else "values in"
+        with pytest.raises(ValueError, match=message):
+            check_images(X)
+
+
+def test_float64_overflowing_float32_rejected():
+    X = np.full((1, 2, 2, 3), 1e300)
+    with pytest.raises(ValueError, match="do not fit float32"):
+        check_images(X, value_range=None)
+
+
+def test_assume_finite_skips_only_the_unchecked_range_scan():
+    from sklearn import config_context
+
+    X = np.zeros((1, 2, 2, 3), dtype=np.float32)
+    X[0, 0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        check_images(X, value_range=None)
+    with config_context(assume_finite=True):
+        # The user promised finite data: no scan for value_range=None ...
+        out = check_images(X, value_range=None)
+        assert out is X
+        # ... but a [0, 1] range check still scans (and so still rejects).
+        with pytest.raises(ValueError, match="NaN"):
+            check_images(X)
