@@ -351,6 +351,8 @@ class LaplacianSharpener(BaseImageTransformer):
 
     def _transform(self, X):
         lap = _check_laplacian_kernel(self.kernel)
+        if self.strength == 0:  # switched off (the default pipeline)
+            return X.copy()
         # y - c * lap(y) is one correlation with delta - c * lap.
         k = -float(self.strength) * lap
         k[k.shape[0] // 2, k.shape[1] // 2] += 1.0
