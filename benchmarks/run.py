@@ -187,11 +187,11 @@ def section_end_to_end(args, out, name):
     if args.candidates:
         candidates = be.parse_candidates(args.candidates)
     elif args.quick:
-        candidates = [("light", 32)]
+        candidates = [("light", 32)]  # the default recipe, light at 32 px
     else:
         candidates = list(be.CANDIDATES)
     n = 60 if args.quick else _common.N_IMAGES
-    epochs = 2 if args.quick else 30
+    epochs = 2 if args.quick else None  # None: each recipe's own
     X, y = all_idb2_like(n, class_sep=args.class_sep)
     out["class_sep"] = args.class_sep
     previous = None
@@ -202,14 +202,12 @@ def section_end_to_end(args, out, name):
     def save(rows):
         merged = rows
         if previous and previous.get("rows"):
-            done = {(r["architecture"], r["size"]) for r in rows}
-            merged = [r for r in previous["rows"]
-                      if (r["architecture"], r["size"]) not in done] + rows
+            done = {r.get("label") for r in rows}
+            merged = [r for r in previous["rows"] if r.get("label") not in done
+                      and "label" in r] + rows
         out["rows"] = merged
         best, out["recommendation"] = be.recommend(merged)
-        out["recommended"] = (
-            None if best is None else f"{best['architecture']}@{best['size']}"
-        )
+        out["recommended"] = None if best is None else best.get("label")
         out["load_average_end"] = load_average()
         _write(name, out, args)
 
