@@ -56,6 +56,8 @@ from numbers import Integral
 
 import numpy as np
 
+from ..exceptions import ImageReadError
+
 __all__ = [
     "DEFAULT_MAX_IMAGE_PIXELS",
     "IMAGE_EXTENSIONS",
@@ -77,31 +79,6 @@ _MAX_PIXELS_ENV = "SKLEUK_MAX_IMAGE_PIXELS"
 
 _TIFF_EXTENSIONS = (".tif", ".tiff")
 _PAD_MODES = ("reflect", "symmetric", "edge", "constant")
-
-
-class ImageReadError(OSError, ValueError):
-    """An image file could not be read.
-
-    Subclasses both :class:`OSError` and :class:`ValueError`, so
-    ``except OSError`` and ``except ValueError`` both catch it. The message
-    always names the file; the path is also available as ``filename``.
-
-    Examples
-    --------
-    >>> from skleuk.datasets import ImageReadError, read_image
-    >>> try:
-    ...     read_image("no_such_file.png")
-    ... except ImageReadError as exc:
-    ...     print(exc.filename)
-    no_such_file.png
-    """
-
-    def __init__(self, message, filename=None):
-        super().__init__(message)
-        self.filename = filename
-
-    def __str__(self):
-        return self.args[0]
 
 
 def _fail(path, reason, cause=None):

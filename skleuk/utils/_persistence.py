@@ -20,6 +20,8 @@ import tempfile
 import warnings
 from importlib import metadata
 
+from ..exceptions import InconsistentVersionWarning
+
 __all__ = [
     "InconsistentVersionWarning",
     "check_saved_versions",
@@ -35,55 +37,6 @@ _PACKAGES = {
     "scikeras": "scikeras",
     "scikit-learn": "scikit-learn",
 }
-
-
-class InconsistentVersionWarning(UserWarning):
-    """Warning raised when a saved estimator is loaded under other versions.
-
-    A pickled :class:`~skleuk.neural_network.LightweightCNNClassifier`
-    records the versions of skleuk, Keras, TensorFlow, SciKeras and
-    scikit-learn that saved it. When any differs at load time this warning
-    is emitted: the model may load but behave differently, or fail. Refit it
-    under the current versions, or pin the saving environment's versions.
-
-    Parameters
-    ----------
-    estimator_name : str
-        Class name of the loaded estimator.
-    differences : dict
-        ``{package: (saved_version, current_version)}`` for each package
-        whose version changed.
-
-    Attributes
-    ----------
-    estimator_name : str
-        Class name of the loaded estimator.
-    differences : dict
-        ``{package: (saved_version, current_version)}``.
-
-    Examples
-    --------
-    >>> from skleuk.neural_network import InconsistentVersionWarning
-    >>> w = InconsistentVersionWarning("LightweightCNNClassifier",
-    ...                                {"keras": ("3.0.0", "3.15.1")})
-    >>> "keras 3.0.0" in str(w)
-    True
-    """
-
-    def __init__(self, estimator_name, differences):
-        self.estimator_name = estimator_name
-        self.differences = dict(differences)
-
-    def __str__(self):
-        parts = ", ".join(
-            f"{pkg} {saved} (now {now})"
-            for pkg, (saved, now) in sorted(self.differences.items())
-        )
-        return (
-            f"This {self.estimator_name} was saved with {parts}. It may give "
-            "different results or fail; refit it with the current versions or "
-            "load it in an environment with the saving versions."
-        )
 
 
 def _version(dist):
