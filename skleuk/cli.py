@@ -912,7 +912,7 @@ def _grid_search(args, data, out, start):
 def _expand_inputs(inputs):
     """Image files named on the command line, folders walked recursively."""
     from .datasets import IMAGE_EXTENSIONS
-    from .datasets._io import _walk_files, _warn_skipped
+    from .utils._image_io import _walk_files, _warn_skipped
 
     files = []
     for item in inputs:
@@ -1332,7 +1332,7 @@ def build_parser():
     ('demo', 2)
     """
     from ._version import __version__
-    from .datasets._io import DEFAULT_MAX_IMAGE_PIXELS
+    from .utils._image_io import DEFAULT_MAX_IMAGE_PIXELS
 
     parser = argparse.ArgumentParser(
         prog=PROG,

@@ -357,7 +357,7 @@ def _get_image(X, index):
     from ..utils.validation import is_path_sequence
 
     if is_path_sequence(X):
-        from ..datasets._io import read_image
+        from ..utils._image_io import read_image
 
         path = X[index]
         return read_image(path), os.path.basename(os.fspath(path))

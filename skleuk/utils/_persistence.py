@@ -1,7 +1,8 @@
-"""Persistence helpers: version records and Keras model (de)serialisation.
+"""Persistence helpers: the version records stored with saved estimators.
 
 Pickles (``pickle``, ``joblib``) of skleuk estimators store the Keras network
-as bytes in Keras's own ``.keras`` format, together with the versions of
+as bytes in Keras's own ``.keras`` format (see
+``skleuk/neural_network/_persistence.py``), together with the versions of
 skleuk, Keras, TensorFlow, SciKeras and scikit-learn that wrote them. Loading
 under different versions emits an
 :class:`~skleuk.neural_network.InconsistentVersionWarning`.
@@ -15,8 +16,6 @@ under different versions emits an
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from importlib import metadata
 
@@ -26,8 +25,6 @@ __all__ = [
     "InconsistentVersionWarning",
     "check_saved_versions",
     "current_versions",
-    "model_from_bytes",
-    "model_to_bytes",
 ]
 
 _PACKAGES = {
@@ -98,50 +95,3 @@ def check_saved_versions(saved, estimator_name):
             InconsistentVersionWarning(estimator_name, differences), stacklevel=3
         )
     return differences
-
-
-def model_to_bytes(model):
-    """Serialise a Keras model (architecture, weights, optimizer) to bytes.
-
-    Uses Keras's own ``.keras`` zip format through the public
-    ``Model.save``.
-
-    Parameters
-    ----------
-    model : keras.Model
-        The model.
-
-    Returns
-    -------
-    data : bytes
-        The content of a ``.keras`` file.
-    """
-    with tempfile.TemporaryDirectory(prefix="skleuk-") as tmp:
-        path = os.path.join(tmp, "model.keras")
-        model.save(path)
-        with open(path, "rb") as f:
-            return f.read()
-
-
-def model_from_bytes(data):
-    """Load a Keras model written by :func:`model_to_bytes`.
-
-    Parameters
-    ----------
-    data : bytes
-        Content of a ``.keras`` file.
-
-    Returns
-    -------
-    model : keras.Model
-        The compiled model, loaded with Keras's ``safe_mode=True``.
-    """
-    import keras
-
-    from ..neural_network import _augment  # noqa: F401  (registers layers)
-
-    with tempfile.TemporaryDirectory(prefix="skleuk-") as tmp:
-        path = os.path.join(tmp, "model.keras")
-        with open(path, "wb") as f:
-            f.write(data)
-        return keras.saving.load_model(path, compile=True, safe_mode=True)
