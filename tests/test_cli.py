@@ -79,7 +79,7 @@ def _stand_in(args, *, reader):
 
 @pytest.fixture
 def stand_in(monkeypatch):
-    monkeypatch.setattr(cli, "_build_pipeline", _stand_in)
+    monkeypatch.setattr(cli._model, "_build_pipeline", _stand_in)
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +99,7 @@ def stand_in_model(image_folder, tmp_path_factory):
     """A model file trained by 'skleuk train' with the stand-in pipeline."""
     path = tmp_path_factory.mktemp("model") / "model.joblib"
     mp = pytest.MonkeyPatch()
-    mp.setattr(cli, "_build_pipeline", _stand_in)
+    mp.setattr(cli._model, "_build_pipeline", _stand_in)
     try:
         assert main(["train", "--data", str(image_folder), "--out", str(path),
                      "-q"]) == 0

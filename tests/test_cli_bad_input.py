@@ -22,7 +22,7 @@ from skleuk.datasets import make_blood_smears
 
 @pytest.fixture
 def stand_in(monkeypatch):
-    monkeypatch.setattr(cli, "_build_pipeline", _stand_in)
+    monkeypatch.setattr(cli._model, "_build_pipeline", _stand_in)
 
 
 def _class_folders(root, names, n=8, size=24, seed=0):
@@ -46,7 +46,7 @@ def no_loading(monkeypatch):
     def fail(args):
         raise AssertionError("the data was loaded before the arguments were checked")
 
-    monkeypatch.setattr(cli, "_load_data", fail)
+    monkeypatch.setattr(cli._data, "_load_data", fail)
 
 
 def _main_with_timeout(argv, timeout=60):
@@ -180,7 +180,7 @@ def test_failed_run_removes_created_output(stand_in, tmp_path, monkeypatch,
     def boom(*args, **kwargs):
         raise ValueError("training failed")
 
-    monkeypatch.setattr(cli, "_run_evaluation", boom)
+    monkeypatch.setattr(cli._evaluate, "_run_evaluation", boom)
     out = tmp_path / "new" / "deeper" / "report"
     assert main(["evaluate", "--data", str(data), "--out", str(out), "-q"]) == 1
     assert not (tmp_path / "new").exists()

@@ -32,7 +32,9 @@ def smear_folder(tmp_path_factory):
 
 @pytest.fixture
 def cheap_cells(monkeypatch):
-    monkeypatch.setattr(cli, "_build_pipeline", lambda args, reader: cheap_cell_model())
+    monkeypatch.setattr(
+        cli._model, "_build_pipeline", lambda args, reader: cheap_cell_model()
+    )
 
 
 @pytest.fixture(scope="module")

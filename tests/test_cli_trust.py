@@ -16,7 +16,7 @@ from skleuk.datasets import make_blood_smears
 
 @pytest.fixture
 def stand_in(monkeypatch):
-    monkeypatch.setattr(cli, "_build_pipeline", _stand_in)
+    monkeypatch.setattr(cli._model, "_build_pipeline", _stand_in)
 
 
 @pytest.fixture(scope="module")

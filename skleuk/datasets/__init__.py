@@ -8,16 +8,16 @@ loader returns ``uint8`` RGB images (or file names) in a
 :class:`~sklearn.utils.Bunch`.
 """
 
-from ._all_idb import load_all_idb
-from ._cells import extract_cells
-from ._folder import load_image_folder
-from ._io import (
+from ..exceptions import ImageReadError
+from ..utils._image_io import (
     DEFAULT_MAX_IMAGE_PIXELS,
     IMAGE_EXTENSIONS,
-    ImageReadError,
     read_image,
     read_images,
 )
+from ._all_idb import load_all_idb
+from ._cells import extract_cells
+from ._folder import load_image_folder
 from ._synthetic import make_blood_smears
 
 __all__ = [

@@ -11,14 +11,14 @@ from collections import Counter, defaultdict
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._io import (
+from ..utils._image_io import (
     _PAD_MODES,
     IMAGE_EXTENSIONS,
     _check_size,
     _warn_skipped,
     read_images,
 )
-from ._io import _walk_files as _walk_regular_files
+from ..utils._image_io import _walk_files as _walk_regular_files
 
 __all__ = ["load_all_idb"]
 

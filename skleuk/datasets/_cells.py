@@ -9,8 +9,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
+from ..utils._image_io import read_image
+from ..utils._image_ops import PAD_MODES as _PAD_MODES
 from ._all_idb import TARGET_NAMES, load_all_idb
-from ._io import _PAD_MODES, read_image
 
 __all__ = ["extract_cells"]
 

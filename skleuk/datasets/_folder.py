@@ -9,7 +9,7 @@ from collections import Counter
 import numpy as np
 from sklearn.utils import Bunch
 
-from ._io import (
+from ..utils._image_io import (
     _PAD_MODES,
     IMAGE_EXTENSIONS,
     _check_size,

@@ -255,7 +255,7 @@ def saliency(estimator, X, *, target=None, layer=None, batch_size=32):
     H, W = Xt.shape[1:3]
     # Bilinear upsampling of the coarse map onto the network input, then back
     # onto each original image through the crop/resize geometry.
-    from ..preprocessing._geometry import resize_images
+    from ..utils._image_ops import resize_images
 
     cam = resize_images(cam[..., None], (H, W), anti_aliasing=False)[..., 0]
     maps = []

@@ -11,8 +11,7 @@ from scipy.ndimage import gaussian_filter
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from ..preprocessing._base import apply_by_shape
-from ..preprocessing._geometry import resize_images
+from ..utils._image_ops import apply_by_shape, resize_images
 from ..utils.validation import check_images, is_path_sequence
 
 __all__ = ["find_duplicate_groups"]
@@ -28,7 +27,7 @@ _POPCOUNT8 = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint8)
 def _iter_batches(images, batch_size):
     """Yield validated float32 batches (4-D or list) of at most batch_size."""
     if is_path_sequence(images):
-        from ..datasets._io import read_image
+        from ..utils._image_io import read_image
 
         if isinstance(images, (str, bytes, os.PathLike)):
             raise TypeError(

@@ -5,16 +5,14 @@ fold's sample indices, its out-of-fold predictions and probabilities, the
 train accuracy and loss, the per-epoch training history and the timings --
 and derives everything else from them: per-fold metrics, mean and standard
 deviation, the pooled confusion matrix, ROC curves and the per-class report.
-It renders itself as text, Markdown, HTML and JSON and reloads from JSON.
+It renders itself as text, Markdown, HTML and JSON and reloads from JSON:
+the renderings are in ``_report_render.py`` (one list of sections for all
+three formats), JSON and file writing in ``_report_io.py``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import html as _html
-import json
-import math
-import os
 import warnings
 
 import numpy as np
@@ -38,94 +36,15 @@ from ..metrics import (
     specificity_score,
 )
 from ..metrics import classification_report as _classification_report
-from ..utils.validation import is_path_sequence
+from . import _report_io as _io
+from . import _report_render as _render
+from ._report_io import _FOLD_KEYS, _to_builtin
+from ._report_render import METRICS, _fmt_pm  # noqa: F401  (METRICS: kept here)
 
 __all__ = ["CrossValidationReport"]
 
-_FORMAT_VERSION = 1
-
-#: Validation metrics summarised by the report, in display order.
-METRICS = (
-    "accuracy",
-    "sensitivity",
-    "specificity",
-    "precision",
-    "f1",
-    "roc_auc",
-    "error_rate",
-    "log_loss",
-    "brier",
-    "ece",
-)
-
-_METRIC_LABELS = {
-    "accuracy": "Accuracy",
-    "sensitivity": "Sensitivity (recall)",
-    "specificity": "Specificity",
-    "precision": "Precision",
-    "f1": "F1-score",
-    "roc_auc": "ROC AUC",
-    "error_rate": "Error rate",
-    "log_loss": "Log loss",
-    "brier": "Brier score",
-    "ece": "ECE (10 bins)",
-}
-
 #: Coverage at which the report quotes the accuracy of the decided cases.
 _REPORT_COVERAGE = 0.9
-
-# Keys of one fold record, in the order written to JSON.
-_FOLD_KEYS = (
-    "repeat",
-    "fold",
-    "train_index",
-    "test_index",
-    "y_pred",
-    "proba",
-    "decision",
-    "estimator_classes",
-    "train_accuracy",
-    "train_loss",
-    "fit_time",
-    "predict_time",
-    "history",
-)
-
-
-def _nan_to_none(x):
-    """Recursively turn NaN/inf floats into None (JSON has no NaN)."""
-    if isinstance(x, float):
-        return x if math.isfinite(x) else None
-    if isinstance(x, dict):
-        return {k: _nan_to_none(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_nan_to_none(v) for v in x]
-    return x
-
-
-def _to_builtin(x):
-    """numpy scalars/arrays -> Python builtins, recursively."""
-    if isinstance(x, np.ndarray):
-        return _to_builtin(x.tolist())
-    if isinstance(x, np.generic):
-        return x.item()
-    if isinstance(x, dict):
-        return {str(k): _to_builtin(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_to_builtin(v) for v in x]
-    return x
-
-
-def _float_array(x):
-    if x is None:
-        return None
-    return np.array(
-        [[np.nan if v is None else v for v in row] for row in x]
-        if len(x) and isinstance(x[0], list)
-        else [np.nan if v is None else v for v in x],
-        dtype=float,
-    )
-
 
 def _mean_std(values):
     values = np.asarray(values, dtype=float)
@@ -133,18 +52,6 @@ def _mean_std(values):
     if finite.size == 0:
         return float("nan"), float("nan")
     return float(finite.mean()), float(finite.std())
-
-
-def _fmt(v, digits=3):
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return "n/a"
-    return f"{v:.{digits}f}"
-
-
-def _fmt_pm(mean, std, digits=3):
-    if math.isnan(mean):
-        return "n/a"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
 class CrossValidationReport:
@@ -471,16 +378,6 @@ class CrossValidationReport:
         )
         return out
 
-    def _calibration_lines(self):
-        cal = self.calibration()
-        if cal is None:
-            return []
-        return [
-            f"Pooled out-of-fold: ECE {_fmt(cal['ece'])}, Brier score "
-            f"{_fmt(cal['brier'])}; accuracy of the {cal['coverage']:.0%} most "
-            f"confident cases {_fmt(cal['accuracy_at_coverage'])}"
-        ]
-
     def _auc(self, y_true, scores):
         if scores is None:
             return float("nan")
@@ -735,34 +632,9 @@ class CrossValidationReport:
         """
         return [f["history"] for f in self.folds]
 
-    # ------------------------------------------------------------------
-    # renderings
-    # ------------------------------------------------------------------
     def _class_counts(self):
         return [(name, int(np.sum(self.y == c)))
                 for c, name in zip(self.classes, self.target_names, strict=True)]
-
-    def _header_lines(self):
-        counts = ", ".join(f"{n}: {c}" for n, c in self._class_counts())
-        lines = [
-            f"Data: {self.n_samples} samples, {self.n_classes} classes ({counts})",
-        ]
-        if self.pos_label_assumed:
-            lines.append(
-                f"Positive class: {self.pos_name} -- ASSUMED (the last class; no "
-                "class is named like leukaemia). Sensitivity, specificity, "
-                "precision, F1 and ROC AUC refer to it; choose it with "
-                "pos_label= (--positive-class on the command line)."
-            )
-        elif self.is_binary:
-            lines.append(f"Positive class: {self.pos_name}")
-        else:
-            lines.append("Multi-class: macro averages, one-vs-rest ROC AUC")
-        if self.info.get("protocol"):
-            lines.append(f"Protocol: {self.info['protocol']}")
-        if self.info.get("estimator"):
-            lines.append(f"Estimator: {self.info['estimator']}")
-        return lines
 
     def fold_table(self):
         """Per-fold train/validation accuracy and loss (the paper's Table 4.2).
@@ -792,93 +664,9 @@ class CrossValidationReport:
             )
         return rows
 
-    _FOLD_COLUMNS = (
-        ("repeat", "Repeat"),
-        ("fold", "Fold"),
-        ("n_train", "Train n"),
-        ("n_val", "Val n"),
-        ("train_accuracy", "Train acc"),
-        ("train_loss", "Train loss"),
-        ("val_accuracy", "Val acc"),
-        ("val_loss", "Val loss"),
-        ("fit_time", "Fit time (s)"),
-    )
-
-    def _fold_rows_str(self):
-        """Header + rows of the fold table as strings (mean ± std last)."""
-        cols = self._FOLD_COLUMNS
-        if self.n_repeats == 1:
-            cols = cols[1:]
-        rows = []
-        for r in self.fold_table():
-            cells = []
-            for key, _ in cols:
-                v = r[key]
-                if key == "fit_time":
-                    cells.append(_fmt(v, 1))
-                elif isinstance(v, float):
-                    cells.append(_fmt(v, 4))
-                else:
-                    cells.append(str(v))
-            rows.append(cells)
-        summ = self.summary()
-        mean_row = []
-        for key, _ in cols:
-            src = {"val_accuracy": "accuracy", "val_loss": "log_loss"}.get(key, key)
-            if src in summ:
-                d = 1 if key == "fit_time" else 4
-                mean_row.append(_fmt_pm(summ[src]["mean"], summ[src]["std"], d))
-            else:
-                mean_row.append("")
-        mean_row[0] = "mean ± std"
-        rows.append(mean_row)
-        return [c[1] for c in cols], rows
-
-    def _metric_rows_str(self):
-        summ = self.summary()
-        rows = []
-        for k in METRICS:
-            v = self.fold_metrics[k]
-            rows.append(
-                [_METRIC_LABELS[k], _fmt_pm(summ[k]["mean"], summ[k]["std"]),
-                 _fmt(np.nanmin(v) if np.isfinite(v).any() else np.nan),
-                 _fmt(np.nanmax(v) if np.isfinite(v).any() else np.nan)]
-            )
-        return ["Metric", "Mean ± std", "Min", "Max"], rows
-
-    def _confusion_rows_str(self):
-        cm = self.confusion_matrix
-        header = ["true \\ predicted"] + list(self.target_names)
-        rows = [
-            [name] + [str(int(v)) for v in cm[i]]
-            for i, name in enumerate(self.target_names)
-        ]
-        return header, rows
-
-    @staticmethod
-    def _text_table(header, rows, align_first_left=True):
-        widths = [
-            max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)
-        ]
-
-        def line(cells):
-            out = []
-            for i, (c, w) in enumerate(zip(cells, widths, strict=True)):
-                left = i == 0 and align_first_left
-                out.append(f"{c:<{w}}" if left else f"{c:>{w}}")
-            return "  ".join(out).rstrip()
-
-        sep = "  ".join("-" * w for w in widths)
-        return "\n".join([line(header), sep] + [line(r) for r in rows])
-
-    def _title(self):
-        n = self.n_folds // max(self.n_repeats, 1)
-        rep = f" x {self.n_repeats} repeats" if self.n_repeats > 1 else ""
-        title = f"Cross-validation report ({n} folds{rep})"
-        if self.pos_label_assumed:
-            title += f" -- positive class {self.pos_name!r} ASSUMED, not given"
-        return title
-
+    # ------------------------------------------------------------------
+    # renderings (_report_render.py)
+    # ------------------------------------------------------------------
     def to_text(self):
         """Render the report as a plain-text table (what ``str(report)`` gives).
 
@@ -886,19 +674,7 @@ class CrossValidationReport:
         -------
         str
         """
-        title = self._title()
-        parts = [title, "=" * len(title), *self._header_lines(), ""]
-        parts += ["Per-fold accuracy and loss (Table 4.2)", ""]
-        parts.append(self._text_table(*self._fold_rows_str()))
-        n = self.n_folds
-        parts += ["", f"Validation metrics over {n} folds (mean ± std)", ""]
-        parts.append(self._text_table(*self._metric_rows_str()))
-        parts += ["", *self._calibration_lines()] if self.calibration() else []
-        parts += ["", "Pooled out-of-fold confusion matrix (rows: true class)", ""]
-        parts.append(self._text_table(*self._confusion_rows_str()))
-        parts += ["", "Per-class report, pooled out-of-fold (Table 4.3)", ""]
-        parts.append(self.classification_report())
-        return "\n".join(parts) + "\n"
+        return _render.to_text(self)
 
     def __str__(self):
         return self.to_text()
@@ -909,28 +685,6 @@ class CrossValidationReport:
             f"<CrossValidationReport: {self.n_folds} folds, {self.n_samples} "
             f"samples, accuracy {_fmt_pm(s['accuracy']['mean'], s['accuracy']['std'])}>"
         )
-
-    @staticmethod
-    def _md_table(header, rows):
-        def esc(c):
-            return str(c).replace("|", "\\|")
-
-        lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
-        lines.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
-        lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
-        return "\n".join(lines)
-
-    def _class_report_rows(self):
-        rep = self.classification_report(output_dict=True)
-        header = ["Class", "Accuracy", "Precision", "Sensitivity", "Specificity",
-                  "F1-score", "Error rate", "Support"]
-        keys = ["accuracy", "precision", "sensitivity", "specificity", "f1-score",
-                "error-rate"]
-        rows = []
-        for name in [*self.target_names, "macro avg", "weighted avg"]:
-            r = rep[name]
-            rows.append([name] + [_fmt(r[k]) for k in keys] + [str(r["support"])])
-        return header, rows
 
     def to_markdown(self, figures=None):
         """Render the report as Markdown (GitHub-flavoured tables).
@@ -945,63 +699,7 @@ class CrossValidationReport:
         -------
         str
         """
-        parts = [f"# {self._title()}", ""]
-        parts += [f"- {line}" for line in self._header_lines()]
-        parts += ["", "## Per-fold accuracy and loss (Table 4.2)", ""]
-        parts.append(self._md_table(*self._fold_rows_str()))
-        parts += ["", f"## Validation metrics over {self.n_folds} folds", ""]
-        parts.append(self._md_table(*self._metric_rows_str()))
-        parts += ["", *self._calibration_lines()]
-        parts += ["", "## Pooled out-of-fold confusion matrix", ""]
-        parts.append(self._md_table(*self._confusion_rows_str()))
-        parts += ["", "## Per-class report (Table 4.3)", ""]
-        parts.append(self._md_table(*self._class_report_rows()))
-        if figures:
-            parts += ["", "## Figures", ""]
-            for name, path in figures.items():
-                parts += [f"![{name}]({_rel(path)})", ""]
-        return "\n".join(parts).rstrip() + "\n"
-
-    @staticmethod
-    def _html_table(header, rows):
-        esc = _html.escape
-        out = ["<table>", "<thead><tr>"]
-        out += [f"<th>{esc(str(h))}</th>" for h in header]
-        out.append("</tr></thead><tbody>")
-        for r in rows:
-            out.append(
-                "<tr>"
-                + "".join(
-                    f"<td>{esc(str(c))}</td>" if i else f"<th>{esc(str(c))}</th>"
-                    for i, c in enumerate(r)
-                )
-                + "</tr>"
-            )
-        out.append("</tbody></table>")
-        return "".join(out)
-
-    def _html_body(self, figures=None):
-        esc = _html.escape
-        parts = [f"<h1>{esc(self._title())}</h1>", "<ul>"]
-        parts += [f"<li>{esc(line)}</li>" for line in self._header_lines()]
-        parts.append("</ul>")
-        parts.append("<h2>Per-fold accuracy and loss (Table 4.2)</h2>")
-        parts.append(self._html_table(*self._fold_rows_str()))
-        parts.append(f"<h2>Validation metrics over {self.n_folds} folds</h2>")
-        parts.append(self._html_table(*self._metric_rows_str()))
-        parts += [f"<p>{esc(line)}</p>" for line in self._calibration_lines()]
-        parts.append("<h2>Pooled out-of-fold confusion matrix</h2>")
-        parts.append(self._html_table(*self._confusion_rows_str()))
-        parts.append("<h2>Per-class report (Table 4.3)</h2>")
-        parts.append(self._html_table(*self._class_report_rows()))
-        if figures:
-            parts.append("<h2>Figures</h2>")
-            for name, path in figures.items():
-                parts.append(
-                    f'<figure><img src="{esc(_rel(path))}" alt="{esc(name)}">'
-                    f"<figcaption>{esc(name)}</figcaption></figure>"
-                )
-        return "\n".join(parts)
+        return _render.to_markdown(self, figures)
 
     def to_html(self, figures=None):
         """Render the report as a standalone HTML page.
@@ -1016,26 +714,13 @@ class CrossValidationReport:
         -------
         str
         """
-        style = (
-            "body{font-family:sans-serif;max-width:60em;margin:2em auto;}"
-            "table{border-collapse:collapse;margin:1em 0;}"
-            "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;}"
-            "thead th{background:#eee;}tbody th{text-align:left;}"
-            "img{max-width:100%;}"
-        )
-        return (
-            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
-            f"<title>{_html.escape(self._title())}</title>"
-            f"<style>{style}</style></head><body>\n"
-            + self._html_body(figures)
-            + "\n</body></html>\n"
-        )
+        return _render.to_html(self, figures)
 
     def _repr_html_(self):
-        return self._html_body()
+        return _render.html_body(self)
 
     # ------------------------------------------------------------------
-    # serialisation
+    # serialisation (_report_io.py)
     # ------------------------------------------------------------------
     def to_dict(self):
         """Return the report as a JSON-compatible dict.
@@ -1049,31 +734,7 @@ class CrossValidationReport:
         -------
         dict
         """
-        folds = []
-        for f in self.folds:
-            folds.append({k: _to_builtin(f[k]) for k in _FOLD_KEYS})
-        X_paths = None
-        if self.X is not None and not isinstance(self.X, (str, os.PathLike)):
-            if is_path_sequence(self.X):
-                X_paths = [os.fspath(p) for p in self.X]
-        d = {
-            "format": "skleuk.CrossValidationReport",
-            "format_version": _FORMAT_VERSION,
-            "classes": _to_builtin(self.classes),
-            "target_names": self.target_names,
-            "pos_label": _to_builtin(self.pos_label),
-            "info": _to_builtin(self.info),
-            "y": _to_builtin(self.y),
-            "groups": None if self.groups is None else _to_builtin(self.groups),
-            "X_paths": X_paths,
-            "summary": self.summary(),
-            "fold_table": _to_builtin(self.fold_table()),
-            "confusion_matrix": _to_builtin(self.confusion_matrix),
-            "classification_report": self.classification_report(output_dict=True),
-            "calibration": self.calibration(),
-            "folds": folds,
-        }
-        return _nan_to_none(_to_builtin(d))
+        return _io.to_dict(self)
 
     def to_json(self, path=None, *, indent=1, overwrite=False):
         """Serialise the report to JSON.
@@ -1092,13 +753,7 @@ class CrossValidationReport:
         str or None
             The JSON text when ``path`` is None.
         """
-        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-        if path is None:
-            return text
-        _check_writable(path, overwrite)
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text + "\n")
-        return None
+        return _io.to_json(self, path, indent=indent, overwrite=overwrite)
 
     @classmethod
     def from_dict(cls, d):
@@ -1113,31 +768,7 @@ class CrossValidationReport:
         -------
         CrossValidationReport
         """
-        if not isinstance(d, dict) or d.get("format") != "skleuk.CrossValidationReport":
-            raise ValueError("Not a skleuk cross-validation report (wrong 'format').")
-        if d.get("format_version", 0) > _FORMAT_VERSION:
-            raise ValueError(
-                f"Report format version {d['format_version']} is newer than this "
-                f"skleuk understands ({_FORMAT_VERSION}); upgrade skleuk."
-            )
-        folds = []
-        for f in d["folds"]:
-            f = dict(f)
-            for key in ("proba", "decision"):
-                if f.get(key) is not None:
-                    f[key] = _float_array(f[key])
-            folds.append(f)
-        report = cls(
-            d["y"],
-            folds,
-            d["classes"],
-            target_names=d.get("target_names"),
-            pos_label=d.get("pos_label"),
-            groups=d.get("groups"),
-            info=d.get("info"),
-            X=d.get("X_paths"),
-        )
-        return report
+        return _io.from_dict(cls, d)
 
     @classmethod
     def from_json(cls, source):
@@ -1152,15 +783,10 @@ class CrossValidationReport:
         -------
         CrossValidationReport
         """
-        if isinstance(source, os.PathLike) or (
-            isinstance(source, str) and not source.lstrip().startswith("{")
-        ):
-            with open(source, encoding="utf-8") as fh:
-                source = fh.read()
-        return cls.from_dict(json.loads(source))
+        return _io.from_json(cls, source)
 
     # ------------------------------------------------------------------
-    # files
+    # files (_report_io.py)
     # ------------------------------------------------------------------
     def save_figures(self, dirpath, *, X=None, overwrite=False, dpi=120):
         """Draw the report's figures and save them as PNG files.
@@ -1186,32 +812,7 @@ class CrossValidationReport:
             ``risk_coverage``) to file path, for the figures that could be
             drawn.
         """
-        import matplotlib.pyplot as plt
-
-        from .. import plotting
-
-        os.makedirs(dirpath, exist_ok=True)
-        makers = {
-            "confusion_matrix": lambda: plotting.plot_confusion_matrix(self),
-            "roc_curve": lambda: plotting.plot_roc_curve(self),
-            "learning_curves": lambda: plotting.plot_learning_curves(self),
-            "misclassified": lambda: plotting.plot_misclassified(self, X=X),
-            "reliability_diagram": lambda: plotting.plot_reliability_diagram(self),
-            "risk_coverage": lambda: plotting.plot_risk_coverage(self),
-        }
-        written = {}
-        for name, make in makers.items():
-            path = os.path.join(dirpath, f"{name}.png")
-            _check_writable(path, overwrite)
-            try:
-                fig = make()
-            except plotting.NothingToPlotError:
-                continue
-            fig = getattr(fig, "figure_", fig)
-            fig.savefig(path, dpi=dpi, bbox_inches="tight")
-            plt.close(fig)
-            written[name] = path
-        return written
+        return _io.save_figures(self, dirpath, X=X, overwrite=overwrite, dpi=dpi)
 
     def save(self, dirpath, *, X=None, figures=True, overwrite=False):
         """Write the report (text, Markdown, HTML, JSON) and figures to a folder.
@@ -1238,35 +839,7 @@ class CrossValidationReport:
             What was written: ``text``, ``markdown``, ``html``, ``json`` and
             the figure names, to their paths.
         """
-        os.makedirs(dirpath, exist_ok=True)
-        names = {
-            "text": "report.txt",
-            "markdown": "report.md",
-            "html": "report.html",
-            "json": "report.json",
-        }
-        paths = {k: os.path.join(dirpath, v) for k, v in names.items()}
-        if not overwrite:
-            fig_names = ["confusion_matrix", "roc_curve", "learning_curves",
-                         "misclassified", "reliability_diagram",
-                         "risk_coverage"] if figures else []
-            for p in [*paths.values(),
-                      *(os.path.join(dirpath, f"{n}.png") for n in fig_names)]:
-                _check_writable(p, overwrite)
-        figs = (
-            self.save_figures(dirpath, X=X, overwrite=overwrite) if figures else {}
-        )
-        rel_figs = {k: os.path.basename(v) for k, v in figs.items()}
-        contents = {
-            "text": self.to_text(),
-            "markdown": self.to_markdown(rel_figs),
-            "html": self.to_html(rel_figs),
-            "json": self.to_json() + "\n",
-        }
-        for key, text in contents.items():
-            with open(paths[key], "w", encoding="utf-8") as fh:
-                fh.write(text)
-        return {**paths, **figs}
+        return _io.save(self, dirpath, X=X, figures=figures, overwrite=overwrite)
 
 
 #: Class names (lower case) taken as the positive class when no
@@ -1277,18 +850,6 @@ POSITIVE_CLASS_NAMES = ("all", "blast", "blasts", "leukemia", "leukaemia", "1")
 def _plain(value):
     """numpy scalars as Python scalars, for messages (no ``np.int64(0)``)."""
     return value.item() if hasattr(value, "item") else value
-
-
-def _rel(path):
-    return os.fspath(path).replace(os.sep, "/")
-
-
-def _check_writable(path, overwrite):
-    if not overwrite and os.path.exists(path):
-        raise FileExistsError(
-            f"{os.fspath(path)!r} already exists; pass overwrite=True (or --force "
-            "on the command line) to replace it."
-        )
 
 
 def _now():

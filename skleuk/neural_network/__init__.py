@@ -8,7 +8,7 @@ bfloat16 on this CPU.
 Importing this subpackage imports TensorFlow.
 """
 
-from ..utils._persistence import InconsistentVersionWarning
+from ..exceptions import InconsistentVersionWarning
 from ._architectures import ARCHITECTURES, build_lightweight_cnn, count_flops
 from ._augment import AUGMENT_DEFAULTS, RandomColorJitter, RandomDihedral
 from ._cnn import LightweightCNNClassifier

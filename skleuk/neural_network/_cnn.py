@@ -28,14 +28,10 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ..utils._persistence import (
-    check_saved_versions,
-    current_versions,
-    model_from_bytes,
-    model_to_bytes,
-)
+from ..utils._persistence import check_saved_versions, current_versions
 from ..utils.validation import check_images
 from ._architectures import ARCHITECTURE_PARAMS, ARCHITECTURES, build_lightweight_cnn
+from ._persistence import model_from_bytes, model_to_bytes
 from ._precision import resolve_dtype_policy
 
 __all__ = ["LightweightCNNClassifier"]

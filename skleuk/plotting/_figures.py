@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from ..exceptions import NothingToPlotError
+
 __all__ = [
     "NothingToPlotError",
     "plot_confusion_matrix",
@@ -19,17 +21,6 @@ __all__ = [
     "plot_misclassified",
     "plot_roc_curve",
 ]
-
-
-class NothingToPlotError(ValueError):
-    """The report lacks what a figure needs (scores, history or images).
-
-    Examples
-    --------
-    >>> from skleuk.plotting import NothingToPlotError
-    >>> issubclass(NothingToPlotError, ValueError)
-    True
-    """
 
 
 def _new_axes(ax, figsize):
@@ -366,7 +357,7 @@ def _get_image(X, index):
     from ..utils.validation import is_path_sequence
 
     if is_path_sequence(X):
-        from ..datasets._io import read_image
+        from ..utils._image_io import read_image
 
         path = X[index]
         return read_image(path), os.path.basename(os.fspath(path))

@@ -89,7 +89,7 @@ def plot_screening(
                 "plot_screening needs the smear image: pass image=, or screen "
                 "file paths so that result.source is the file."
             )
-        from ..datasets._io import read_image
+        from ..utils._image_io import read_image
 
         image = read_image(source)
     fig, ax = _new_axes(ax, figsize)

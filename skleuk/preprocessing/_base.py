@@ -2,68 +2,13 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-
-import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._image_ops import apply_by_shape, stack_if_uniform
 from ..utils.validation import check_images
 
 __all__ = ["BaseImageTransformer", "apply_by_shape", "stack_if_uniform"]
-
-
-def stack_if_uniform(images):
-    """Stack a list of 3-D images into a 4-D array when their shapes agree.
-
-    Parameters
-    ----------
-    images : list of ndarray
-        Images of shape ``(height, width, channels)``.
-
-    Returns
-    -------
-    ndarray or list of ndarray
-        A 4-D array if every image has the same shape, else the list.
-    """
-    if isinstance(images, np.ndarray):
-        return images
-    if len({im.shape for im in images}) == 1:
-        return np.ascontiguousarray(np.stack(images))
-    return list(images)
-
-
-def apply_by_shape(func, X):
-    """Apply a batched image function to a batch that may mix image sizes.
-
-    ``func`` takes a 4-D array and returns a 4-D array with the same number of
-    images. A 4-D ``X`` is passed through in one call; a list of images of
-    different sizes is processed one call per distinct size (vectorised
-    within each size group), and the results are put back in input order.
-
-    Parameters
-    ----------
-    func : callable
-        ``func(batch) -> batch`` on ``(n, h, w, c)`` arrays.
-    X : ndarray of shape (n, h, w, c) or list of ndarray
-        The images.
-
-    Returns
-    -------
-    ndarray or list of ndarray
-        A 4-D array when all outputs share one shape, else a list.
-    """
-    if isinstance(X, np.ndarray):
-        return func(X)
-    groups = defaultdict(list)
-    for i, x in enumerate(X):
-        groups[x.shape].append(i)
-    out = [None] * len(X)
-    for idx in groups.values():
-        result = func(np.stack([X[i] for i in idx]))
-        for j, i in enumerate(idx):
-            out[i] = result[j]
-    return stack_if_uniform(out)
 
 
 class BaseImageTransformer(TransformerMixin, BaseEstimator):

@@ -8,7 +8,8 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..datasets._io import _PAD_MODES, read_images
+from ..utils._image_io import read_images
+from ..utils._image_ops import PAD_MODES as _PAD_MODES
 from ..utils.validation import check_images, is_path_sequence
 from ._base import BaseImageTransformer
 

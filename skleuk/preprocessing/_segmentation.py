@@ -46,9 +46,10 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
+from ..utils._image_ops import PAD_MODES as _PAD_MODES
+from ..utils._image_ops import _fill_rgb
 from ..utils.validation import check_images
 from ._base import BaseImageTransformer
-from ._geometry import _fill_rgb
 
 __all__ = ["WhiteCellCropper", "find_white_cells"]
 
@@ -74,8 +75,6 @@ _CENTRAL_MIN_REL_AREA = 0.25
 # under 500 px); merge_distance="auto" alike, of the shorter side.
 _AUTO_AREA_FRACTION, _AUTO_AREA_PIXELS = 0.005, 1000.0
 _AUTO_MERGE_FRACTION, _AUTO_MERGE_PIXELS = 0.03, 15.0
-
-_PAD_MODES = ("constant", "edge", "reflect", "symmetric")
 
 # Constraints shared by find_white_cells and WhiteCellCropper.
 _DETECTION_CONSTRAINTS = {

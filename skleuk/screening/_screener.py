@@ -15,9 +15,9 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..datasets._io import read_image
-from ..preprocessing._geometry import resize_images
 from ..preprocessing._segmentation import _map_index
+from ..utils._image_io import read_image
+from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
 from ._localise import locate_white_cells
 

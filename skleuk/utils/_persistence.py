@@ -1,7 +1,8 @@
-"""Persistence helpers: version records and Keras model (de)serialisation.
+"""Persistence helpers: the version records stored with saved estimators.
 
 Pickles (``pickle``, ``joblib``) of skleuk estimators store the Keras network
-as bytes in Keras's own ``.keras`` format, together with the versions of
+as bytes in Keras's own ``.keras`` format (see
+``skleuk/neural_network/_persistence.py``), together with the versions of
 skleuk, Keras, TensorFlow, SciKeras and scikit-learn that wrote them. Loading
 under different versions emits an
 :class:`~skleuk.neural_network.InconsistentVersionWarning`.
@@ -15,17 +16,15 @@ under different versions emits an
 
 from __future__ import annotations
 
-import os
-import tempfile
 import warnings
 from importlib import metadata
+
+from ..exceptions import InconsistentVersionWarning
 
 __all__ = [
     "InconsistentVersionWarning",
     "check_saved_versions",
     "current_versions",
-    "model_from_bytes",
-    "model_to_bytes",
 ]
 
 _PACKAGES = {
@@ -35,55 +34,6 @@ _PACKAGES = {
     "scikeras": "scikeras",
     "scikit-learn": "scikit-learn",
 }
-
-
-class InconsistentVersionWarning(UserWarning):
-    """Warning raised when a saved estimator is loaded under other versions.
-
-    A pickled :class:`~skleuk.neural_network.LightweightCNNClassifier`
-    records the versions of skleuk, Keras, TensorFlow, SciKeras and
-    scikit-learn that saved it. When any differs at load time this warning
-    is emitted: the model may load but behave differently, or fail. Refit it
-    under the current versions, or pin the saving environment's versions.
-
-    Parameters
-    ----------
-    estimator_name : str
-        Class name of the loaded estimator.
-    differences : dict
-        ``{package: (saved_version, current_version)}`` for each package
-        whose version changed.
-
-    Attributes
-    ----------
-    estimator_name : str
-        Class name of the loaded estimator.
-    differences : dict
-        ``{package: (saved_version, current_version)}``.
-
-    Examples
-    --------
-    >>> from skleuk.neural_network import InconsistentVersionWarning
-    >>> w = InconsistentVersionWarning("LightweightCNNClassifier",
-    ...                                {"keras": ("3.0.0", "3.15.1")})
-    >>> "keras 3.0.0" in str(w)
-    True
-    """
-
-    def __init__(self, estimator_name, differences):
-        self.estimator_name = estimator_name
-        self.differences = dict(differences)
-
-    def __str__(self):
-        parts = ", ".join(
-            f"{pkg} {saved} (now {now})"
-            for pkg, (saved, now) in sorted(self.differences.items())
-        )
-        return (
-            f"This {self.estimator_name} was saved with {parts}. It may give "
-            "different results or fail; refit it with the current versions or "
-            "load it in an environment with the saving versions."
-        )
 
 
 def _version(dist):
@@ -145,50 +95,3 @@ def check_saved_versions(saved, estimator_name):
             InconsistentVersionWarning(estimator_name, differences), stacklevel=3
         )
     return differences
-
-
-def model_to_bytes(model):
-    """Serialise a Keras model (architecture, weights, optimizer) to bytes.
-
-    Uses Keras's own ``.keras`` zip format through the public
-    ``Model.save``.
-
-    Parameters
-    ----------
-    model : keras.Model
-        The model.
-
-    Returns
-    -------
-    data : bytes
-        The content of a ``.keras`` file.
-    """
-    with tempfile.TemporaryDirectory(prefix="skleuk-") as tmp:
-        path = os.path.join(tmp, "model.keras")
-        model.save(path)
-        with open(path, "rb") as f:
-            return f.read()
-
-
-def model_from_bytes(data):
-    """Load a Keras model written by :func:`model_to_bytes`.
-
-    Parameters
-    ----------
-    data : bytes
-        Content of a ``.keras`` file.
-
-    Returns
-    -------
-    model : keras.Model
-        The compiled model, loaded with Keras's ``safe_mode=True``.
-    """
-    import keras
-
-    from ..neural_network import _augment  # noqa: F401  (registers layers)
-
-    with tempfile.TemporaryDirectory(prefix="skleuk-") as tmp:
-        path = os.path.join(tmp, "model.keras")
-        with open(path, "wb") as f:
-            f.write(data)
-        return keras.saving.load_model(path, compile=True, safe_mode=True)

@@ -1,0 +1,7 @@
+"""``python -m skleuk.cli``: the ``skleuk`` command."""
+
+import sys
+
+from . import main
+
+sys.exit(main())

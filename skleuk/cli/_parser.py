@@ -1,0 +1,262 @@
+"""The ``skleuk`` argument parser."""
+
+from __future__ import annotations
+
+import argparse
+
+from ._common import (
+    DEMO_DEFAULTS,
+    PROG,
+    _folds_int,
+    _image_size,
+    _positive_int,
+    _probability,
+    _seed,
+)
+from ._demo import cmd_demo
+from ._evaluate import cmd_evaluate
+from ._grid_search import cmd_grid_search
+from ._model import THRESHOLD_FOLDS
+from ._predict import cmd_predict
+from ._screen import cmd_screen
+from ._train import cmd_train
+from ._versions import cmd_show_versions, cmd_version
+
+
+def _add_common(p):
+    p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS,
+                   help="show the Python traceback of errors")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="no progress bars")
+
+
+def _add_model_options(p, *, grid=False, demo=False):
+    from .._pipeline import DEFAULT_IMAGE_SIZE
+
+    g = p.add_argument_group("model (defaults: those of skleuk.make_pipeline)")
+    if not grid:
+        g.add_argument("--optimizer", choices=["adam", "sgd"], default=None,
+                       help="optimizer of the CNN")
+        g.add_argument(
+            "--epochs", type=_positive_int, metavar="N",
+            default=DEMO_DEFAULTS["epochs"] if demo else None,
+            help="training epochs (default: the recipe's)",
+        )
+    g.add_argument("--recipe", choices=["default", "paper"], default=None,
+                   help="the pipeline's recipe: 'default' (chosen on real "
+                   "smears) or 'paper' (Alkhouli & Joshi's system as "
+                   "published; see skleuk.make_pipeline)")
+    g.add_argument("--architecture", choices=["paper", "light"], default=None,
+                   help="CNN architecture (default: the recipe's)")
+    g.add_argument(
+        "--image-size", type=_image_size, metavar="S",
+        default=DEMO_DEFAULTS["image_size"] if demo else None,
+        help="side of the square images the CNN sees, in pixels, at least 19 for "
+        f"the paper network (default: the recipe's, {DEFAULT_IMAGE_SIZE} for "
+        "the default one)"
+        + ("; the synthetic smears are drawn at twice this size" if demo else ""),
+    )
+    g.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
+                   help="training mini-batch size")
+    g.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
+                   help="seed of the folds and of the network (default: 0)")
+
+
+def _add_operating_point_option(p):
+    p.add_argument(
+        "--min-sensitivity", type=_probability, default=None, metavar="S",
+        help="two classes only: move the decision threshold so that the "
+        "sensitivity (recall of the disease class) reaches S, e.g. 0.98; the "
+        f"threshold is chosen by {THRESHOLD_FOLDS}-fold cross-validation on the "
+        "training images only (in 'evaluate', inside each training fold) and "
+        "may miss S on new images (default: threshold 0.5)")
+
+
+def _add_data_options(p):
+    g = p.add_argument_group("data")
+    g.add_argument("--data", required=True, metavar="PATH",
+                   help="folder with the images: ALL-IDB (any level above "
+                   "ALL_IDB1/ALL_IDB2) or one subfolder per class")
+    g.add_argument("--dataset", default="auto",
+                   choices=["auto", "all-idb2", "all-idb1", "folder"],
+                   help="layout of --data: all-idb2 single-cell crops, all-idb1 "
+                   "smears (cells are cut out and grouped by smear), folder: "
+                   "one subfolder per class; auto: ALL_IDB2 if found, else folder, "
+                   "an error if both fit (default: auto)")
+
+
+def _add_cv_options(p):
+    g = p.add_argument_group("cross-validation")
+    g.add_argument("--positive-class", default=None, metavar="NAME",
+                   help="class whose sensitivity, specificity and ROC AUC are "
+                   "reported (two classes; default: the class named like "
+                   "leukaemia -- ALL, blast, leukemia -- else the last one, "
+                   "marked ASSUMED in the report)")
+    g.add_argument("--folds", type=_folds_int, default=5, metavar="K",
+                   help="number of folds (default: 5)")
+    g.add_argument("--group-duplicates", action="store_true",
+                   help="keep near-duplicate images in the same fold")
+    return g
+
+
+def build_parser():
+    """Build the ``skleuk`` argument parser.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> from skleuk.cli import build_parser
+    >>> args = build_parser().parse_args(["demo", "--epochs", "2"])
+    >>> args.command, args.epochs
+    ('demo', 2)
+    """
+    from .._version import __version__
+    from ..utils._image_io import DEFAULT_MAX_IMAGE_PIXELS
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Detect Acute Lymphoblastic Leukemia in blood smear images "
+        "with a lightweight CNN (Alkhouli & Joshi), scikit-learn style.",
+        epilog="Start with 'skleuk demo'. Run 'skleuk COMMAND --help' for the "
+        "options of a command.",
+    )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name, func, help_, description=None):
+        p = sub.add_parser(name, help=help_, description=description or help_,
+)
+        p.set_defaults(func=func)
+        _add_common(p)
+        return p
+
+    p = add("demo", cmd_demo,
+            "cross-validate the default pipeline on built-in synthetic smears",
+            "Generate synthetic blood smear images, cross-validate the default "
+            "pipeline (skleuk.make_pipeline) on them and write the report "
+            "(text, Markdown, HTML, JSON) and figures to --out. By default: 260 "
+            "images and the pipeline's own defaults (about five minutes on 2 CPU "
+            "cores).")
+    p.add_argument("--out", default="skleuk-demo", metavar="DIR",
+                   help="output folder (default: skleuk-demo)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
+    p.add_argument("--n-samples", type=_positive_int, metavar="N",
+                   default=DEMO_DEFAULTS["n_samples"],
+                   help="number of images (default: %(default)s)")
+    p.add_argument("--folds", type=_folds_int, default=DEMO_DEFAULTS["folds"],
+                   metavar="K", help="number of folds (default: %(default)s)")
+    p.add_argument("--repeats", type=_positive_int, default=1, metavar="N",
+                   help="repetitions of the cross-validation (default: 1)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    _add_model_options(p, demo=True)
+
+    p = add("evaluate", cmd_evaluate,
+            "cross-validate the pipeline on your images and write a report",
+            "Cross-validate the default pipeline on a local copy of ALL-IDB or a "
+            "class-per-folder image tree; write the report and figures to --out.")
+    _add_data_options(p)
+    g = _add_cv_options(p)
+    g.add_argument("--repeats", type=_positive_int, default=1, metavar="N",
+                   help="repetitions of the cross-validation, reshuffled "
+                   "(default: 1)")
+    p.add_argument("--out", default="skleuk-report", metavar="DIR",
+                   help="output folder (default: skleuk-report)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
+    p.add_argument("--no-figures", action="store_true", help="skip the figures")
+    _add_model_options(p)
+    _add_operating_point_option(p)
+
+    p = add("train", cmd_train,
+            "fit the pipeline on all your images and save the model",
+            "Fit the default pipeline on all images of --data and save it to "
+            "--out for 'skleuk predict'.")
+    _add_data_options(p)
+    p.add_argument("--out", default="skleuk-model.joblib", metavar="FILE",
+                   help="model file to write (default: skleuk-model.joblib)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite an existing model file")
+    p.add_argument("--screening", action="store_true",
+                   help="fit a whole-smear screener (skleuk.screening."
+                   "SmearScreener) for 'skleuk screen': --data holds one "
+                   "subfolder per class of whole smears (image-level labels); "
+                   "every white cell inherits its smear's label")
+    _add_model_options(p)
+    _add_operating_point_option(p)
+
+    p = add("grid-search", cmd_grid_search,
+            "choose optimizer and epochs by cross-validated grid search",
+            "Grid-search the optimizer and the number of epochs with "
+            "(grouped) stratified cross-validation, scoring accuracy, ROC AUC, "
+            "sensitivity and specificity; refit the best (by accuracy) on all "
+            "images. Writes grid_search_results.csv/.json and best_model.joblib "
+            "to --out.")
+    _add_data_options(p)
+    _add_cv_options(p)
+    g = p.add_argument_group("grid")
+    g.add_argument("--optimizers", nargs="+", choices=["adam", "sgd"],
+                   default=["sgd", "adam"], metavar="OPT",
+                   help="optimizers to try, among adam and sgd (default: sgd adam)")
+    g.add_argument("--epochs", nargs="+", type=_positive_int, default=[10, 30],
+                   metavar="N", help="numbers of epochs to try (default: 10 30)")
+    p.add_argument("--out", default="skleuk-grid-search", metavar="DIR",
+                   help="output folder (default: skleuk-grid-search)")
+    p.add_argument("--force", action="store_true",
+                   help="write into an existing, non-empty --out (its report "
+                   "files and figures are replaced, other files kept)")
+    _add_model_options(p, grid=True)
+
+    p = add("predict", cmd_predict,
+            "classify images with a saved model",
+            "Print one line per image: file, predicted class and its "
+            "probability. Folders are searched recursively (symbolic links "
+            "followed). Images are read --batch-size at a time, so any number "
+            "of images fits in memory; an image over the pixel limit "
+            f"({DEFAULT_MAX_IMAGE_PIXELS:,}, environment variable "
+            "SKLEUK_MAX_IMAGE_PIXELS) is skipped with a warning before it is "
+            "decoded. "
+            "The model file is unpickled: only use model files you trust.")
+    p.add_argument("model", help="model file from 'skleuk train'")
+    p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
+                   help="image files or folders")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text",
+                   help="output format; text is tab-separated (default: text)")
+    p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
+                   help="images read and classified at a time (default: 32)")
+
+    p = add("screen", cmd_screen,
+            "find, classify and count every white cell of whole smears",
+            "Screen whole smears with a model from 'skleuk train --screening': "
+            "every white cell is located and classified. Writes to --out "
+            "cells.csv (file, cell, row, col, box, border/overlap flags, "
+            "blast probability, class), smears.csv (cell and blast counts, "
+            "verdict and its probability; 'no white cell found' when none) and "
+            "one overlay PNG per smear in overlays/. Folders are searched "
+            "recursively; smears are screened one at a time, so any number "
+            "fits in memory. Only use model files you trust.")
+    p.add_argument("model", help="model file from 'skleuk train --screening'")
+    p.add_argument("inputs", nargs="+", metavar="SMEAR_OR_FOLDER",
+                   help="smear image files or folders")
+    p.add_argument("--out", default="skleuk-screening", metavar="DIR",
+                   help="output folder (default: skleuk-screening)")
+    p.add_argument("--force", action="store_true",
+                   help="overwrite earlier screening results in --out")
+    p.add_argument("--no-overlays", action="store_true",
+                   help="skip the overlay PNGs")
+    p.add_argument("--dpi", type=_positive_int, default=100, metavar="N",
+                   help="resolution of the overlays (default: 100)")
+
+    p = add("version", cmd_version, "print the skleuk version")
+    p = add("show-versions", cmd_show_versions,
+            "print the versions of Python and of skleuk's dependencies "
+            "(for bug reports)")
+    return parser

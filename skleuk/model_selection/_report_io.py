@@ -1,0 +1,310 @@
+"""Reading and writing a :class:`CrossValidationReport`: JSON and report folders.
+
+The report's numbers are in ``_report.py``, its renderings in
+``_report_render.py``; this module turns a report into a JSON-compatible
+dict and back, and writes the text, Markdown, HTML, JSON and figure files.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+
+from ..utils.validation import is_path_sequence
+
+_FORMAT_VERSION = 1
+
+# Keys of one fold record, in the order written to JSON.
+_FOLD_KEYS = (
+    "repeat",
+    "fold",
+    "train_index",
+    "test_index",
+    "y_pred",
+    "proba",
+    "decision",
+    "estimator_classes",
+    "train_accuracy",
+    "train_loss",
+    "fit_time",
+    "predict_time",
+    "history",
+)
+
+
+def _nan_to_none(x):
+    """Recursively turn NaN/inf floats into None (JSON has no NaN)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _nan_to_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_nan_to_none(v) for v in x]
+    return x
+
+
+def _to_builtin(x):
+    """numpy scalars/arrays -> Python builtins, recursively."""
+    if isinstance(x, np.ndarray):
+        return _to_builtin(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, dict):
+        return {str(k): _to_builtin(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_to_builtin(v) for v in x]
+    return x
+
+
+def _float_array(x):
+    if x is None:
+        return None
+    return np.array(
+        [[np.nan if v is None else v for v in row] for row in x]
+        if len(x) and isinstance(x[0], list)
+        else [np.nan if v is None else v for v in x],
+        dtype=float,
+    )
+
+
+def _check_writable(path, overwrite):
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(
+            f"{os.fspath(path)!r} already exists; pass overwrite=True (or --force "
+            "on the command line) to replace it."
+        )
+
+
+def to_dict(report):
+    """Return the report as a JSON-compatible dict.
+
+    It holds the raw fold records (so :meth:`from_dict` restores the
+    report exactly) and, for readers of the file, the derived numbers:
+    ``summary``, ``fold_table``, ``confusion_matrix``,
+    ``classification_report``. NaN is written as ``null``.
+
+    Returns
+    -------
+    dict
+    """
+    folds = []
+    for f in report.folds:
+        folds.append({k: _to_builtin(f[k]) for k in _FOLD_KEYS})
+    X_paths = None
+    if report.X is not None and not isinstance(report.X, (str, os.PathLike)):
+        if is_path_sequence(report.X):
+            X_paths = [os.fspath(p) for p in report.X]
+    d = {
+        "format": "skleuk.CrossValidationReport",
+        "format_version": _FORMAT_VERSION,
+        "classes": _to_builtin(report.classes),
+        "target_names": report.target_names,
+        "pos_label": _to_builtin(report.pos_label),
+        "info": _to_builtin(report.info),
+        "y": _to_builtin(report.y),
+        "groups": None if report.groups is None else _to_builtin(report.groups),
+        "X_paths": X_paths,
+        "summary": report.summary(),
+        "fold_table": _to_builtin(report.fold_table()),
+        "confusion_matrix": _to_builtin(report.confusion_matrix),
+        "classification_report": report.classification_report(output_dict=True),
+        "calibration": report.calibration(),
+        "folds": folds,
+    }
+    return _nan_to_none(_to_builtin(d))
+
+
+def to_json(report, path=None, *, indent=1, overwrite=False):
+    """Serialise the report to JSON.
+
+    Parameters
+    ----------
+    path : str or path-like, default=None
+        File to write. None returns the JSON text instead.
+    indent : int, default=1
+        JSON indentation.
+    overwrite : bool, default=False
+        Replace an existing file.
+
+    Returns
+    -------
+    str or None
+        The JSON text when ``path`` is None.
+    """
+    text = json.dumps(report.to_dict(), indent=indent, allow_nan=False)
+    if path is None:
+        return text
+    _check_writable(path, overwrite)
+    with open(path, "w", encoding="utf-8") as fh:
+        fh.write(text + "\n")
+    return None
+
+
+def from_dict(cls, d):
+    """Rebuild a report from :meth:`to_dict` output.
+
+    Parameters
+    ----------
+    d : dict
+        As returned by :meth:`to_dict`.
+
+    Returns
+    -------
+    CrossValidationReport
+    """
+    if not isinstance(d, dict) or d.get("format") != "skleuk.CrossValidationReport":
+        raise ValueError("Not a skleuk cross-validation report (wrong 'format').")
+    if d.get("format_version", 0) > _FORMAT_VERSION:
+        raise ValueError(
+            f"Report format version {d['format_version']} is newer than this "
+            f"skleuk understands ({_FORMAT_VERSION}); upgrade skleuk."
+        )
+    folds = []
+    for f in d["folds"]:
+        f = dict(f)
+        for key in ("proba", "decision"):
+            if f.get(key) is not None:
+                f[key] = _float_array(f[key])
+        folds.append(f)
+    report = cls(
+        d["y"],
+        folds,
+        d["classes"],
+        target_names=d.get("target_names"),
+        pos_label=d.get("pos_label"),
+        groups=d.get("groups"),
+        info=d.get("info"),
+        X=d.get("X_paths"),
+    )
+    return report
+
+
+def from_json(cls, source):
+    """Load a report saved with :meth:`to_json`.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A JSON file path, or the JSON text itreport.
+
+    Returns
+    -------
+    CrossValidationReport
+    """
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and not source.lstrip().startswith("{")
+    ):
+        with open(source, encoding="utf-8") as fh:
+            source = fh.read()
+    return cls.from_dict(json.loads(source))
+
+
+def save_figures(report, dirpath, *, X=None, overwrite=False, dpi=120):
+    """Draw the report's figures and save them as PNG files.
+
+    Parameters
+    ----------
+    dirpath : str or path-like
+        Folder to write into (created if missing).
+    X : array-like, default=None
+        Images (or file paths) for the misclassified-images grid; by
+        default the report's own :attr:`X`. Without images that figure
+        is skipped.
+    overwrite : bool, default=False
+        Replace existing files.
+    dpi : int, default=120
+        Resolution of the PNG files.
+
+    Returns
+    -------
+    dict of str to str
+        Figure name (``confusion_matrix``, ``roc_curve``,
+        ``learning_curves``, ``misclassified``, ``reliability_diagram``,
+        ``risk_coverage``) to file path, for the figures that could be
+        drawn.
+    """
+    import matplotlib.pyplot as plt
+
+    from .. import plotting
+
+    os.makedirs(dirpath, exist_ok=True)
+    makers = {
+        "confusion_matrix": lambda: plotting.plot_confusion_matrix(report),
+        "roc_curve": lambda: plotting.plot_roc_curve(report),
+        "learning_curves": lambda: plotting.plot_learning_curves(report),
+        "misclassified": lambda: plotting.plot_misclassified(report, X=X),
+        "reliability_diagram": lambda: plotting.plot_reliability_diagram(report),
+        "risk_coverage": lambda: plotting.plot_risk_coverage(report),
+    }
+    written = {}
+    for name, make in makers.items():
+        path = os.path.join(dirpath, f"{name}.png")
+        _check_writable(path, overwrite)
+        try:
+            fig = make()
+        except plotting.NothingToPlotError:
+            continue
+        fig = getattr(fig, "figure_", fig)
+        fig.savefig(path, dpi=dpi, bbox_inches="tight")
+        plt.close(fig)
+        written[name] = path
+    return written
+
+
+def save(report, dirpath, *, X=None, figures=True, overwrite=False):
+    """Write the report (text, Markdown, HTML, JSON) and figures to a folder.
+
+    Files: ``report.txt``, ``report.md``, ``report.html``,
+    ``report.json`` and, with ``figures=True``, the PNG files of
+    :meth:`save_figures` (referenced from the Markdown and HTML).
+
+    Parameters
+    ----------
+    dirpath : str or path-like
+        Output folder (created if missing).
+    X : array-like, default=None
+        Images for the misclassified-images figure (default: :attr:`X`).
+    figures : bool, default=True
+        Also draw and save the figures.
+    overwrite : bool, default=False
+        Replace existing files; otherwise an existing file is an error
+        (:class:`FileExistsError`) and nothing is written.
+
+    Returns
+    -------
+    dict of str to str
+        What was written: ``text``, ``markdown``, ``html``, ``json`` and
+        the figure names, to their paths.
+    """
+    os.makedirs(dirpath, exist_ok=True)
+    names = {
+        "text": "report.txt",
+        "markdown": "report.md",
+        "html": "report.html",
+        "json": "report.json",
+    }
+    paths = {k: os.path.join(dirpath, v) for k, v in names.items()}
+    if not overwrite:
+        fig_names = ["confusion_matrix", "roc_curve", "learning_curves",
+                     "misclassified", "reliability_diagram",
+                     "risk_coverage"] if figures else []
+        for p in [*paths.values(),
+                  *(os.path.join(dirpath, f"{n}.png") for n in fig_names)]:
+            _check_writable(p, overwrite)
+    figs = (
+        report.save_figures(dirpath, X=X, overwrite=overwrite) if figures else {}
+    )
+    rel_figs = {k: os.path.basename(v) for k, v in figs.items()}
+    contents = {
+        "text": report.to_text(),
+        "markdown": report.to_markdown(rel_figs),
+        "html": report.to_html(rel_figs),
+        "json": report.to_json() + "\n",
+    }
+    for key, text in contents.items():
+        with open(paths[key], "w", encoding="utf-8") as fh:
+            fh.write(text)
+    return {**paths, **figs}
