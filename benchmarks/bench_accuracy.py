@@ -348,6 +348,13 @@ def fragment(res):
         f"{res['load_average']:.1f} at the start: timings are noisy), peak "
         f"RSS {res['peak_rss_mib']:.0f} MiB.",
         "",
+        "Models: ``colour-histogram`` (RGB and saturation histograms + "
+        "logistic regression), ``hog-svm`` (:func:`skleuk.make_baseline_pipeline`), "
+        "``paper-seed`` (``make_pipeline(recipe=\"paper\")``), ``default`` "
+        "(``make_pipeline()``); ``arch@size:...`` are variants of the default. "
+        "Field-level columns of the cell tasks average the cells' probabilities "
+        "per field; TTA: the same networks with ``tta=True``.",
+        "",
         "Colour shortcut (colour-histogram + logistic regression, 4-class "
         f"macro-F1): raw fields {res['shortcut']['raw']['macro_f1']:.3f}, "
         f"colour-normalised fields {res['shortcut']['normalised']['macro_f1']:.3f}.",
@@ -361,6 +368,8 @@ def fragment(res):
         head += ["AUC", "log loss", "train acc."]
         head += ["field acc.", "field macro-F1"] if cell else []
         head += ["field sens.", "field spec."] if cell and binary_task else []
+        tta = any("tta_accuracy" in r for r in rows)
+        head += ["TTA acc.", "TTA AUC"] if tta else []
         head += ["time (s)"]
         lines += [f".. list-table:: {task}", "   :header-rows: 1", ""]
         lines.append("   * - " + "\n     - ".join(head))
@@ -371,6 +380,8 @@ def fragment(res):
             vals += [r["field_accuracy"], r["field_macro_f1"]] if cell else []
             vals += ([r["field_sensitivity"], r["field_specificity"]]
                      if cell and binary_task else [])
+            if tta:
+                vals += [r.get("tta_accuracy", ""), r.get("tta_auc", "")]
             vals += [f"{r['seconds']:.0f}"]
             cells = [v if isinstance(v, str) else f"{v:.3f}" for v in vals]
             lines.append("   * - " + "\n     - ".join(cells))
