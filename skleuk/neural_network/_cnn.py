@@ -314,7 +314,10 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
         Learning-rate schedule over the ``epochs``: ``"constant"`` (the
         paper), or ``"cosine"`` -- a linear warm-up from 0 over the first
         ``warmup`` share of the optimizer steps, then a cosine decay to 0 at
-        the last step (Loshchilov & Hutter, 2017; Goyal et al., 2017).
+        the last step (Loshchilov & Hutter, 2017; Goyal et al., 2017). The
+        schedule spans the ``epochs`` of one ``fit``: further training with
+        ``warm_start`` or ``partial_fit`` continues at its end (rate 0), so
+        use ``"constant"`` for incremental training.
     warmup : float, default=0.05
         Share of the training steps used for the warm-up of
         ``lr_schedule="cosine"`` (ignored with ``"constant"``).
@@ -708,11 +711,10 @@ class LightweightCNNClassifier(KerasClassifier, _EndOfTagsChain):
             # The optimizer's own default (Adam 0.001, SGD 0.01, ...).
             if isinstance(opt, keras.optimizers.Optimizer):
                 lr = float(opt.get_config()["learning_rate"])
-            elif isinstance(opt, type):
+            elif isinstance(opt, type) and issubclass(opt, keras.optimizers.Optimizer):
                 lr = float(opt().get_config()["learning_rate"])
         if self.lr_schedule == "constant" or lr is None:
             return lr
-        lr = float(lr)
         batch = self.batch_size or 32
         total = max(1, -(-int(n_samples) // batch) * int(self.epochs))
         warm = int(round(self.warmup * total))
