@@ -79,17 +79,7 @@ def _check_writable(path, overwrite):
 
 
 def to_dict(report):
-    """Return the report as a JSON-compatible dict.
-
-    It holds the raw fold records (so :meth:`from_dict` restores the
-    report exactly) and, for readers of the file, the derived numbers:
-    ``summary``, ``fold_table``, ``confusion_matrix``,
-    ``classification_report``. NaN is written as ``null``.
-
-    Returns
-    -------
-    dict
-    """
+    """``CrossValidationReport.to_dict`` (documented there)."""
     folds = []
     for f in report.folds:
         folds.append({k: _to_builtin(f[k]) for k in _FOLD_KEYS})
@@ -118,22 +108,7 @@ def to_dict(report):
 
 
 def to_json(report, path=None, *, indent=1, overwrite=False):
-    """Serialise the report to JSON.
-
-    Parameters
-    ----------
-    path : str or path-like, default=None
-        File to write. None returns the JSON text instead.
-    indent : int, default=1
-        JSON indentation.
-    overwrite : bool, default=False
-        Replace an existing file.
-
-    Returns
-    -------
-    str or None
-        The JSON text when ``path`` is None.
-    """
+    """``CrossValidationReport.to_json`` (documented there)."""
     text = json.dumps(report.to_dict(), indent=indent, allow_nan=False)
     if path is None:
         return text
@@ -144,17 +119,7 @@ def to_json(report, path=None, *, indent=1, overwrite=False):
 
 
 def from_dict(cls, d):
-    """Rebuild a report from :meth:`to_dict` output.
-
-    Parameters
-    ----------
-    d : dict
-        As returned by :meth:`to_dict`.
-
-    Returns
-    -------
-    CrossValidationReport
-    """
+    """``CrossValidationReport.from_dict`` (documented there)."""
     if not isinstance(d, dict) or d.get("format") != "skleuk.CrossValidationReport":
         raise ValueError("Not a skleuk cross-validation report (wrong 'format').")
     if d.get("format_version", 0) > _FORMAT_VERSION:
@@ -183,17 +148,7 @@ def from_dict(cls, d):
 
 
 def from_json(cls, source):
-    """Load a report saved with :meth:`to_json`.
-
-    Parameters
-    ----------
-    source : str or path-like
-        A JSON file path, or the JSON text itreport.
-
-    Returns
-    -------
-    CrossValidationReport
-    """
+    """``CrossValidationReport.from_json`` (documented there)."""
     if isinstance(source, os.PathLike) or (
         isinstance(source, str) and not source.lstrip().startswith("{")
     ):
@@ -203,29 +158,7 @@ def from_json(cls, source):
 
 
 def save_figures(report, dirpath, *, X=None, overwrite=False, dpi=120):
-    """Draw the report's figures and save them as PNG files.
-
-    Parameters
-    ----------
-    dirpath : str or path-like
-        Folder to write into (created if missing).
-    X : array-like, default=None
-        Images (or file paths) for the misclassified-images grid; by
-        default the report's own :attr:`X`. Without images that figure
-        is skipped.
-    overwrite : bool, default=False
-        Replace existing files.
-    dpi : int, default=120
-        Resolution of the PNG files.
-
-    Returns
-    -------
-    dict of str to str
-        Figure name (``confusion_matrix``, ``roc_curve``,
-        ``learning_curves``, ``misclassified``, ``reliability_diagram``,
-        ``risk_coverage``) to file path, for the figures that could be
-        drawn.
-    """
+    """``CrossValidationReport.save_figures`` (documented there)."""
     import matplotlib.pyplot as plt
 
     from .. import plotting
@@ -255,30 +188,7 @@ def save_figures(report, dirpath, *, X=None, overwrite=False, dpi=120):
 
 
 def save(report, dirpath, *, X=None, figures=True, overwrite=False):
-    """Write the report (text, Markdown, HTML, JSON) and figures to a folder.
-
-    Files: ``report.txt``, ``report.md``, ``report.html``,
-    ``report.json`` and, with ``figures=True``, the PNG files of
-    :meth:`save_figures` (referenced from the Markdown and HTML).
-
-    Parameters
-    ----------
-    dirpath : str or path-like
-        Output folder (created if missing).
-    X : array-like, default=None
-        Images for the misclassified-images figure (default: :attr:`X`).
-    figures : bool, default=True
-        Also draw and save the figures.
-    overwrite : bool, default=False
-        Replace existing files; otherwise an existing file is an error
-        (:class:`FileExistsError`) and nothing is written.
-
-    Returns
-    -------
-    dict of str to str
-        What was written: ``text``, ``markdown``, ``html``, ``json`` and
-        the figure names, to their paths.
-    """
+    """``CrossValidationReport.save`` (documented there)."""
     os.makedirs(dirpath, exist_ok=True)
     names = {
         "text": "report.txt",
