@@ -51,13 +51,19 @@ import os
 import re
 import resource
 import time
-from pathlib import Path
 
 import numpy as np
 
-from ._common import DOCS_GENERATED, REPO_ROOT, RESULTS_DIR, load_average, machine
+from ._common import (
+    ARIA_CLASSES,
+    DOCS_GENERATED,
+    REPO_ROOT,
+    RESULTS_DIR,
+    aria_files,
+    load_average,
+    machine,
+)
 
-CLASSES = ("Benign", "Early", "Pre", "Pro")
 BCCD_DIR = REPO_ROOT.parent / "shared" / "data" / "bccd" / "JPEGImages"
 BORDER = 24  # pixels cut from each side of a 224x224 field (scale bar)
 CELL_WINDOW = 64  # side of the window cut around each white cell
@@ -72,17 +78,7 @@ def load_fields(folder, per_class=None, random_state=0):
     """Aria fields as uint8 ``(n, 224, 224, 3)``, labels and file names."""
     from skleuk.datasets import read_image
 
-    folder = Path(folder)
-    rng = np.random.default_rng(random_state)
-    files, labels = [], []
-    for c in CLASSES:
-        fs = sorted(p for p in (folder / c).iterdir() if p.suffix.lower() == ".jpg")
-        if not fs:
-            raise SystemExit(f"no .jpg files in {folder / c}")
-        if per_class is not None and per_class < len(fs):
-            fs = [fs[i] for i in np.sort(rng.choice(len(fs), per_class, replace=False))]
-        files += fs
-        labels += [c] * len(fs)
+    files, labels = aria_files(folder, per_class, random_state)
     X = np.stack([read_image(f) for f in files])
     return X, np.array(labels), [str(f) for f in files]
 
@@ -294,7 +290,7 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         "data": {
             "n_fields": int(len(X)), "n_cells": int(len(cells)),
             "per_class": per_class, "folds": folds, "max_cells": max_cells,
-            "duplicates_grouped": n_dup, "classes": list(CLASSES),
+            "duplicates_grouped": n_dup, "classes": list(ARIA_CLASSES),
             "border": BORDER, "cell_window": CELL_WINDOW,
         },
         "shortcut": {},

@@ -47,7 +47,9 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from benchmarks._common import (  # noqa: E402
+    ARIA_CLASSES,
     DOCS_GENERATED,
+    aria_files,
     load_average,
     quiet_tensorflow,
     write_json,
@@ -207,39 +209,21 @@ def main(argv=None):
     return res
 
 
-ARIA_CLASSES = ("Benign", "Early", "Pre", "Pro")
 
 
 def load_aria(folder, per_class=None, seed=0):
-    """Paths and 4-class labels of the Aria fields (``Normal`` ignored)."""
-    folder = Path(folder)
-    rng = np.random.default_rng(seed)
-    paths, labels = [], []
-    for k, name in enumerate(ARIA_CLASSES):
-        files = sorted((folder / name).glob("*.jpg"))
-        if not files:
-            raise SystemExit(f"no {name}/*.jpg under {folder}: wrong --data?")
-        if per_class is not None and len(files) > per_class:
-            files = [
-                files[i] for i in np.sort(rng.choice(len(files), per_class, False))
-            ]
-        paths += files
-        labels += [k] * len(files)
-    return paths, np.asarray(labels)
+    """Paths and 4-class labels (0-3) of the Aria fields (``Normal`` ignored)."""
+    paths, names = aria_files(folder, per_class, seed)
+    return paths, np.array([ARIA_CLASSES.index(n) for n in names])
 
 
 def _colour_histograms(X, bins=8):
-    """Per-image joint-free RGB histograms (the colour-shortcut baseline)."""
-    X = np.asarray(X)
-    idx = np.minimum((X * bins).astype(int), bins - 1)
-    feats = [
-        np.stack(
-            [np.bincount(im[..., c].ravel(), minlength=bins) for c in range(3)]
-        ).ravel()
-        for im in idx
-    ]
-    F = np.asarray(feats, dtype=float)
-    return F / F.sum(axis=1, keepdims=True)
+    """Per-image RGB histograms (the colour-shortcut baseline)."""
+    from skleuk.feature_extraction._cell_features import (
+        _colour_histograms as histograms,
+    )
+
+    return histograms(np.asarray(X, dtype=np.float32), bins)[:, : 3 * bins]
 
 
 def _flatten(X):
