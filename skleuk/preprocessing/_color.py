@@ -409,7 +409,11 @@ class ColorNormalizer(BaseImageTransformer):
                 X = check_images(
                     self.reference, allow_ragged=True, input_name="reference"
                 )
-            counts = sum(_channel_histograms(x[None]).sum(axis=0) for x in X)
+            if isinstance(X, np.ndarray):  # a batch: 256 images at a time
+                parts = (X[i : i + 256] for i in range(0, len(X), 256))
+            else:  # reference images of different sizes
+                parts = (x[None] for x in X)
+            counts = sum(_channel_histograms(p).sum(axis=0) for p in parts)
             self.reference_quantiles_ = _quantiles_from_counts(counts)
             return
         if isinstance(self.reference, dict):
