@@ -216,8 +216,13 @@ def _scores(y, proba, classes, positive_negative=None):
 
 
 def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
-                         source=None, y_field=None):
-    """Out-of-fold probabilities, train accuracy and time of one model."""
+                         source=None, y_field=None, model_seed=0, save_proba=None):
+    """Out-of-fold probabilities, train accuracy and time of one model.
+
+    The folds depend on ``random_state`` only; ``model_seed`` shifts the
+    models' own seeds (to measure seed variance and seed averaging on the
+    same folds). ``save_proba`` is a path for the out-of-fold probabilities.
+    """
     from sklearn.base import clone
     from sklearn.model_selection import StratifiedGroupKFold
 
@@ -228,7 +233,7 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
     train_acc = []
     t0 = time.perf_counter()
     for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y, groups)):
-        model = clone(make_model(name, level, random_state + k))
+        model = clone(make_model(name, level, random_state + k + 1000 * model_seed))
         model.fit(X[train], y[train])
         proba[test] = model.predict_proba(X[test])
         cnn = getattr(model, "named_steps", {}).get("cnn")
@@ -241,6 +246,11 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
         sub = train[:: max(1, len(train) // 500)]
         train_acc.append(float(np.mean(model.predict(X[sub]) == y[sub])))
     seconds = time.perf_counter() - t0
+    if save_proba is not None:
+        extra = {} if proba_tta is None else {"proba_tta": proba_tta}
+        where = source if source is not None else np.arange(len(y))
+        np.savez_compressed(save_proba, proba=proba, y=y, classes=classes,
+                            source=where, **extra)
     neg = "Benign" if "Benign" in classes else None
     res = {
         "model": name,
@@ -274,7 +284,7 @@ def binary(y):
 
 
 def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
-        on_result=None, skip=()):
+        on_result=None, skip=(), model_seed=0, proba_dir=None):
     from skleuk.model_selection import find_duplicate_groups
 
     t0 = time.perf_counter()
@@ -317,8 +327,14 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         for name in models:
             if (task, name) in skip:
                 continue
+            save = None
+            if proba_dir is not None:
+                tag = re.sub(r"[^A-Za-z0-9@._=-]+", "_", name)[:80]
+                save = os.path.join(proba_dir, f"{task}__{tag}__s{model_seed}.npz")
             rows.append(cross_validate_model(name, Z, yy, gg, level, folds,
-                                             random_state, **extra))
+                                             random_state, model_seed=model_seed,
+                                             save_proba=save, **extra))
+            rows[-1]["model_seed"] = model_seed
             out["tasks"][task] = rows
             if on_result is not None:  # nothing is lost if a later model fails
                 on_result(out)
@@ -438,6 +454,11 @@ def main(argv=None):
     parser.add_argument(
         "--skip", default="", metavar="TASK/MODEL,...",
         help="task/model pairs to leave out (e.g. cell-4class/paper-seed)")
+    parser.add_argument("--model-seed", type=int, default=0,
+                        help="shift the models' seeds (same folds): seed variance "
+                        "and seed averaging")
+    parser.add_argument("--save-proba", default=None, metavar="DIR",
+                        help="save each model's out-of-fold probabilities in DIR")
     parser.add_argument("--out", default=None,
                         help="results file name in benchmarks/results/ (default "
                         "accuracy.json, which also rewrites "
@@ -481,7 +502,8 @@ def main(argv=None):
     skip = {tuple(item.split("/", 1)) for item in args.skip.split(",") if item}
     save(run(args.data, per_class=args.per_class, folds=args.folds,
              max_cells=args.cells, models=models, tasks=args.tasks.split(","),
-             on_result=save, skip=skip))
+             on_result=save, skip=skip, model_seed=args.model_seed,
+             proba_dir=args.save_proba))
     print(f"wrote {path}")
     if not args.quick and not args.out:
         (DOCS_GENERATED / "accuracy.rst").write_text(fragment(res))

@@ -21,6 +21,9 @@ metrics
 model_selection
     Cross-validated evaluation, near-duplicate grouping, a tuned operating
     point and an abstaining classifier.
+ensemble
+    Seed averaging: one pipeline fitted with several seeds, probabilities
+    averaged.
 screening
     Whole smears: every white cell located, classified and counted, an
     image-level verdict, localisation against point/box annotations.

@@ -6,7 +6,7 @@ Every ``import`` and ``from ... import`` of every module of ``skleuk``
 ``docs/development.rst``::
 
     cli
-    model_selection, plotting, inspection, screening
+    model_selection, plotting, inspection, screening, ensemble
     skleuk (the package itself: make_pipeline), _pipeline
     neural_network
     datasets, preprocessing, feature_extraction, metrics
@@ -43,6 +43,7 @@ LAYERS = {
     "skleuk.plotting": 4,
     "skleuk.inspection": 4,
     "skleuk.screening": 4,
+    "skleuk.ensemble": 4,
     "skleuk.cli": 5,
     "skleuk.conftest": 5,
 }
