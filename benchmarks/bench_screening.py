@@ -17,14 +17,14 @@ average is recorded.
 
 **Aria** (``--aria``; the B-ALL smear fields of Aria et al., 224x224,
 image-level labels Benign/Early/Pre/Pro, from ``--data`` or
-``$SKLEUK_ARIA_DATA``; never shipped). Binary (Benign vs the rest) image
-level, stratified group K-fold with near-duplicate fields grouped
-(:func:`skleuk.model_selection.find_duplicate_groups`), every field colour
-normalised first (:class:`skleuk.preprocessing.ColorNormalizer`) so the
-stain colour, which alone separates Aria's classes, is controlled; the
-colour-histogram baseline runs on the same normalised input. ``--quick``
-uses 40 fields per class, 3 folds and a 5-epoch cell model (a smoke
-test, minutes; not a figure to quote).
+``$SKLEUK_ARIA_DATA``; never shipped). Binary (Benign vs the rest) and
+4-class image level through :class:`skleuk.screening.SmearScreener` with
+the default cell pipeline, stratified group K-fold with near-duplicate
+fields grouped (:func:`skleuk.model_selection.find_duplicate_groups`), the
+colour shortcut controlled exactly as in ``bench_accuracy`` (every field
+mapped onto the BCCD sample's colours, border cut); the colour-histogram
+baseline runs on the same input. ``--quick`` uses 20 fields per class and
+3 folds (a smoke test; not a figure to quote).
 
 Results: ``benchmarks/results/screening.json`` (``screening_aria.json``)
 and ``docs/_generated/screening_speed.rst``.
@@ -49,7 +49,6 @@ if str(REPO_ROOT) not in sys.path:
 from benchmarks._common import (  # noqa: E402
     ARIA_CLASSES,
     DOCS_GENERATED,
-    aria_files,
     load_average,
     quiet_tensorflow,
     write_json,
@@ -186,10 +185,18 @@ def main(argv=None):
         "--cell-model",
         choices=["cnn", "linear"],
         default="cnn",
-        help="--aria: the default CNN pipeline (light, 32 px) or a linear "
+        help="--aria: the default cell pipeline (make_pipeline()) or a linear "
         "model on the pixels of 16x16 crops (a quick check that the "
         "localisation and aggregation carry signal)",
     )
+    p.add_argument("--per-class", type=int, default=80,
+                   help="--aria: fields per class (default 80)")
+    p.add_argument("--tasks", default="binary,4class",
+                   help="--aria: binary (Benign vs the rest) and/or 4class")
+    p.add_argument("--aggregation", default="mean",
+                   choices=["mean", "top_k", "max", "fraction", "auto"],
+                   help="--aria: the screener's aggregation rule ('auto' "
+                   "learns it by inner CV: four cell-model fits a fold)")
     args = p.parse_args(argv)
     quiet_tensorflow()
     if args.aria:
@@ -211,21 +218,6 @@ def main(argv=None):
 
 
 
-def load_aria(folder, per_class=None, seed=0):
-    """Paths and 4-class labels (0-3) of the Aria fields (``Normal`` ignored)."""
-    paths, names = aria_files(folder, per_class, seed)
-    return paths, np.array([ARIA_CLASSES.index(n) for n in names])
-
-
-def _colour_histograms(X, bins=8):
-    """Per-image RGB histograms (the colour-shortcut baseline)."""
-    from skleuk.feature_extraction._cell_features import (
-        _colour_histograms as histograms,
-    )
-
-    return histograms(np.asarray(X, dtype=np.float32), bins)[:, : 3 * bins]
-
-
 def _flatten(X):
     return np.asarray(X).reshape(len(X), -1)
 
@@ -242,121 +234,138 @@ def _linear_cell_model():
     )
 
 
-def aria(args):
-    """Image-level Aria: grouped CV, colour-normalised fields, vs colour baseline."""
-    from sklearn.linear_model import LogisticRegression
+def _task_figures(y, pred, proba, classes):
+    """Binary: sensitivity/specificity (Benign negative); else macro-F1."""
     from sklearn.metrics import (
+        accuracy_score,
         balanced_accuracy_score,
-        confusion_matrix,
+        f1_score,
         roc_auc_score,
     )
+
+    out = {
+        "accuracy": float(accuracy_score(y, pred)),
+        "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
+        "macro_f1": float(f1_score(y, pred, average="macro")),
+    }
+    if len(classes) == 2:
+        pos = y != "Benign"
+        out["sensitivity"] = float(np.mean(pred[pos] != "Benign"))
+        out["specificity"] = float(np.mean(pred[~pos] == "Benign"))
+        col = [c for c in classes if c != "Benign"][0]
+        out["roc_auc"] = float(roc_auc_score(pos, proba[:, list(classes).index(col)]))
+    else:
+        out["roc_auc"] = float(
+            roc_auc_score(y, proba, multi_class="ovr", labels=classes)
+        )
+    return out
+
+
+def aria(args):
+    """Image-level Aria through SmearScreener, vs the colour baseline.
+
+    The input is bench_accuracy's: every field mapped onto the BCCD sample's
+    colours (``ColorNormalizer(method="histogram")``) with its border cut,
+    folds grouped by near-duplicates. The screener locates every white cell
+    of a field, cuts a fixed 64-pixel window around it (one magnification in
+    this data set), classifies the windows with the default cell pipeline
+    (``make_pipeline()``, fitted on the cells of the training fields, each
+    labelled with its field's class) and aggregates them.
+    """
+    from sklearn.base import clone
     from sklearn.model_selection import StratifiedGroupKFold
 
+    from benchmarks.bench_accuracy import (
+        CELL_WINDOW,
+        bccd_reference,
+        binary,
+        load_fields,
+        make_model,
+        normalise,
+    )
     from skleuk import make_pipeline
-    from skleuk.datasets import read_image
     from skleuk.model_selection import find_duplicate_groups
-    from skleuk.preprocessing import ColorNormalizer
     from skleuk.screening import SmearScreener
 
     if not args.data:
         raise SystemExit("--aria needs --data DIR or $SKLEUK_ARIA_DATA")
     t_start = time.perf_counter()
-    per_class = 40 if args.quick else None
-    paths, y4 = load_aria(args.data, per_class)
-    y = (y4 > 0).astype(int)  # Benign (0) vs ALL (Early, Pre, Pro)
-    raw = np.stack([read_image(p) for p in paths])
+    per_class = 20 if args.quick else args.per_class
+    raw, y4, _ = load_fields(args.data, per_class)
     groups = find_duplicate_groups(raw)
-    # Colour shortcut controlled: every field mapped onto the colour
-    # statistics of one external template (a BCCD photograph), the same
-    # fixed transform for all fields (nothing learnt from Aria).
-    template = read_image(sorted((BCCD / "JPEGImages").glob("*.jpg"))[0])
-    X = ColorNormalizer(reference=template[None]).fit_transform(raw)
+    X = normalise(raw, bccd_reference())
     folds = 3 if args.quick else 5
     cv = StratifiedGroupKFold(folds, shuffle=True, random_state=0)
-    epochs = 5 if args.quick else 15
-    pred_s = np.empty_like(y)
-    proba_s = np.empty(len(y))
-    pred_h = np.empty_like(y)
-    proba_h = np.empty(len(y))
-    n_cells = []
-    rules = []
-    for tr, te in cv.split(X, y, groups):
-        if args.cell_model == "linear":
-            cells = _linear_cell_model()
-        else:
-            cells = make_pipeline(
-                image_size=32,
-                architecture="light",
-                color="passthrough",
-                crop="passthrough",
-                cnn__epochs=epochs,
-                cnn__verbose=0,
-                cnn__random_state=0,
-            )
-        screener = SmearScreener(
-            cells,
-            aggregation="auto",
-            crop_size=16 if args.cell_model == "linear" else 32,
-            window=80,
-            locate_params={"merge_distance": 2},
-            random_state=0,
-        )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UserWarning)
-            screener.fit(list(X[tr]), y[tr])
-            pred_s[te] = screener.predict(list(X[te]))
-            proba_s[te] = screener.predict_proba(list(X[te]))[:, 1]
-        n_cells.append(screener.n_cells_fit_)
-        rules.append(
-            {
-                "aggregation": screener.aggregation_,
-                "threshold": float(screener.threshold_),
-                "inner_cv": screener.cv_results_,
-            }
-        )
-        hist = LogisticRegression(max_iter=2000, class_weight="balanced").fit(
-            _colour_histograms(X[tr]), y[tr]
-        )
-        pred_h[te] = hist.predict(_colour_histograms(X[te]))
-        proba_h[te] = hist.predict_proba(_colour_histograms(X[te]))[:, 1]
-
-    def figures(pred, proba):
-        tn, fp, fn, tp = confusion_matrix(y, pred, labels=[0, 1]).ravel()
-        return {
-            "roc_auc": float(roc_auc_score(y, proba)),
-            "sensitivity": tp / (tp + fn),
-            "specificity": tn / (tn + fp),
-            "balanced_accuracy": balanced_accuracy_score(y, pred),
-            "accuracy": float(np.mean(pred == y)),
-        }
-
     out = {
-        "n_fields": len(y),
-        "per_class": {n: int(np.sum(y4 == k)) for k, n in enumerate(ARIA_CLASSES)},
+        "n_fields": len(y4),
+        "per_class": {n: int(np.sum(y4 == n)) for n in ARIA_CLASSES},
         "n_duplicate_groups": int(len(np.unique(groups))),
         "folds": folds,
-        "epochs": epochs,
         "quick": bool(args.quick),
         "cell_model": args.cell_model,
-        "screener_binary": figures(pred_s, proba_s),
-        "colour_histogram_baseline_binary": figures(pred_h, proba_h),
-        "rules_per_fold": rules,
-        "cells_per_training_fold": n_cells,
-        "seconds": time.perf_counter() - t_start,
+        "aggregation": args.aggregation,
+        "cell_window": CELL_WINDOW,
+        "tasks": {},
         "load_average": load_average(),
     }
-    s, h = out["screener_binary"], out["colour_histogram_baseline_binary"]
-    print(
-        f"Aria {len(y)} fields ({out['per_class']}), {folds}-fold grouped CV, "
-        f"colour-normalised: screener sensitivity {s['sensitivity']:.3f}, "
-        f"specificity {s['specificity']:.3f}, balanced accuracy "
-        f"{s['balanced_accuracy']:.3f}, AUC {s['roc_auc']:.3f}; colour histograms "
-        f"{h['sensitivity']:.3f} / {h['specificity']:.3f} / "
-        f"{h['balanced_accuracy']:.3f}, AUC {h['roc_auc']:.3f}; "
-        f"{out['seconds']:.0f} s"
-    )
     name = "screening_aria" + ("_quick" if args.quick else "")
     name += "_linear" if args.cell_model == "linear" else ""
+    for task in args.tasks.split(","):
+        y = binary(y4) if task == "binary" else y4
+        classes = np.unique(y)
+        proba_s = np.zeros((len(y), len(classes)))
+        proba_h = np.zeros((len(y), len(classes)))
+        pred_s = np.empty(len(y), dtype=y.dtype)
+        rules, n_cells, t0 = [], [], time.perf_counter()
+        for k, (tr, te) in enumerate(cv.split(X, y, groups)):
+            if args.cell_model == "linear":
+                cells = _linear_cell_model()
+            else:
+                cells = make_pipeline(cnn__random_state=k)
+            screener = SmearScreener(
+                cells,
+                aggregation=args.aggregation,
+                crop_size=16 if args.cell_model == "linear" else CELL_WINDOW,
+                window=CELL_WINDOW,
+                healthy_label="Benign",
+                random_state=0,
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                screener.fit(X[tr], y[tr])
+                proba_s[te] = screener.predict_proba(X[te])
+                pred_s[te] = screener.predict(X[te])  # its own threshold
+            n_cells.append(int(screener.n_cells_fit_))
+            rules.append(
+                {
+                    "aggregation": screener.aggregation_,
+                    "threshold": float(getattr(screener, "threshold_", 0.5)),
+                }
+            )
+            hist = clone(make_model("colour-histogram", "field")).fit(X[tr], y[tr])
+            proba_h[te] = hist.predict_proba(X[te])
+            print(f"    {task} fold {k}: {n_cells[-1]} training cells, "
+                  f"{time.perf_counter() - t0:.0f} s", flush=True)
+        pred_h = classes[np.argmax(proba_h, axis=1)]
+        res = {
+            "screener": _task_figures(y, pred_s, proba_s, classes),
+            "colour_histogram": _task_figures(y, pred_h, proba_h, classes),
+            "rules_per_fold": rules,
+            "cells_per_training_fold": n_cells,
+            "seconds": time.perf_counter() - t0,
+        }
+        out["tasks"][task] = res
+        out["seconds"] = time.perf_counter() - t_start
+        write_json(name, out)
+        s, h = res["screener"], res["colour_histogram"]
+        extra = (
+            f"sens {s['sensitivity']:.3f} spec {s['specificity']:.3f} | colour "
+            f"sens {h['sensitivity']:.3f} spec {h['specificity']:.3f}"
+            if "sensitivity" in s
+            else f"macro-F1 {s['macro_f1']:.3f} | colour {h['macro_f1']:.3f}"
+        )
+        print(f"  {task}: screener acc {s['accuracy']:.3f} AUC {s['roc_auc']:.3f} "
+              f"{extra}; {res['seconds']:.0f} s", flush=True)
     print(f"wrote {write_json(name, out)}")
     return out
 
