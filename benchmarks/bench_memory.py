@@ -19,6 +19,13 @@ while it runs, so nothing of this process is counted.
   floor) and, for the PNG, with the limit raised; and ``read_images`` of a
   10000x10000 JPEG at full resolution against ``size=32`` (reduced-resolution
   decoding). Run it alone with ``python -m benchmarks.bench_memory --large``.
+* ``screen``: ``skleuk screen`` (overlays on, progress bar on) over folders
+  of 100 and 1,000 smear files (links to the 170 BCCD photographs, 640x480)
+  and of 20 and 100 links to one 2592x1944 smear (4x4 BCCD photographs),
+  with a screening model trained for one epoch (only memory and time
+  matter); the command screens one smear at a time, so its peak must not
+  grow with the number of files. ``python -m benchmarks.bench_memory
+  --screen``.
 """
 
 from __future__ import annotations
@@ -334,21 +341,86 @@ def print_large(rows):
     """Print the large-image table."""
     print_table(
         ["case", "file (MiB)", "exit", "peak RSS (MiB)", "wall (s)"],
-        [[r["case"], f"{r['file_mib']:.1f}", str(r["exit_code"]),
+        [[r["case"], f"{r.get('file_mib', 0):.1f}", str(r["exit_code"]),
           f"{r['peak_mib']:.0f}", f"{r['wall_s']:.1f}"] for r in rows],
         title="Peak memory on huge images (child processes)",
     )
+
+
+def train_screening_file(path, bccd):
+    """A one-epoch SmearScreener on the BCCD photographs, saved for the CLI."""
+    from skleuk import make_pipeline
+    from skleuk.cli import save_model
+    from skleuk.screening import SmearScreener
+
+    files = sorted((Path(bccd) / "JPEGImages").glob("*.jpg"))[:40]
+    y = np.arange(len(files)) % 2  # arbitrary labels: memory, not accuracy
+    screener = SmearScreener(make_pipeline(cnn__epochs=1, cnn__random_state=0),
+                             aggregation="mean", random_state=0)
+    screener.fit([str(f) for f in files], y)
+    save_model(screener, path, target_names=["healthy", "ALL"],
+               input_kind="smears")
+    return path
+
+
+def run_screen(cache, counts=((100, 1000), (20, 100))):
+    """Peak RSS and smears/s of ``skleuk screen`` on small and large smears."""
+    from .bench_screening import BCCD, make_smear
+
+    model = cache / "screener.joblib"
+    if not model.exists():
+        train_screening_file(model, BCCD)
+    bccd = sorted((BCCD / "JPEGImages").glob("*.jpg"))
+    big = cache / "smear_2592x1944.jpg"
+    if not big.exists():
+        from PIL import Image
+
+        Image.fromarray(make_smear(BCCD)[0]).save(big, quality=92)
+    rows = []
+    for kind, sources, ns in (("640x480", bccd, counts[0]),
+                              ("2592x1944", [big], counts[1])):
+        for n in ns:
+            folder = cache / f"smears_{kind}_{n}"
+            if not folder.exists():
+                folder.mkdir()
+                for i in range(n):
+                    src = sources[i % len(sources)]
+                    os.symlink(src, folder / f"smear_{i:05d}{src.suffix}")
+            out = cache / f"out_{kind}_{n}"
+            code, wall, peak, _ = _run_measured(
+                [sys.executable, "-m", "skleuk.cli", "screen", str(model),
+                 str(folder), "--out", str(out), "--force"])
+            rows.append({"case": f"skleuk screen, {n} smears of {kind}",
+                         "n": n, "size": kind, "exit_code": code,
+                         "peak_mib": peak, "wall_s": wall,
+                         "smears_per_s": n / wall})
+            print(f"  {rows[-1]['case']}: peak {peak:.0f} MiB, {wall:.0f} s "
+                  f"({n / wall:.1f} smears/s)", flush=True)
+    return rows
 
 
 def _main_large(argv=None):  # pragma: no cover - a benchmark entry point
     import argparse
 
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench_memory")
-    p.add_argument("--large", action="store_true", required=True,
-                   help="measure only the huge-image cases")
+    mode = p.add_mutually_exclusive_group(required=True)
+    mode.add_argument("--large", action="store_true",
+                      help="measure only the huge-image cases")
+    mode.add_argument("--screen", action="store_true",
+                      help="measure only 'skleuk screen' on folders of smears")
     p.add_argument("--cache-dir",
                    default=str(Path(tempfile.gettempdir()) / "skleuk-bench"))
     args = p.parse_args(argv)
+    if args.screen:
+        cache = Path(args.cache_dir) / "screen"
+        cache.mkdir(parents=True, exist_ok=True)
+        rows = run_screen(cache)
+        print_large(rows)
+        from ._common import load_average, write_json
+
+        write_json("memory_screen", {"screen": rows,
+                                     "load_average": load_average()})
+        return rows
     cache = Path(args.cache_dir) / "large"
     cache.mkdir(parents=True, exist_ok=True)
     model = cache / "model.joblib"
