@@ -92,6 +92,12 @@ def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, caps
     assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["probability"] == ""
     pngs = sorted(os.listdir(out / "overlays"))
     assert pngs == ["a.png", "b.png", "empty.png"]
+    # Per-smear summaries, overlays linked relative to the output folder.
+    page = (out / "summary.html").read_text()
+    assert page.count("<tr><td>") == 3 and '<img src="overlays/a.png"' in page
+    assert "no white cell found: 1" in page and "referred for review" in page
+    md = (out / "summary.md").read_text().splitlines()
+    assert f"| [{a}](overlays/a.png) | 3 | 2 | 0.67 | ALL |" in "\n".join(md)
     # No overwrite without --force; --force overwrites.
     assert main(["screen", screening_model, a, "--out", str(out), "-q"]) == 1
     assert "--force" in capsys.readouterr().err
@@ -110,6 +116,9 @@ def test_screen_bad_files_are_named_and_skipped(screening_model, tmp_path, capsy
     assert status == 1
     assert "skipped" in err and "bad.jpg" in err
     assert len(_read(tmp_path / "o" / "smears.csv")) == 1
+    md = (tmp_path / "o" / "summary.md").read_text()
+    assert f"| {bad} |  |  |  | not screened:" in md
+    assert "not screened: 1" in md
 
 
 def test_screen_refuses_a_cell_model(tmp_path, capsys):
@@ -126,4 +135,4 @@ def test_screen_refuses_a_cell_model(tmp_path, capsys):
 def test_screen_help_mentions_outputs(capsys):
     assert main(["screen", "--help"]) == 0
     text = capsys.readouterr().out
-    assert "cells.csv" in text and "--force" in text
+    assert "cells.csv" in text and "summary.html" in text and "--force" in text

@@ -239,8 +239,10 @@ def build_parser():
             "every white cell is located and classified. Writes to --out "
             "cells.csv (file, cell, row, col, box, border/overlap flags, "
             "blast probability, class), smears.csv (cell and blast counts, "
-            "verdict and its probability; 'no white cell found' when none) and "
-            "one overlay PNG per smear in overlays/. Folders are searched "
+            "verdict and its probability; 'no white cell found' when none), "
+            "summary.html and summary.md (one row per smear, overlays linked, "
+            "totals per verdict) and one overlay PNG per smear in overlays/. "
+            "Folders are searched "
             "recursively; smears are screened one at a time, so any number "
             "fits in memory. Only use model files you trust.")
     p.add_argument("model", help="model file from 'skleuk train --screening'")

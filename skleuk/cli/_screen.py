@@ -67,7 +67,7 @@ def _overlay_name(path, used):
 def cmd_screen(args):
     """``skleuk screen``: find, classify and count the cells of smears."""
     from ..datasets import ImageReadError
-    from ..screening import SmearScreener
+    from ..screening import ScreeningSummaryWriter, SmearScreener
 
     files = _expand_inputs(args.inputs)
     try:
@@ -82,8 +82,10 @@ def cmd_screen(args):
     classes = list(screener.classes_)
     cells_csv = os.path.join(args.out, "cells.csv")
     smears_csv = os.path.join(args.out, "smears.csv")
+    summaries = [os.path.join(args.out, f"summary.{ext}") for ext in ("html", "md")]
     if os.path.isdir(args.out) and not args.force:
-        taken = [p for p in (cells_csv, smears_csv, os.path.join(args.out, "overlays"))
+        taken = [p for p in (cells_csv, smears_csv, *summaries,
+                             os.path.join(args.out, "overlays"))
                  if os.path.exists(p)]
         if taken:
             raise CLIError(f"{taken[0]!r} already exists; use --force to "
@@ -109,7 +111,13 @@ def cmd_screen(args):
                    **_bar_kwargs())
     failed, used = 0, set()
     with open(cells_csv, "w", newline="") as fc, \
-            open(smears_csv, "w", newline="") as fs:
+            open(smears_csv, "w", newline="") as fs, \
+            open(summaries[0], "w", encoding="utf-8") as fh, \
+            open(summaries[1], "w", encoding="utf-8") as fm:
+        title = f"Screening summary: {os.path.basename(args.model)}"
+        sums = [ScreeningSummaryWriter(f, format=kind, title=title,
+                                       class_names=names, classes=classes)
+                for f, kind in ((fh, "html"), (fm, "markdown"))]
         wc = csv.writer(fc, lineterminator="\n")
         ws = csv.writer(fs, lineterminator="\n")
         wc.writerow(["file", "cell", "row", "col", "row_min", "col_min",
@@ -127,6 +135,8 @@ def cmd_screen(args):
                     if bar is not None:
                         bar.clear()
                     _err(f"warning: skipped {path}: {exc}")
+                    for w in sums:
+                        w.add(source=path, error=str(exc))
                     if bar is not None:
                         bar.update(1)
                     continue
@@ -148,6 +158,13 @@ def cmd_screen(args):
                     fig = plot_screening(shown)
                     fig.savefig(overlay, dpi=args.dpi)
                     plt.close(fig)
+                for w in sums:
+                    w.add(source=path, n_cells=len(res.centres),
+                          blast_count=res.blast_count,
+                          blast_fraction=res.blast_fraction, verdict=verdict,
+                          probability=res.probability,
+                          overlay=os.path.relpath(overlay, args.out).replace(
+                              os.sep, "/") if overlay else None)
                 ws.writerow([path, len(res.centres), res.blast_count,
                              "" if not res.found else f"{res.blast_fraction:.4f}",
                              verdict,
@@ -158,9 +175,11 @@ def cmd_screen(args):
                 if bar is not None:
                     bar.update(1)
         finally:
+            for w in sums:
+                w.close()
             if bar is not None:
                 bar.close()
-    print(f"Wrote {cells_csv} and {smears_csv}"
+    print(f"Wrote {cells_csv}, {smears_csv}, {summaries[0]} and {summaries[1]}"
           + (f" and overlays in {overlays}" if overlays else "") + ".")
     if failed:
         _err(f"error: {failed} of {len(files)} smear(s) could not be screened")

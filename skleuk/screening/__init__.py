@@ -5,20 +5,24 @@ size (touching cells split, cells cut by the border flagged);
 :class:`SmearScreener` classifies each with a cell classifier and gives an
 image-level verdict; :func:`localisation_report` measures detections
 against point (:func:`read_xyc`) or box (:func:`read_voc_boxes`)
-annotations.
+annotations; :func:`screening_summary` writes a per-smear HTML or Markdown
+summary.
 """
 
 from ._annotations import read_voc_boxes, read_xyc
 from ._localise import locate_white_cells
 from ._metrics import localisation_report, match_detections
 from ._screener import NO_CELL_VERDICT, SmearScreener
+from ._summary import ScreeningSummaryWriter, screening_summary
 
 __all__ = [
     "NO_CELL_VERDICT",
+    "ScreeningSummaryWriter",
     "SmearScreener",
     "localisation_report",
     "locate_white_cells",
     "match_detections",
     "read_voc_boxes",
     "read_xyc",
+    "screening_summary",
 ]
