@@ -94,7 +94,13 @@ def _positive_class(args, target_names):
 
 
 def _pos_label(target_names):
-    """The positive class: the one named like leukemia, else None (unknown)."""
+    """Index in ``target_names`` of the class named like leukaemia, else None.
+
+    The names of ``POSITIVE_CLASS_NAMES`` (``ALL``, ``blast(s)``,
+    ``leukemia``/``leukaemia``, ``1``) match ignoring case and surrounding
+    spaces; the first match wins. None means "no name says it": the callers
+    then take the last class, which the report marks as assumed.
+    """
     from ..model_selection._report import POSITIVE_CLASS_NAMES
 
     for k, name in enumerate(target_names):
