@@ -36,7 +36,6 @@ def _load_data(args):
     import numpy as np
 
     from ..datasets import load_dataset
-    from ..exceptions import AmbiguousDatasetError
 
     path = args.data
     if not os.path.exists(path):
@@ -49,7 +48,9 @@ def _load_data(args):
         kwargs = {"return_images": False}
     try:
         bunch = load_dataset(path, args.dataset, **kwargs)
-    except AmbiguousDatasetError as exc:
+    except ValueError as exc:
+        if "kind='" not in str(exc):
+            raise
         # The library names its argument (kind='folder'); say --dataset folder.
         message = re.sub(r"kind='([\w-]+)'", r"--dataset \1", str(exc))
         raise CLIError(f"--data {message}") from None

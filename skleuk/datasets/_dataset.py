@@ -60,7 +60,26 @@ def _detect_kind(path):
             path=path,
             kinds=("all-idb2", "folder"),
         )
+    if idb is None and folder is None and _holds_all_idb1(path):
+        raise ValueError(
+            f"{path!r} holds ALL_IDB1 smears, neither ALL_IDB2 crops nor class "
+            "folders; pass kind='all-idb1' to cut single cells from the smears."
+        )
     return "all-idb2" if idb is not None else "folder"
+
+
+def _holds_all_idb1(path):
+    """Whether ``path`` holds ALL_IDB1 smears (called when no ALL_IDB2 file
+    was found, so the ImXXX_Y files found lie in ALL_IDB1 folders)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            load_all_idb(
+                path, subset="ALL_IDB1", return_images=False, on_unexpected="ignore"
+            )
+        except (ValueError, OSError):
+            return False
+    return True
 
 
 def load_dataset(path, kind="auto", *, return_X_y=False, **kwargs):
@@ -82,7 +101,9 @@ def load_dataset(path, kind="auto", *, return_X_y=False, **kwargs):
       :class:`~skleuk.exceptions.AmbiguousDatasetError` rather than guess:
       the two readings give different labels. Subfolders named like an
       ALL-IDB subset are never taken as classes. ``"auto"`` never chooses
-      ``"all-idb1"``: cutting cells from smears is asked for explicitly.
+      ``"all-idb1"``: cutting cells from smears is asked for explicitly (a
+      folder holding only ALL_IDB1 smears raises a ``ValueError`` saying
+      so).
 
     Parameters
     ----------
@@ -115,7 +136,8 @@ def load_dataset(path, kind="auto", *, return_X_y=False, **kwargs):
     AmbiguousDatasetError
         With ``kind="auto"``, when the folder fits two layouts.
     ValueError
-        For an unknown ``kind``, and from the loaders (for example a
+        For an unknown ``kind``, with ``kind="auto"`` for a folder that
+        holds only ALL_IDB1 smears, and from the loaders (for example a
         malformed ``.xyc`` file).
     FileNotFoundError
         If ``path`` does not exist or holds no data set of the kind.

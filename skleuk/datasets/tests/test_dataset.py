@@ -126,3 +126,12 @@ def test_bad_paths(tmp_path):
 def test_kinds_constant_lists_every_kind(tmp_path):
     assert DATASET_KINDS[0] == "auto"
     assert set(DATASET_KINDS) == {"auto", "folder", "all-idb2", "all-idb1"}
+
+
+def test_auto_points_all_idb1_smears_to_their_kind(tmp_path):
+    # Only ALL_IDB1: reading its folder as one "class" would be silently
+    # wrong; auto says which kind to ask for.
+    _save(str(tmp_path / "ALL_IDB1" / "im" / "Im001_1.jpg"))
+    _save(str(tmp_path / "ALL_IDB1" / "im" / "Im060_0.jpg"))
+    with pytest.raises(ValueError, match="ALL_IDB1 smears.*kind='all-idb1'"):
+        load_dataset(tmp_path)
