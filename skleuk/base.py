@@ -54,7 +54,7 @@ class BaseImageTransformer(TransformerMixin, BaseEstimator):
         True when the step accepts a list of images of different sizes
         (processed per size group).
     ``_value_range`` : {"unit", None}, default="unit"
-        Passed to :func:`~skleuk.utils.validation.check_images`: ``"unit"``
+        Passed to :func:`~skleuk.utils.check_images`: ``"unit"``
         refuses float input outside ``[0, 1]``; ``None`` accepts any finite
         values (for a step placed after a standardising one).
 

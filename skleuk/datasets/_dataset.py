@@ -98,7 +98,7 @@ def load_dataset(path, kind="auto", *, return_X_y=False, **kwargs):
     * ``"auto"``: ``"all-idb2"`` when ``ImXXX_Y`` files are found,
       ``"folder"`` otherwise. A folder that fits both layouts (two or more
       class folders with images, and ``ImXXX_Y`` files) raises
-      :class:`~skleuk.exceptions.AmbiguousDatasetError` rather than guess:
+      :class:`~skleuk.datasets.AmbiguousDatasetError` rather than guess:
       the two readings give different labels. Subfolders named like an
       ALL-IDB subset are never taken as classes. ``"auto"`` never chooses
       ``"all-idb1"``: cutting cells from smears is asked for explicitly (a
