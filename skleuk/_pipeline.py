@@ -8,7 +8,6 @@ __all__ = [
     "DEFAULT_ARCHITECTURE",
     "DEFAULT_IMAGE_SIZE",
     "RECIPES",
-    "STEP_NAMES",
     "make_baseline_pipeline",
     "make_pipeline",
 ]
@@ -42,19 +41,6 @@ RECIPES = {
 #: the network of the ``cnn`` step in the default recipe.
 DEFAULT_IMAGE_SIZE = RECIPES["default"]["image_size"]
 DEFAULT_ARCHITECTURE = RECIPES["default"]["architecture"]
-
-#: Names of the steps, in order (``reader`` only with ``reader=True``).
-STEP_NAMES = (
-    "reader",
-    "color",
-    "sharpen",
-    "average",
-    "crop",
-    "resize",
-    "scale",
-    "cnn",
-)
-
 
 def _step_classes():
     # Imported here: the CNN pulls in TensorFlow, and `import skleuk` stays

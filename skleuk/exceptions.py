@@ -4,12 +4,14 @@ Like :mod:`sklearn.exceptions`, this module holds every exception and warning
 class of the library in one place, with no dependency on the rest of skleuk
 (importing it imports neither TensorFlow nor scikit-image). Each class is
 also importable from the subpackage that raises it, as before:
-:class:`ImageReadError` from :mod:`skleuk.datasets`,
+:class:`ImageReadError` and :class:`AmbiguousDatasetError` from
+:mod:`skleuk.datasets`,
 :class:`NothingToPlotError` from :mod:`skleuk.plotting` and
 :class:`InconsistentVersionWarning` from :mod:`skleuk.neural_network`.
 """
 
 __all__ = [
+    "AmbiguousDatasetError",
     "ImageReadError",
     "InconsistentVersionWarning",
     "NothingToPlotError",
@@ -100,3 +102,41 @@ class InconsistentVersionWarning(UserWarning):
             "different results or fail; refit it with the current versions or "
             "load it in an environment with the saving versions."
         )
+
+
+class AmbiguousDatasetError(ValueError):
+    """A data folder fits more than one layout, so its kind cannot be guessed.
+
+    Raised by :func:`skleuk.datasets.load_dataset` with ``kind="auto"`` when
+    the folder could be read two ways (for example ALL_IDB2 files named
+    ``ImXXX_Y`` inside class subfolders), which would give different labels.
+    Pass one of ``kinds`` explicitly.
+
+    Parameters
+    ----------
+    message : str
+        What was found, naming the folder and each layout.
+    path : str
+        The folder.
+    kinds : tuple of str
+        The kinds that fit.
+
+    Attributes
+    ----------
+    path : str
+        The folder.
+    kinds : tuple of str
+        The kinds that fit, each a valid ``kind`` of ``load_dataset``.
+
+    Examples
+    --------
+    >>> from skleuk.exceptions import AmbiguousDatasetError
+    >>> exc = AmbiguousDatasetError("two layouts", "data", ("all-idb2", "folder"))
+    >>> isinstance(exc, ValueError), exc.kinds
+    (True, ('all-idb2', 'folder'))
+    """
+
+    def __init__(self, message, path=None, kinds=()):
+        super().__init__(message)
+        self.path = path
+        self.kinds = tuple(kinds)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 from ._common import CLIError
 
@@ -22,38 +23,47 @@ class _Data:
         self.folder_root = None  # --data, when its subfolders are the classes
 
 
+_DESCRIPTIONS = {
+    "all-idb2": "ALL_IDB2 at {path}",
+    "all-idb1": "cells cut from ALL_IDB1 smears at {path} (grouped by source smear)",
+    "folder": "class folders at {path}",
+}
+
+
 def _load_data(args):
+    """``--data``/``--dataset``: :func:`skleuk.datasets.load_dataset`, with
+    file names (not images) for ALL_IDB2 and class folders."""
     import numpy as np
 
-    from ..datasets import extract_cells, load_all_idb, load_image_folder
+    from ..datasets import load_dataset
 
     path = args.data
     if not os.path.exists(path):
         raise CLIError(f"--data: no such file or folder: {path!r}")
     if not os.path.isdir(path):
         raise CLIError(f"--data: {path!r} is not a folder")
-    dataset = args.dataset
-    bunch = None
-    if dataset == "auto":
-        dataset, bunch = _detect_layout(path)
-    if dataset == "all-idb2":
-        if bunch is None:
-            bunch = load_all_idb(path, subset="ALL_IDB2", return_images=False)
-        data = _Data(np.asarray(bunch.filenames), np.asarray(bunch.target),
-                     bunch.target_names, is_paths=True,
-                     description=f"ALL_IDB2 at {path}")
-    elif dataset == "all-idb1":
-        smears = load_all_idb(path, subset="ALL_IDB1", return_images=False)
-        cells = extract_cells(smears, random_state=args.random_state)
-        data = _Data(cells.images, np.asarray(cells.target), cells.target_names,
-                     groups=np.asarray(cells.groups),
-                     description=f"cells cut from ALL_IDB1 smears at {path} "
-                     "(grouped by source smear)")
-    else:
-        bunch = load_image_folder(path, return_images=False)
-        data = _Data(np.asarray(bunch.filenames), np.asarray(bunch.target),
-                     bunch.target_names, is_paths=True,
-                     description=f"class folders at {path}")
+    if args.dataset == "all-idb1":
+        kwargs = {"random_state": args.random_state}
+    else:  # ALL_IDB2 and class folders: file names, read by the pipeline
+        kwargs = {"return_images": False}
+    try:
+        bunch = load_dataset(path, args.dataset, **kwargs)
+    except ValueError as exc:
+        if "kind='" not in str(exc):
+            raise
+        # The library names its argument (kind='folder'); say --dataset folder.
+        message = re.sub(r"kind='([\w-]+)'", r"--dataset \1", str(exc))
+        raise CLIError(f"--data {message}") from None
+    is_paths = "images" not in bunch
+    data = _Data(
+        np.asarray(bunch.filenames) if is_paths else bunch.images,
+        np.asarray(bunch.target),
+        bunch.target_names,
+        groups=np.asarray(bunch.groups) if "groups" in bunch else None,
+        is_paths=is_paths,
+        description=_DESCRIPTIONS[bunch.kind].format(path=path),
+    )
+    if bunch.kind == "folder":
         data.folder_root = path
     counts = ", ".join(
         f"{name}: {int(np.sum(data.y == k))}"
@@ -64,49 +74,6 @@ def _load_data(args):
         raise CLIError(f"--data: found only one class in {path!r} ({counts}).")
     data.pos_label = _positive_class(args, data.target_names)
     return data
-
-
-def _detect_layout(path):
-    """``--dataset auto``: ALL_IDB2 or class folders, never a mix.
-
-    Returns ``(dataset, bunch)`` where bunch is the ALL_IDB2 listing when
-    that layout was chosen. Both layouts fitting is an error naming both.
-    """
-    import re
-    import warnings
-
-    from ..datasets import load_all_idb, load_image_folder
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            idb = load_all_idb(path, subset="ALL_IDB2", return_images=False,
-                               on_unexpected="ignore")
-        except (ValueError, OSError):
-            idb = None
-        try:
-            folder = load_image_folder(path, return_images=False)
-        except (ValueError, OSError):
-            folder = None
-    if folder is not None:
-        named_like_idb = [
-            n for n in folder.target_names
-            if re.fullmatch(r"all[\s_-]*idb[\s_-]*[12]", n, re.IGNORECASE)
-        ]
-        n_classes = sum(1 for c in folder.class_counts.values() if c)
-        if named_like_idb or n_classes < 2:
-            folder = None  # an ALL-IDB copy, or not a class-folder data set
-    if idb is not None and folder is not None:
-        raise CLIError(
-            f"--data {path!r} fits two layouts: ALL_IDB2 ({len(idb.filenames)} "
-            f"files named ImXXX_Y) and class folders ({len(folder.filenames)} "
-            f"images in {len(folder.target_names)} folders: "
-            f"{', '.join(folder.target_names)}); choose one with --dataset "
-            "all-idb2 or --dataset folder."
-        )
-    if idb is not None:
-        return "all-idb2", None
-    return "folder", None
 
 
 def _positive_class(args, target_names):
@@ -128,7 +95,13 @@ def _positive_class(args, target_names):
 
 
 def _pos_label(target_names):
-    """The positive class: the one named like leukemia, else None (unknown)."""
+    """Index in ``target_names`` of the class named like leukaemia, else None.
+
+    The names of ``POSITIVE_CLASS_NAMES`` (``ALL``, ``blast(s)``,
+    ``leukemia``/``leukaemia``, ``1``) match ignoring case and surrounding
+    spaces; the first match wins. None means "no name says it": the callers
+    then take the last class, which the report marks as assumed.
+    """
     from ..model_selection._report import POSITIVE_CLASS_NAMES
 
     for k, name in enumerate(target_names):
@@ -140,17 +113,16 @@ def _pos_label(target_names):
 def _expand_inputs(inputs):
     """Image files named on the command line, folders walked recursively."""
     from ..datasets import IMAGE_EXTENSIONS
-    from ..utils._image_io import _walk_files, _warn_skipped
+    from ..datasets._base import find_image_files
+    from ..utils._image_io import _warn_skipped
 
     files = []
     for item in inputs:
         if os.path.isdir(item):
-            # The loaders' walker: symlinks followed (cycle guard), FIFOs,
-            # devices and sockets skipped with a warning.
-            regular, skipped, _ = _walk_files(item)
+            # The loaders' walk and hidden-file rule: symlinks followed
+            # (cycle guard), FIFOs, devices and sockets skipped with a warning.
+            found, _, skipped = find_image_files(item)
             _warn_skipped(skipped, item)
-            found = [f for f in regular
-                     if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
             if not found:
                 raise CLIError(f"no image files ({', '.join(IMAGE_EXTENSIONS)}) "
                                f"in folder {item!r}")

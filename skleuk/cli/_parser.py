@@ -141,8 +141,8 @@ def build_parser():
             "Generate synthetic blood smear images, cross-validate the default "
             "pipeline (skleuk.make_pipeline) on them and write the report "
             "(text, Markdown, HTML, JSON) and figures to --out. By default: 260 "
-            "images and the pipeline's own defaults (about five minutes on 2 CPU "
-            "cores).")
+            "images and the pipeline's own defaults; --n-samples, --epochs and "
+            "--folds make it smaller.")
     p.add_argument("--out", default="skleuk-demo", metavar="DIR",
                    help="output folder (default: skleuk-demo)")
     p.add_argument("--force", action="store_true",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import warnings
@@ -11,14 +10,19 @@ from collections import Counter, defaultdict
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._image_io import (
-    _PAD_MODES,
-    IMAGE_EXTENSIONS,
-    _check_size,
-    _warn_skipped,
-    read_images,
+from ._base import (
+    check_folder,
+    check_loader_params,
+    class_counts,
+    depth,
+    few,
+    finish,
+    is_image_file,
+    list_files,
+    read_bunch_images,
+    same_content,
 )
-from ..utils._image_io import _walk_files as _walk_regular_files
+from ._xyc import _load_centroids, _read_xyc  # noqa: F401 (screening uses it)
 
 __all__ = ["load_all_idb"]
 
@@ -118,53 +122,13 @@ def _subset_of(dirpath):
         head = parent
 
 
-def _hidden(name):
-    # macOS zips carry __MACOSX/.../._Im001_1.tif resource forks, which have
-    # an image extension but are not images; dot files and folders are skipped.
-    return name.startswith(".") or name == "__MACOSX"
-
-
-def _walk_files(root):
-    """Regular files under ``root`` (recursive, sorted, hidden files and
-    folders skipped, symlinks followed with a cycle guard; FIFOs, devices,
-    sockets and broken links skipped with a warning)."""
-    files, skipped, _ = _walk_regular_files(root, _hidden)
-    _warn_skipped(skipped, root, stacklevel=4)
-    return files
-
-
-def _digest(path):
-    h = hashlib.sha1()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _same_content(paths):
-    sizes = {os.path.getsize(p) for p in paths}
-    if len(sizes) > 1:
-        return False
-    return len({_digest(p) for p in paths}) == 1
-
-
-def _depth(path):
-    return os.path.abspath(path).count(os.sep)
-
-
-def _few(items, k=3):
-    items = [str(i) for i in items]
-    text = ", ".join(repr(i) for i in items[:k])
-    return text + (f" and {len(items) - k} more" if len(items) > k else "")
-
-
 def _handle_unexpected(unexpected, subset, on_unexpected):
     if not unexpected or on_unexpected == "ignore":
         return
     msg = (
         f"{len(unexpected)} image file(s) in the {subset} folders do not follow "
         f"the ImXXX_Y naming (Y = 0 or 1), so their label is unknown: "
-        f"{_few(unexpected)}."
+        f"{few(unexpected)}."
     )
     if on_unexpected == "raise":
         raise ValueError(
@@ -174,23 +138,16 @@ def _handle_unexpected(unexpected, subset, on_unexpected):
     warnings.warn(msg + " They were skipped.", UserWarning, stacklevel=3)
 
 
-def _find_images(root, subset, on_unexpected):
-    """Locate the subset's ImXXX_Y files under ``root``.
+def _select(root, subset, image_files):
+    """The image files of ``subset`` under ``root``: those in a folder named
+    after it, else (no such folder) every untagged one.
 
-    Returns (records, notes, search_roots) where records is a list of
-    (number, label, path) sorted by number.
+    Returns (mine, tags, notes, search_roots); ``tags`` maps each image file
+    to the subset its folders name (or None).
     """
-    other = "ALL_IDB1" if subset == "ALL_IDB2" else "ALL_IDB2"
-    files = _walk_files(root)
-    image_files = [
-        f for f in files if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS
-    ]
-    tags = {}
-    tag_roots = {}
+    tags, tag_roots = {}, {}
     for f in image_files:
-        tag, tag_root = _subset_of(os.path.dirname(f))
-        tags[f] = tag
-        tag_roots[f] = tag_root
+        tags[f], tag_roots[f] = _subset_of(os.path.dirname(f))
     notes = []
     mine = [f for f in image_files if tags[f] == subset]
     if mine:
@@ -199,193 +156,124 @@ def _find_images(root, subset, on_unexpected):
             notes.append(
                 f"ignored {n_outside} image file(s) outside any {subset} folder"
             )
-        search_roots = sorted({tag_roots[f] for f in mine})
-    else:
-        mine = [f for f in image_files if tags[f] is None]
-        if mine and any(_NAME_RE.match(os.path.basename(f)) for f in mine):
-            notes.append(
-                f"no folder named {subset} found; read ImXXX_Y files under "
-                f"{root!r} as {subset}"
-            )
-        search_roots = [root]
-    named = [f for f in mine if _NAME_RE.match(os.path.basename(f))]
-    if not named:
-        n_other = sum(
-            1
-            for f in image_files
-            if tags[f] == other and _NAME_RE.match(os.path.basename(f))
+        return mine, tags, notes, sorted({tag_roots[f] for f in mine})
+    mine = [f for f in image_files if tags[f] is None]
+    if mine and any(_NAME_RE.match(os.path.basename(f)) for f in mine):
+        notes.append(
+            f"no folder named {subset} found; read ImXXX_Y files under "
+            f"{root!r} as {subset}"
         )
-        found = (
-            f" It holds {n_other} {other} image(s): did you mean subset={other!r}?"
-            if n_other
-            else ""
-        )
-        bad = [os.path.basename(f) for f in mine]
-        found += f" Image files with other names found: {_few(bad)}." if bad else ""
-        layouts = "; ".join(_LAYOUTS[subset])
-        raise FileNotFoundError(
-            f"No {subset} images found under {root!r} ({len(files)} file(s) "
-            f"searched recursively). Expected files named ImXXX_Y.tif/.tiff/"
-            f".jpg/.jpeg (Y = 0 or 1, any case) in one of these layouts below "
-            f"the given folder: {layouts}.{found}"
-        )
-    unexpected = [f for f in mine if not _NAME_RE.match(os.path.basename(f))]
-    _handle_unexpected(unexpected, subset, on_unexpected)
-    if unexpected:
-        notes.append(f"skipped {len(unexpected)} file(s) not named ImXXX_Y")
+    return mine, tags, notes, [root]
 
-    # A sanity check when the subset was not named by a folder.
-    if tags[named[0]] is None:
-        n_tif = sum(os.path.splitext(f)[1].lower() in (".tif", ".tiff") for f in named)
-        has_xyc = any(f.lower().endswith(".xyc") for f in files)
-        if subset == "ALL_IDB2" and has_xyc:
-            warnings.warn(
-                f"The files under {root!r} come with .xyc annotation files, like "
-                "ALL_IDB1 smears, but were loaded as ALL_IDB2 cell crops. Check "
-                "the subset argument.",
-                UserWarning,
-                stacklevel=3,
-            )
-        elif subset == "ALL_IDB1" and not has_xyc and n_tif == len(named):
-            warnings.warn(
-                f"The files under {root!r} are TIFF without .xyc annotations, like "
-                "ALL_IDB2 cell crops, but were loaded as ALL_IDB1 smears. Check "
-                "the subset argument.",
-                UserWarning,
-                stacklevel=3,
-            )
 
+def _not_found(root, subset, files, image_files, tags, mine):
+    """The error for a folder without any ImXXX_Y file of ``subset``."""
+    other = "ALL_IDB1" if subset == "ALL_IDB2" else "ALL_IDB2"
+    n_other = sum(
+        1
+        for f in image_files
+        if tags[f] == other and _NAME_RE.match(os.path.basename(f))
+    )
+    found = (
+        f" It holds {n_other} {other} image(s): did you mean subset={other!r}?"
+        if n_other
+        else ""
+    )
+    bad = [os.path.basename(f) for f in mine]
+    found += f" Image files with other names found: {few(bad)}." if bad else ""
+    layouts = "; ".join(_LAYOUTS[subset])
+    return FileNotFoundError(
+        f"No {subset} images found under {root!r} ({len(files)} file(s) "
+        f"searched recursively). Expected files named ImXXX_Y.tif/.tiff/"
+        f".jpg/.jpeg (Y = 0 or 1, any case) in one of these layouts below "
+        f"the given folder: {layouts}.{found}"
+    )
+
+
+def _check_subset_guess(root, subset, files, named):
+    """Warn when files not named by a subset folder look like the other one."""
+    n_tif = sum(os.path.splitext(f)[1].lower() in (".tif", ".tiff") for f in named)
+    has_xyc = any(f.lower().endswith(".xyc") for f in files)
+    if subset == "ALL_IDB2" and has_xyc:
+        warnings.warn(
+            f"The files under {root!r} come with .xyc annotation files, like "
+            "ALL_IDB1 smears, but were loaded as ALL_IDB2 cell crops. Check "
+            "the subset argument.",
+            UserWarning,
+            stacklevel=4,
+        )
+    elif subset == "ALL_IDB1" and not has_xyc and n_tif == len(named):
+        warnings.warn(
+            f"The files under {root!r} are TIFF without .xyc annotations, like "
+            "ALL_IDB2 cell crops, but were loaded as ALL_IDB1 smears. Check "
+            "the subset argument.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+
+def _one_per_number(subset, named, notes):
+    """``(number, label, path)`` records sorted by number, each image once:
+    identical copies in other folders are used once (from the copy nearest
+    the top, with a warning), conflicting copies raise."""
     by_number = defaultdict(list)
     for f in named:
         m = _NAME_RE.match(os.path.basename(f))
         by_number[int(m.group(1))].append((int(m.group(2)), f))
-    records = []
-    dup_examples = []
-    n_dup = 0
+    records, dup_examples, n_dup = [], [], 0
     for number in sorted(by_number):
         entries = by_number[number]
-        if len(entries) > 1:
-            labels = {lab for lab, _ in entries}
-            paths = sorted((p for _, p in entries), key=lambda p: (_depth(p), p))
-            if len(labels) > 1:
-                raise ValueError(
-                    f"Image number {number:03d} appears with different labels: "
-                    f"{_few(paths, 5)}. The label of that image is ambiguous; "
-                    "remove the wrong copy or point `path` at one copy."
-                )
-            if not _same_content(paths):
-                raise ValueError(
-                    f"Image number {number:03d} appears in {len(paths)} places with "
-                    f"different content: {_few(paths, 5)}. skleuk cannot tell which "
-                    "copy is right: point `path` at one copy of the data set."
-                )
-            n_dup += len(paths) - 1
-            if len(dup_examples) < 2:
-                dup_examples.append(" = ".join(repr(p) for p in paths))
-            records.append((number, entries[0][0], paths[0]))
-        else:
+        if len(entries) == 1:
             records.append((number, entries[0][0], entries[0][1]))
+            continue
+        labels = {lab for lab, _ in entries}
+        paths = sorted((p for _, p in entries), key=lambda p: (depth(p), p))
+        if len(labels) > 1:
+            raise ValueError(
+                f"Image number {number:03d} appears with different labels: "
+                f"{few(paths, 5)}. The label of that image is ambiguous; "
+                "remove the wrong copy or point `path` at one copy."
+            )
+        if not same_content(paths):
+            raise ValueError(
+                f"Image number {number:03d} appears in {len(paths)} places with "
+                f"different content: {few(paths, 5)}. skleuk cannot tell which "
+                "copy is right: point `path` at one copy of the data set."
+            )
+        n_dup += len(paths) - 1
+        if len(dup_examples) < 2:
+            dup_examples.append(" = ".join(repr(p) for p in paths))
+        records.append((number, entries[0][0], paths[0]))
     if n_dup:
         msg = (
             f"{n_dup} {subset} file(s) were found a second time in another folder "
             f"with identical content (for example {'; '.join(dup_examples)}); "
             "each image is used once, from the copy nearest the top."
         )
-        warnings.warn(msg, UserWarning, stacklevel=3)
+        warnings.warn(msg, UserWarning, stacklevel=4)
         notes.append(f"{n_dup} identical copies in other folders were used once")
-    return records, notes, search_roots
+    return records
 
 
-def _read_xyc(path):
-    """Parse an ALL-IDB ``.xyc`` file into an (k, 2) float array of (row, col)."""
-    rows = []
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError as exc:
-        raise OSError(f"Cannot read annotation file {path!r}: {exc}") from exc
-    for lineno, line in enumerate(lines, 1):
-        text = line.strip()
-        if not text:
-            continue
-        parts = text.replace(",", " ").split()
-        try:
-            if len(parts) != 2:
-                raise ValueError
-            x, y = float(parts[0]), float(parts[1])
-            if not (np.isfinite(x) and np.isfinite(y)) or x < 0 or y < 0:
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"Malformed annotation file {path!r}, line {lineno}: expected two "
-                f"non-negative numbers 'x<TAB>y' (a blast centroid), got "
-                f"{line!r}."
-            ) from None
-        rows.append((y, x))
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
+def _find_images(root, subset, on_unexpected):
+    """Locate the subset's ImXXX_Y files under ``root``.
 
-
-def _load_centroids(records, search_roots, root):
-    """Find and parse the .xyc file of every ALL_IDB1 image."""
-    roots = set(search_roots) | {root}
-    for _, _, path in records:
-        folder = os.path.dirname(path)
-        roots.add(folder)
-        roots.add(os.path.dirname(folder))
-    # Walk only the outermost roots.
-    roots = sorted(roots, key=len)
-    outer = []
-    for r in roots:
-        if not any(r == o or r.startswith(o.rstrip(os.sep) + os.sep) for o in outer):
-            outer.append(r)
-    index = defaultdict(list)
-    for r in outer:
-        for f in _walk_files(r):
-            if f.lower().endswith(".xyc"):
-                stem = os.path.splitext(os.path.basename(f))[0].lower()
-                index[stem].append(f)
-
-    centroids = []
-    missing_pos, missing_neg, contradicting = [], [], []
-    for _, label, path in records:
-        stem = os.path.splitext(os.path.basename(path))[0].lower()
-        candidates = sorted(set(index.get(stem, [])), key=lambda p: (_depth(p), p))
-        if not candidates:
-            if label == 1:
-                missing_pos.append(os.path.basename(path))
-                centroids.append(None)
-            else:
-                missing_neg.append(os.path.basename(path))
-                centroids.append(np.empty((0, 2), dtype=np.float64))
-            continue
-        if len(candidates) > 1 and not _same_content(candidates):
-            raise ValueError(
-                f"Annotation file {stem}.xyc appears in {len(candidates)} places "
-                f"with different content: {_few(candidates, 5)}. Point `path` at "
-                "one copy of the data set."
-            )
-        c = _read_xyc(candidates[0])
-        if label == 0 and len(c):
-            contradicting.append(os.path.basename(candidates[0]))
-        centroids.append(c)
-    if missing_pos:
-        warnings.warn(
-            f"No .xyc annotation file found for {len(missing_pos)} ALL_IDB1 "
-            f"image(s) labelled Y=1 (e.g. {_few(missing_pos)}): their blast "
-            "centroids are unknown and set to None (extract_cells skips these "
-            f"smears). Searched below {_few(outer)}.",
-            UserWarning,
-            stacklevel=3,
-        )
-    if contradicting:
-        warnings.warn(
-            f"{len(contradicting)} .xyc file(s) of healthy (Y=0) images list blast "
-            f"centroids ({_few(contradicting)}); in ALL-IDB they are empty. The "
-            "centroids are returned as found.",
-            UserWarning,
-            stacklevel=3,
-        )
-    return centroids, missing_pos, missing_neg
+    Returns (records, notes, search_roots) where records is a list of
+    (number, label, path) sorted by number.
+    """
+    files = list_files(root)[0]
+    image_files = [f for f in files if is_image_file(f)]
+    mine, tags, notes, search_roots = _select(root, subset, image_files)
+    named = [f for f in mine if _NAME_RE.match(os.path.basename(f))]
+    if not named:
+        raise _not_found(root, subset, files, image_files, tags, mine)
+    unexpected = [f for f in mine if not _NAME_RE.match(os.path.basename(f))]
+    _handle_unexpected(unexpected, subset, on_unexpected)
+    if unexpected:
+        notes.append(f"skipped {len(unexpected)} file(s) not named ImXXX_Y")
+    if tags[named[0]] is None:  # a sanity check when no folder named the subset
+        _check_subset_guess(root, subset, files, named)
+    return _one_per_number(subset, named, notes), notes, search_roots
 
 
 def _check_counts(subset, counts, n, centroids=None):
@@ -399,6 +287,23 @@ def _check_counts(subset, counts, n, centroids=None):
             UserWarning,
             stacklevel=3,
         )
+
+
+def _add_centroids(bunch, records, search_roots, root):
+    """Set ``bunch.centroids`` (ALL_IDB1); return the summary sentences."""
+    centroids, missing_pos, missing_neg = _load_centroids(records, search_roots, root)
+    bunch.centroids = centroids
+    n_c = sum(len(c) for c in centroids if c is not None)
+    summary = [f"{n_c} blast centroids (complete set: 510)."]
+    if missing_pos:
+        summary.append(
+            f"{len(missing_pos)} ALL smears have no .xyc file (centroids None)."
+        )
+    if missing_neg:
+        summary.append(
+            f"{len(missing_neg)} healthy smears have no .xyc file (no blasts)."
+        )
+    return summary
 
 
 def load_all_idb(
@@ -552,23 +457,18 @@ def load_all_idb(
     ((3, 8, 8, 3), [1, 1, 0], {'healthy': 1, 'ALL': 2})
     """
     subset = _normalise_subset(subset)
-    size = _check_size(size)
+    size = check_loader_params(size, pad_mode)
     if on_unexpected not in ("warn", "raise", "ignore"):
         raise ValueError(
             f"on_unexpected must be 'warn', 'raise' or 'ignore', got {on_unexpected!r}."
         )
-    if pad_mode not in _PAD_MODES:
-        raise ValueError(f"pad_mode must be one of {_PAD_MODES}, got {pad_mode!r}.")
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a folder path, got {type(path).__name__}.")
-    root = os.path.abspath(os.fspath(path))
-    if not os.path.exists(root):
-        raise FileNotFoundError(f"ALL-IDB folder {root!r} does not exist.")
-    if not os.path.isdir(root):
-        raise NotADirectoryError(
-            f"ALL-IDB path {root!r} is a file; pass the folder that contains "
-            f"the {subset} images."
-        )
+    root = check_folder(
+        path,
+        name="path",
+        what="ALL-IDB folder",
+        file_hint="ALL-IDB path {root!r} is a file; pass the folder that contains "
+        f"the {subset} images.",
+    )
     if subset == "ALL_IDB1" and return_images and size is None:
         raise ValueError(
             "ALL_IDB1 smears differ in size (2592x1944, 1712x1368 for Im001-"
@@ -579,43 +479,23 @@ def load_all_idb(
         )
 
     records, notes, search_roots = _find_images(root, subset, on_unexpected)
-    filenames = np.array([p for _, _, p in records])
-    target = np.array([lab for _, lab, _ in records], dtype=np.int64)
-    counts = Counter(target.tolist())
-    class_counts = {"healthy": counts.get(0, 0), "ALL": counts.get(1, 0)}
-
     bunch = Bunch(
-        filenames=filenames,
-        target=target,
+        filenames=np.array([p for _, _, p in records]),
+        target=np.array([lab for _, lab, _ in records], dtype=np.int64),
         target_names=list(TARGET_NAMES),
-        class_counts=class_counts,
         subset=subset,
     )
+    bunch.class_counts = counts = class_counts(bunch.target, TARGET_NAMES)
     summary = [
         f"Loaded from {root!r}: {len(records)} {subset} images, "
-        f"{class_counts['ALL']} ALL (Y=1) and {class_counts['healthy']} healthy "
-        "(Y=0)."
+        f"{counts['ALL']} ALL (Y=1) and {counts['healthy']} healthy (Y=0)."
     ]
     if subset == "ALL_IDB1":
-        centroids, missing_pos, missing_neg = _load_centroids(
-            records, search_roots, root
-        )
-        bunch.centroids = centroids
-        n_c = sum(len(c) for c in centroids if c is not None)
-        summary.append(f"{n_c} blast centroids (complete set: 510).")
-        if missing_pos:
-            summary.append(
-                f"{len(missing_pos)} ALL smears have no .xyc file (centroids None)."
-            )
-        if missing_neg:
-            summary.append(
-                f"{len(missing_neg)} healthy smears have no .xyc file (no blasts)."
-            )
-    _check_counts(subset, counts, len(records))
+        summary += _add_centroids(bunch, records, search_roots, root)
+    _check_counts(subset, Counter(bunch.target.tolist()), len(records))
 
     if return_images:
-        images = read_images(filenames, size, pad_mode=pad_mode, n_jobs=n_jobs)
-        bunch.images = images
+        images = read_bunch_images(bunch, size=size, pad_mode=pad_mode, n_jobs=n_jobs)
         shapes = Counter(f"{im.shape[1]}x{im.shape[0]}" for im in images)
         summary.append(
             "Image sizes (width x height): "
@@ -627,10 +507,10 @@ def load_all_idb(
             )
         )
     summary.extend(n[0].upper() + n[1:] + "." for n in notes)
-    text = " ".join(summary)
-    bunch.DESCR = _DESCR_HEAD[subset] + "\nThis copy\n---------\n\n" + text + "\n"
-    if verbose:
-        print(text)
-    if return_X_y:
-        return (bunch.images if return_images else filenames), target
-    return bunch
+    return finish(
+        bunch,
+        title=_DESCR_HEAD[subset] + "\nThis copy\n---------\n\n",
+        text=" ".join(summary),
+        verbose=verbose,
+        return_X_y=return_X_y,
+    )

@@ -10,8 +10,8 @@ import numpy as np
 from sklearn.utils import Bunch, check_random_state
 
 from ..utils._image_io import read_image
-from ..utils._image_ops import PAD_MODES as _PAD_MODES
 from ._all_idb import TARGET_NAMES, load_all_idb
+from ._base import check_pad_mode, finish
 
 __all__ = ["extract_cells"]
 
@@ -50,6 +50,107 @@ def _check_smears(smears):
             "same length."
         )
     return smears
+
+
+_TITLE = (
+    "ALL_IDB1 single-cell crops\n--------------------------\n\n"
+    "Crops centred on annotated blasts (target 1) and on other white "
+    "cells found by segmentation (target 0), cut from the ALL_IDB1 "
+    "smears. Crops of the same smear must stay in one fold: use "
+    "`groups`.\n\n"
+)
+
+
+def _check_params(
+    crop_size, negatives, max_negatives_per_image, min_distance, pad_mode
+):
+    """Validate extract_cells' parameters; return the ``min_distance`` used."""
+    if (
+        isinstance(crop_size, bool)
+        or not isinstance(crop_size, Integral)
+        or crop_size < 2
+    ):
+        raise ValueError(f"crop_size must be an int >= 2, got {crop_size!r}.")
+    if negatives not in ("auto", "none"):
+        raise ValueError(f"negatives must be 'auto' or 'none', got {negatives!r}.")
+    if max_negatives_per_image is not None and (
+        isinstance(max_negatives_per_image, bool)
+        or not isinstance(max_negatives_per_image, Integral)
+        or max_negatives_per_image < 0
+    ):
+        raise ValueError(
+            "max_negatives_per_image must be None or an int >= 0, got "
+            f"{max_negatives_per_image!r}."
+        )
+    check_pad_mode(pad_mode)
+    if min_distance is None:
+        return crop_size / 2
+    if (
+        isinstance(min_distance, bool)
+        or not isinstance(min_distance, Real)
+        or (min_distance < 0)
+    ):
+        raise ValueError(f"min_distance must be None or >= 0, got {min_distance!r}.")
+    return min_distance
+
+
+def _inside(cents, h, w, path):
+    """The centroids inside the ``h x w`` smear; warn about the others."""
+    inside = (
+        (cents[:, 0] >= 0) & (cents[:, 0] < h) & (cents[:, 1] >= 0) & (cents[:, 1] < w)
+    )
+    if not inside.all():
+        warnings.warn(
+            f"{int((~inside).sum())} blast centroid(s) of {str(path)!r} lie "
+            f"outside the {w}x{h} image and were skipped (wrong .xyc file?).",
+            UserWarning,
+            stacklevel=3,
+        )
+    return cents[inside]
+
+
+def _negatives(image, cents, detector_params, min_distance, max_negatives, rng):
+    """Centres of the white cells of ``image`` that are not annotated blasts,
+    and how many detected cells were dropped for lying near one."""
+    from ..preprocessing._segmentation import find_white_cells
+
+    found, _ = find_white_cells(image, **detector_params)
+    found = np.asarray(found, dtype=np.float64).reshape(-1, 2)
+    n_excluded = 0
+    if len(found) and len(cents):
+        d = np.linalg.norm(found[:, None, :] - cents[None, :, :], axis=-1)
+        keep = d.min(axis=1) >= min_distance
+        n_excluded = int((~keep).sum())
+        found = found[keep]
+    if max_negatives is not None and len(found) > max_negatives:
+        pick = rng.choice(len(found), max_negatives, replace=False)
+        found = found[np.sort(pick)]
+    return found, n_excluded
+
+
+def _pad(image, margin, pad_mode):
+    """``image`` padded by ``margin`` on every side (constant: white)."""
+    width = ((margin, margin), (margin, margin), (0, 0))
+    if pad_mode == "constant":
+        return np.pad(image, width, mode="constant", constant_values=255)
+    return np.pad(image, width, mode=pad_mode)
+
+
+def _check_found(crops, skipped_unknown, negatives):
+    """Warn about skipped ALL smears; raise when nothing was cut."""
+    if skipped_unknown:
+        warnings.warn(
+            f"{len(skipped_unknown)} ALL smear(s) without blast annotations were "
+            f"skipped (e.g. {', '.join(skipped_unknown[:3])}): without blast "
+            "centroids neither positives nor safe negatives can be cut.",
+            UserWarning,
+            stacklevel=3,
+        )
+    if not crops:
+        raise ValueError(
+            "No cell crops could be extracted: no smear has usable blast "
+            "centroids" + (" or detected white cells." if negatives == "auto" else ".")
+        )
 
 
 def extract_cells(
@@ -183,33 +284,9 @@ def extract_cells(
     >>> cells.images.shape, cells.target.tolist(), cells.groups.tolist()
     ((1, 32, 32, 3), [1], [0])
     """
-    if (
-        isinstance(crop_size, bool)
-        or not isinstance(crop_size, Integral)
-        or crop_size < 2
-    ):
-        raise ValueError(f"crop_size must be an int >= 2, got {crop_size!r}.")
-    if negatives not in ("auto", "none"):
-        raise ValueError(f"negatives must be 'auto' or 'none', got {negatives!r}.")
-    if max_negatives_per_image is not None and (
-        isinstance(max_negatives_per_image, bool)
-        or not isinstance(max_negatives_per_image, Integral)
-        or max_negatives_per_image < 0
-    ):
-        raise ValueError(
-            "max_negatives_per_image must be None or an int >= 0, got "
-            f"{max_negatives_per_image!r}."
-        )
-    if min_distance is None:
-        min_distance = crop_size / 2
-    elif (
-        isinstance(min_distance, bool)
-        or not isinstance(min_distance, Real)
-        or (min_distance < 0)
-    ):
-        raise ValueError(f"min_distance must be None or >= 0, got {min_distance!r}.")
-    if pad_mode not in _PAD_MODES:
-        raise ValueError(f"pad_mode must be one of {_PAD_MODES}, got {pad_mode!r}.")
+    min_distance = _check_params(
+        crop_size, negatives, max_negatives_per_image, min_distance, pad_mode
+    )
     smears = _check_smears(smears)
     rng = check_random_state(random_state)
     detector_params = {
@@ -217,9 +294,6 @@ def extract_cells(
         "work_size": 512,
         **(detector_params or {}),
     }
-    if negatives == "auto":
-        from ..preprocessing._segmentation import find_white_cells
-
     crop_size = int(crop_size)
     margin = crop_size // 2 + 1
     crops, target, groups, source, centers, padded = [], [], [], [], [], []
@@ -236,50 +310,23 @@ def extract_cells(
             continue
         image = read_image(path)
         h, w = image.shape[:2]
-        inside = (
-            (cents[:, 0] >= 0)
-            & (cents[:, 0] < h)
-            & (cents[:, 1] >= 0)
-            & (cents[:, 1] < w)
-        )
-        if not inside.all():
-            skipped_outside += int((~inside).sum())
-            warnings.warn(
-                f"{int((~inside).sum())} blast centroid(s) of {str(path)!r} lie "
-                f"outside the {w}x{h} image and were skipped (wrong .xyc file?).",
-                UserWarning,
-                stacklevel=2,
-            )
-        positives = cents[inside]
+        positives = _inside(cents, h, w, path)
+        skipped_outside += len(cents) - len(positives)
         negs = np.empty((0, 2))
         if negatives == "auto":
-            found, _ = find_white_cells(image, **detector_params)
-            found = np.asarray(found, dtype=np.float64).reshape(-1, 2)
-            if len(found) and len(cents):
-                d = np.linalg.norm(found[:, None, :] - cents[None, :, :], axis=-1)
-                keep = d.min(axis=1) >= min_distance
-                n_excluded += int((~keep).sum())
-                found = found[keep]
-            if max_negatives_per_image is not None and len(found) > (
-                max_negatives_per_image
-            ):
-                pick = rng.choice(len(found), max_negatives_per_image, replace=False)
-                found = found[np.sort(pick)]
-            negs = found
+            negs, excluded = _negatives(
+                image,
+                cents,
+                detector_params,
+                min_distance,
+                max_negatives_per_image,
+                rng,
+            )
+            n_excluded += excluded
         centres = np.concatenate([positives, negs])
         if not len(centres):
             continue
-        if pad_mode == "constant":
-            padded_image = np.pad(
-                image,
-                ((margin, margin), (margin, margin), (0, 0)),
-                mode="constant",
-                constant_values=255,
-            )
-        else:
-            padded_image = np.pad(
-                image, ((margin, margin), (margin, margin), (0, 0)), mode=pad_mode
-            )
+        padded_image = _pad(image, margin, pad_mode)
         for c in centres:
             crops.append(_crop(padded_image, margin, c, crop_size))
             padded.append(_touches_border((h, w), c, crop_size))
@@ -287,19 +334,7 @@ def extract_cells(
         target.extend([1] * len(positives) + [0] * len(negs))
         groups.extend([i] * len(centres))
         source.extend([str(path)] * len(centres))
-    if skipped_unknown:
-        warnings.warn(
-            f"{len(skipped_unknown)} ALL smear(s) without blast annotations were "
-            f"skipped (e.g. {', '.join(skipped_unknown[:3])}): without blast "
-            "centroids neither positives nor safe negatives can be cut.",
-            UserWarning,
-            stacklevel=2,
-        )
-    if not crops:
-        raise ValueError(
-            "No cell crops could be extracted: no smear has usable blast "
-            "centroids" + (" or detected white cells." if negatives == "auto" else ".")
-        )
+    _check_found(crops, skipped_unknown, negatives)
     target = np.asarray(target, dtype=np.int64)
     n_pos = int(target.sum())
     text = (
@@ -311,9 +346,7 @@ def extract_cells(
         f"blast were not used as negatives; {len(skipped_unknown)} smears without "
         f"centroids and {skipped_outside} centroids outside their image skipped."
     )
-    if verbose:
-        print(text)
-    return Bunch(
+    bunch = Bunch(
         images=np.ascontiguousarray(np.stack(crops)),
         target=target,
         target_names=list(TARGET_NAMES),
@@ -321,11 +354,5 @@ def extract_cells(
         source=np.asarray(source),
         center=np.concatenate(centers).astype(np.float64),
         padded=np.asarray(padded, dtype=bool),
-        DESCR=(
-            "ALL_IDB1 single-cell crops\n--------------------------\n\n"
-            "Crops centred on annotated blasts (target 1) and on other white "
-            "cells found by segmentation (target 0), cut from the ALL_IDB1 "
-            "smears. Crops of the same smear must stay in one fold: use "
-            "`groups`.\n\n" + text + "\n"
-        ),
     )
+    return finish(bunch, title=_TITLE, text=text, verbose=verbose)

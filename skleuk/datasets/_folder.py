@@ -4,35 +4,106 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections import Counter
 
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._image_io import (
-    _PAD_MODES,
-    IMAGE_EXTENSIONS,
-    _check_size,
-    _walk_files,
-    _warn_skipped,
-    read_images,
+from ..utils._image_io import IMAGE_EXTENSIONS, _warn_skipped
+from ._base import (
+    check_folder,
+    check_loader_params,
+    class_counts,
+    find_image_files,
+    finish,
+    is_hidden,
+    is_image_file,
+    read_bunch_images,
+    subfolders,
 )
 
 __all__ = ["load_image_folder"]
 
+_TITLE = (
+    "Image folder data set\n---------------------\n\n"
+    "Images stored as root/<class name>/<files>; the target is the index "
+    "of the class folder in target_names.\n\n"
+)
 
-def _hidden(name):
-    # Dot files include macOS "._name.jpg" resource forks, which carry an
-    # image extension but are not images.
-    return name.startswith(".") or name in ("__MACOSX", "__pycache__")
+
+def _class_names(root, subdirs, loose, classes):
+    """The class folders to load, in target order."""
+    if classes is None:
+        if not subdirs:
+            hint = (
+                f" It holds {len(loose)} image file(s) directly; move them into "
+                "one subfolder per class."
+                if loose
+                else ""
+            )
+            raise FileNotFoundError(
+                f"No class subfolders in {root!r}: expected root/<class name>/"
+                f"<image files>.{hint}"
+            )
+        return subdirs
+    if isinstance(classes, str):
+        raise TypeError("classes must be a list of folder names, not a string.")
+    class_names = [str(c) for c in classes]
+    if not class_names or len(set(class_names)) != len(class_names):
+        raise ValueError(
+            f"classes must be a non-empty list of distinct names, got {classes!r}."
+        )
+    missing = [c for c in class_names if c not in subdirs]
+    if missing:
+        raise FileNotFoundError(
+            f"No folder for class(es) {missing} in {root!r}; subfolders found: "
+            f"{subdirs}."
+        )
+    return class_names
 
 
-def _collect(folder):
-    """Image files below ``folder`` (recursive, sorted, symlinks followed),
-    the count of ignored non-image files and the skipped special files."""
-    files, skipped, n_hidden = _walk_files(folder, _hidden)
-    images = [f for f in files if os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS]
-    return images, len(files) - len(images) + n_hidden, skipped
+def _collect(root, class_names):
+    """Files and targets of every class folder, and the ignored-file count."""
+    filenames, target, empty, skipped = [], [], [], []
+    n_ignored = 0
+    for k, name in enumerate(class_names):
+        files, ignored, special = find_image_files(os.path.join(root, name))
+        n_ignored += ignored
+        skipped += special
+        if not files:
+            empty.append(name)
+        filenames.extend(files)
+        target.extend([k] * len(files))
+    _warn_skipped(skipped, root, stacklevel=4)
+    n_ignored += len(skipped)
+    if not filenames:
+        raise FileNotFoundError(
+            f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in the class "
+            f"folders {class_names} of {root!r}."
+        )
+    if empty:
+        warnings.warn(
+            f"Class folder(s) {empty} in {root!r} contain no images; these classes "
+            "keep their target value but have no samples.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return np.array(filenames), np.array(target, dtype=np.int64), n_ignored
+
+
+def _warn_if_splits(root, class_names):
+    """Warn when every class folder holds the same subfolders (data splits)."""
+    if len(class_names) < 2:
+        return
+    inner = [frozenset(subfolders(os.path.join(root, n))) for n in class_names]
+    if inner[0] and len(inner[0]) > 1 and all(s == inner[0] for s in inner):
+        warnings.warn(
+            f"Every subfolder of {root!r} ({class_names}) holds the same "
+            f"subfolders {sorted(inner[0])}: they look like data splits, not "
+            "classes. Point root at one split (for example .../fold_0) so "
+            "that its subfolders are the classes.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def load_image_folder(
@@ -146,120 +217,39 @@ def load_image_folder(
     >>> data.target_names, data.target.tolist(), data.images.shape
     (['all', 'hem'], [0, 1, 1], (3, 8, 8, 3))
     """
-    size = _check_size(size)
-    if pad_mode not in _PAD_MODES:
-        raise ValueError(f"pad_mode must be one of {_PAD_MODES}, got {pad_mode!r}.")
-    if not isinstance(root, (str, os.PathLike)):
-        raise TypeError(f"root must be a folder path, got {type(root).__name__}.")
-    root = os.path.abspath(os.fspath(root))
-    if os.path.exists(root) and not os.path.isdir(root):
-        raise NotADirectoryError(
-            f"Image folder {root!r} is a file, not a folder: give the folder "
-            "holding one subfolder per class."
-        )
-    if not os.path.isdir(root):
-        raise FileNotFoundError(f"Image folder {root!r} does not exist.")
-    entries = sorted(os.listdir(root))
-    subdirs = [
-        d for d in entries if not _hidden(d) and os.path.isdir(os.path.join(root, d))
-    ]
+    size = check_loader_params(size, pad_mode)
+    root = check_folder(
+        root,
+        name="root",
+        what="Image folder",
+        file_hint="Image folder {root!r} is a file, not a folder: give the folder "
+        "holding one subfolder per class.",
+    )
+    subdirs = subfolders(root)
     loose = [
         f
-        for f in entries
-        if not _hidden(f)
+        for f in sorted(os.listdir(root))
+        if not is_hidden(f)
         and os.path.isfile(os.path.join(root, f))
-        and os.path.splitext(f)[1].lower() in IMAGE_EXTENSIONS
+        and is_image_file(f)
     ]
+    class_names = _class_names(root, subdirs, loose, classes)
+    filenames, target, n_ignored = _collect(root, class_names)
     if classes is None:
-        if not subdirs:
-            hint = (
-                f" It holds {len(loose)} image file(s) directly; move them into "
-                "one subfolder per class."
-                if loose
-                else ""
-            )
-            raise FileNotFoundError(
-                f"No class subfolders in {root!r}: expected root/<class name>/"
-                f"<image files>.{hint}"
-            )
-        class_names = subdirs
-    else:
-        if isinstance(classes, str):
-            raise TypeError("classes must be a list of folder names, not a string.")
-        class_names = [str(c) for c in classes]
-        if not class_names or len(set(class_names)) != len(class_names):
-            raise ValueError(
-                f"classes must be a non-empty list of distinct names, got {classes!r}."
-            )
-        missing = [c for c in class_names if c not in subdirs]
-        if missing:
-            raise FileNotFoundError(
-                f"No folder for class(es) {missing} in {root!r}; subfolders found: "
-                f"{subdirs}."
-            )
+        _warn_if_splits(root, class_names)
 
-    filenames, target = [], []
-    n_ignored = 0
-    empty = []
-    skipped = []
-    for k, name in enumerate(class_names):
-        files, ignored, special = _collect(os.path.join(root, name))
-        n_ignored += ignored
-        skipped += special
-        if not files:
-            empty.append(name)
-        filenames.extend(files)
-        target.extend([k] * len(files))
-    _warn_skipped(skipped, root)
-    n_ignored += len(skipped)
-    if not filenames:
-        raise FileNotFoundError(
-            f"No image files ({', '.join(IMAGE_EXTENSIONS)}) found in the class "
-            f"folders {class_names} of {root!r}."
-        )
-    if empty:
-        warnings.warn(
-            f"Class folder(s) {empty} in {root!r} contain no images; these classes "
-            "keep their target value but have no samples.",
-            UserWarning,
-            stacklevel=2,
-        )
-    if classes is None and len(class_names) > 1:
-        inner = []
-        for name in class_names:
-            sub = os.path.join(root, name)
-            inner.append(
-                frozenset(
-                    d
-                    for d in os.listdir(sub)
-                    if not _hidden(d) and os.path.isdir(os.path.join(sub, d))
-                )
-            )
-        if inner[0] and len(inner[0]) > 1 and all(s == inner[0] for s in inner):
-            warnings.warn(
-                f"Every subfolder of {root!r} ({class_names}) holds the same "
-                f"subfolders {sorted(inner[0])}: they look like data splits, not "
-                "classes. Point root at one split (for example .../fold_0) so "
-                "that its subfolders are the classes.",
-                UserWarning,
-                stacklevel=2,
-            )
-
-    filenames = np.array(filenames)
-    target = np.array(target, dtype=np.int64)
-    counts = Counter(target.tolist())
-    class_counts = {name: counts.get(k, 0) for k, name in enumerate(class_names)}
+    counts = class_counts(target, class_names)
     bunch = Bunch(
         filenames=filenames,
         target=target,
         target_names=list(class_names),
-        class_counts=class_counts,
+        class_counts=counts,
         n_ignored_files=n_ignored,
     )
     text = (
         f"Image folder {root!r}: {len(filenames)} images in {len(class_names)} "
         "classes ("
-        + ", ".join(f"{k}: {v}" for k, v in class_counts.items())
+        + ", ".join(f"{k}: {v}" for k, v in counts.items())
         + f"); {n_ignored} non-image file(s) ignored."
     )
     if loose:
@@ -268,16 +258,9 @@ def load_image_folder(
     if other:
         text += f" Subfolders not loaded: {other}."
     if return_images:
-        bunch.images = read_images(filenames, size, pad_mode=pad_mode, n_jobs=n_jobs)
+        read_bunch_images(bunch, size=size, pad_mode=pad_mode, n_jobs=n_jobs)
         if size:
             text += f" Padded to square ({pad_mode}) and resized to {size}x{size}."
-    bunch.DESCR = (
-        "Image folder data set\n---------------------\n\n"
-        "Images stored as root/<class name>/<files>; the target is the index "
-        "of the class folder in target_names.\n\n" + text + "\n"
+    return finish(
+        bunch, title=_TITLE, text=text, verbose=verbose, return_X_y=return_X_y
     )
-    if verbose:
-        print(text)
-    if return_X_y:
-        return (bunch.images if return_images else filenames), target
-    return bunch

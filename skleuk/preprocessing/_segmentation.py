@@ -819,9 +819,6 @@ class WhiteCellCropper(BaseImageTransformer):
             out[idx], found[idx] = self._crop(_take(X, idx), size)
         return out, found
 
-    def _transform(self, X):
-        return self._crop(X, self.crop_size_)[0]
-
     def _crop(self, X, size):
         centers, found, det, chosen = _locate_batch(X, self._params())
         region = _cell_regions(det, chosen) if self.mask_background else None

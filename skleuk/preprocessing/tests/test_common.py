@@ -76,7 +76,8 @@ def test_image_transformer_checks(estimator, check):
 def test_fit_transform_validates_once_and_equals_fit_then_transform(monkeypatch):
     # Pipeline.fit calls fit_transform on every step: one validation pass,
     # same result as fit(X).transform(X).
-    from skleuk.preprocessing import ColorNormalizer, _base
+    from skleuk import base as _base
+    from skleuk.preprocessing import ColorNormalizer
 
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(3, 12, 12, 3), dtype=np.uint8)

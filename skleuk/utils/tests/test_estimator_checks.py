@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import Interval
 
-from skleuk.preprocessing._base import BaseImageTransformer
+from skleuk.base import BaseImageTransformer
 from skleuk.utils import estimator_checks as ec
 from skleuk.utils.estimator_checks import (
     _yield_image_transformer_checks,
@@ -231,3 +231,37 @@ def test_values_equal_handles_arrays_and_dicts():
     assert not ec._values_equal(a, b)
     assert not ec._values_equal(np.zeros(2), np.zeros(3))
     assert ec._values_equal(None, None)
+
+
+@ec.parametrize_with_checks([_Gain(), _MeanShift(factor=0.5)], image_size=(9, 11))
+def test_parametrize_with_checks_on_correct_transformers(estimator, check):
+    check(estimator)
+
+
+def test_parametrize_with_checks_mark():
+    mark = ec.parametrize_with_checks([_Gain(), _MeanShift()], n_images=3)
+    assert mark.name == "parametrize"
+    argnames, cases = mark.args
+    assert argnames == "estimator, check"
+    assert len(cases) == 2 * len(ec._CHECKS)
+    assert all(c.keywords["n_images"] == 3 for _, c in cases)
+    ids = mark.kwargs["ids"]
+    assert "_Gain()-check_batch_independence" in ids
+    assert len(set(ids)) == len(ids)
+
+
+def test_parametrize_with_checks_refuses_classes_and_tiny_batches():
+    with pytest.raises(TypeError, match=r"instance of _Gain.*\[_Gain\(\)\]"):
+        ec.parametrize_with_checks([_Gain])
+    with pytest.raises(ValueError, match="n_images must be at least 2"):
+        ec.parametrize_with_checks([_Gain()], n_images=1)
+
+
+def test_private_paths_still_work():
+    # The extension points moved to public modules; the old imports stay.
+    from skleuk import base
+    from skleuk.preprocessing import _base
+
+    assert _base.BaseImageTransformer is base.BaseImageTransformer
+    assert BaseImageTransformer is base.BaseImageTransformer
+    assert callable(ec.check_clone) and callable(_yield_image_transformer_checks)
