@@ -33,6 +33,7 @@ and ``docs/_generated/screening_speed.rst``.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -189,6 +190,11 @@ def main(argv=None):
         "model on the pixels of 16x16 crops (a quick check that the "
         "localisation and aggregation carry signal)",
     )
+    p.add_argument("--cell-params", type=json.loads, default={},
+                   help="--aria: JSON of make_pipeline() parameters for the "
+                   "cell model, e.g. '{\"cnn__class_weight\": \"balanced\"}'")
+    p.add_argument("--out", default=None,
+                   help="--aria: results name in benchmarks/results/")
     p.add_argument("--per-class", type=int, default=80,
                    help="--aria: fields per class (default 80)")
     p.add_argument("--tasks", default="binary,4class",
@@ -310,6 +316,8 @@ def aria(args):
     }
     name = "screening_aria" + ("_quick" if args.quick else "")
     name += "_linear" if args.cell_model == "linear" else ""
+    name = args.out or name
+    out["cell_params"] = args.cell_params
     for task in args.tasks.split(","):
         y = binary(y4) if task == "binary" else y4
         classes = np.unique(y)
@@ -321,7 +329,7 @@ def aria(args):
             if args.cell_model == "linear":
                 cells = _linear_cell_model()
             else:
-                cells = make_pipeline(cnn__random_state=k)
+                cells = make_pipeline(cnn__random_state=k, **args.cell_params)
             screener = SmearScreener(
                 cells,
                 aggregation=args.aggregation,
