@@ -381,9 +381,402 @@ def fragment(res):
 
 
 def write_docs(res, out_dir):
-    """Write ``trust.rst`` and its two figures into ``out_dir``; return paths."""
+    """Write ``trust.rst`` and its figures into ``out_dir``; return paths.
+
+    With cell-level results (``res["cells"]``, from ``python -m
+    benchmarks.bench_trust``) the fragment gains their section and figure.
+    """
     out_dir = Path(out_dir)
     paths = save_figures(res, out_dir)
+    text = fragment(res)
+    if res.get("cells") and res["cells"].get("per_fold"):
+        paths.append(save_cell_figure(res["cells"], out_dir, _stem(res)))
+        text += "\n" + cell_fragment(res["cells"], _stem(res))
     rst = out_dir / f"{_stem(res)}.rst"
-    rst.write_text(fragment(res))
+    rst.write_text(text)
     return [rst, *paths]
+
+
+_CELL_LABELS = {
+    "uncalibrated": "uncalibrated",
+    "sigmoid": "sigmoid",
+    "isotonic": "isotonic",
+    "temperature": "temperature",
+    "sigmoid_ensemble": "sigmoid, ``ensemble=True``",
+    "isotonic_ensemble": "isotonic, ``ensemble=True``",
+    "temperature_ensemble": "temperature, ``ensemble=True``",
+}
+
+
+def save_cell_figure(cells, out_dir, stem="trust"):
+    """Reliability diagram of the pooled cell-level probabilities."""
+    import matplotlib.pyplot as plt
+    from sklearn.calibration import CalibrationDisplay
+
+    y = np.asarray(cells["arrays"]["y"])
+    fig, ax = plt.subplots(figsize=(4.8, 4.2), layout="constrained")
+    for m in ("uncalibrated", *CELL_METHODS):
+        CalibrationDisplay.from_predictions(
+            y, np.asarray(cells["arrays"][f"proba_{m}"]), n_bins=10, ax=ax,
+            name=f"{m} (ECE {cells['pooled'][m]['ece']:.3f})")
+    ax.set_title("Reliability, cells, pooled out-of-fold")
+    path = Path(out_dir) / f"{stem}_cells_reliability.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def cell_fragment(cells, stem="trust"):
+    """The cell-level section of the docs fragment (reStructuredText)."""
+    d = cells["data"]
+    done = len(cells["per_fold"])
+    partial = "" if cells.get("complete") else (
+        f" **Partial run: {done} of {cells['folds']} outer folds finished; the "
+        f"pooled figures cover the {cells['n_predicted']} cells of those folds.**")
+    params = cells.get("params") or {}
+    call = ", ".join(f"{k}={v}" for k, v in params.items())
+    lines = [
+        ".. rubric:: Cell level",
+        "",
+        f"Configuration: {d['n_fields']} Aria B-ALL fields ({d['per_class']} per "
+        f"class, fixed seed), each mapped onto the BCCD colour reference and "
+        f"its {d['border']}-pixel border cut (the shortcut control of "
+        f"``benchmarks/bench_accuracy.py``); {d['n_cells']} white cells (at "
+        f"most {d['max_cells']} per field, {d['cell_window']}x"
+        f"{d['cell_window']} windows; {d['n_benign']} benign, "
+        f"{d['n_malignant']} malignant), labelled with their field's class. "
+        f"{cells['folds']}-fold outer and {cells['inner_folds']}-fold inner "
+        "stratified cross-validation, both grouped by field and near-duplicate "
+        f"group; model ``make_pipeline({call})``"
+        f"{'' if call else ' (its defaults)'}, seeded per outer fold"
+        f" as in ``bench_accuracy``. {cells['wall_s'] / 60:.0f} min on 2 "
+        "shared CPU cores "
+        f"({cells.get('date', '')}).{partial}",
+        "",
+        "In each outer training fold, ``CalibratedClassifierCV(pipe, method=..., "
+        "cv=<the grouped inner split>)``: with ``ensemble=False`` the "
+        "calibrator is fitted on the inner out-of-fold probabilities and maps "
+        "the pipeline refitted on the whole training fold (whose own "
+        "probabilities are the *uncalibrated* row); with ``ensemble=True`` "
+        f"(scikit-learn's default) the {cells['inner_folds']} inner pipelines, "
+        "each calibrated on its held-out part, are averaged. The fits are "
+        "shared between the "
+        "methods (``calibrate_sharing_fits``; identical to scikit-learn's "
+        "result, which a test checks). Accuracy at threshold 0.5; "
+        "field-level ECE: of each field's mean cell probability.",
+        "",
+        ".. list-table:: Calibration of out-of-fold cell probabilities",
+        "   :header-rows: 1",
+        "",
+        "   * - Probabilities",
+        "     - ECE, pooled",
+        "     - ECE, per fold",
+        "     - Brier, pooled",
+        "     - log loss, pooled",
+        "     - accuracy, pooled",
+        "     - field ECE",
+    ]
+    for v, r in cells["pooled"].items():
+        lines += [
+            f"   * - {_CELL_LABELS.get(v, v)}",
+            f"     - {r['ece']:.3f}",
+            f"     - {r['ece_mean']:.3f} ± {r['ece_std']:.3f}",
+            f"     - {r['brier']:.3f}",
+            f"     - {r['log_loss']:.3f}",
+            f"     - {r['accuracy']:.3f}",
+            f"     - {r['field']['ece']:.3f}",
+        ]
+    u = cells["pooled"]["uncalibrated"]
+    lines += [
+        "",
+        f"Discrimination: out-of-fold cell ROC AUC {u['roc_auc']:.3f}, field "
+        f"(mean of cells) ROC AUC {u['field']['roc_auc']:.3f}; always "
+        "predicting malignant is right for "
+        f"{d['n_malignant'] / d['n_cells']:.3f} of the cells.",
+        "",
+        f".. figure:: /_generated/{stem}_cells_reliability.png",
+        "   :alt: reliability diagram, cells",
+        "",
+        "   Reliability diagram of the pooled out-of-fold cell probabilities "
+        "(``ensemble=False``).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------
+# cell level
+# ---------------------------------------------------------------------------
+CELL_METHODS = ("sigmoid", "isotonic", "temperature")
+
+
+def _calibrator(p, y, method):
+    """A calibration map fitted on probabilities ``p`` of the positive class.
+
+    ``CalibratedClassifierCV(FrozenEstimator(.), method=method)`` on the
+    probabilities themselves (:class:`_Probabilities`), i.e. exactly the map
+    scikit-learn fits on a classifier's ``predict_proba(X)[:, 1]``.
+    """
+    import warnings
+
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.frozen import FrozenEstimator
+
+    cal = CalibratedClassifierCV(FrozenEstimator(_Probabilities().fit()),
+                                 method=method)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # tiny --quick folds
+        cal.fit(np.asarray(p, dtype=float)[:, None], y)
+    return lambda q: cal.predict_proba(np.asarray(q, dtype=float)[:, None])[:, 1]
+
+
+def calibrate_sharing_fits(estimator, X_train, y_train, X_test, splits,
+                           methods=CELL_METHODS, log=None):
+    """Test-fold probabilities of ``CalibratedClassifierCV(estimator, cv=splits)``.
+
+    For every ``method`` and both ``ensemble=False`` and ``ensemble=True``,
+    plus the uncalibrated ``estimator`` refitted on all of ``X_train``, with
+    one fit per inner split and one on the whole training set in all (the
+    fits do not depend on the calibration method, so they are shared):
+
+    * ``ensemble=False``: the calibrator is fitted on the inner out-of-fold
+      probabilities and maps the probabilities of the estimator refitted on
+      all training data -- the same estimator that gives "uncalibrated";
+    * ``ensemble=True`` (scikit-learn's default): for each inner split the
+      estimator fitted on its training part is calibrated on its test part;
+      the calibrated probabilities of these estimators are averaged.
+
+    The result equals scikit-learn's for any deterministic ``estimator``
+    without a ``decision_function`` (such as the skleuk pipeline; a test
+    checks it with a naive Bayes classifier). Returns a dict of
+    probability vectors of the positive class: ``uncalibrated``, ``<method>``
+    (``ensemble=False``) and ``<method>_ensemble``.
+    """
+    from sklearn.base import clone
+
+    p_oof = np.zeros(len(y_train))
+    per_split = []
+    for i, (itr, ite) in enumerate(splits):
+        est = clone(estimator).fit(X_train[itr], y_train[itr])
+        p_oof[ite] = est.predict_proba(X_train[ite])[:, 1]
+        per_split.append((ite, est.predict_proba(X_test)[:, 1]))
+        if log is not None:
+            log(f"    inner fit {i + 1}/{len(splits)} done")
+    est = clone(estimator).fit(X_train, y_train)
+    p_test = est.predict_proba(X_test)[:, 1]
+    out = {"uncalibrated": p_test}
+    for m in methods:
+        out[m] = _calibrator(p_oof, y_train, m)(p_test)
+        out[f"{m}_ensemble"] = np.mean(
+            [_calibrator(p_oof[ite], y_train[ite], m)(q) for ite, q in per_split],
+            axis=0)
+    out["_inner_oof"] = p_oof
+    return out
+
+
+def _cell_scores(y, p):
+    from sklearn.metrics import brier_score_loss, log_loss, roc_auc_score
+
+    from skleuk.metrics import expected_calibration_error
+
+    p = np.asarray(p, dtype=float)
+    return {
+        "ece": float(expected_calibration_error(y, p)),
+        "brier": float(brier_score_loss(y, p)),
+        "log_loss": float(log_loss(y, np.clip(p, 1e-7, 1 - 1e-7), labels=[0, 1])),
+        "accuracy": float(np.mean((p >= 0.5) == y)),
+        "roc_auc": float(roc_auc_score(y, p)) if len(np.unique(y)) == 2 else None,
+    }
+
+
+def run_cells(data, *, per_class=80, folds=5, inner_folds=3, max_cells=3,
+              params=None, random_state=0, on_result=None, log=print):
+    """Cell-level calibration, nested; return the results dict.
+
+    The cell task of ``benchmarks/bench_accuracy.py`` (its helpers, not a
+    copy): ``per_class`` fields of each Aria class, every field mapped onto
+    the BCCD colour reference and its border cut (the shortcut control),
+    windows around up to ``max_cells`` white cells per field labelled with
+    the field's class, benign (0) against malignant (1); outer
+    :class:`~sklearn.model_selection.StratifiedGroupKFold` grouped by field
+    and near-duplicates, the model ``make_model("default", "cell")``
+    (:func:`skleuk.make_pipeline` defaults, seeded per fold as there). In
+    each outer training fold the inner split is a grouped stratified
+    ``inner_folds``-fold too: what ``CalibratedClassifierCV(pipe,
+    method=..., cv=<that split list>)`` would use
+    (:func:`calibrate_sharing_fits`). ``params`` are set on that pipeline
+    (``--quick``: a small, short one).
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    from skleuk.model_selection import find_duplicate_groups
+
+    from .bench_accuracy import (
+        BORDER,
+        CELL_WINDOW,
+        bccd_reference,
+        cut_cells,
+        load_fields,
+        make_model,
+        normalise,
+    )
+
+    t0 = time.perf_counter()
+    X_raw, y4, _ = load_fields(data, per_class, random_state)
+    groups = find_duplicate_groups(X_raw)
+    X = normalise(X_raw, bccd_reference())
+    del X_raw
+    cells, cy4, cgroups, source = cut_cells(X, y4, groups, max_cells)
+    y = (cy4 != "Benign").astype(int)
+    y_field = (y4 != "Benign").astype(int)
+    log(f"  {len(X)} fields, {len(cells)} cells ({int(y.sum())} malignant), "
+        f"prepared in {time.perf_counter() - t0:.0f} s")
+    variants = ["uncalibrated"] + [
+        f"{m}{suffix}" for m in CELL_METHODS for suffix in ("", "_ensemble")]
+    proba = {v: np.full(len(y), np.nan) for v in variants}
+    out = {
+        "level": "cell",
+        "data": {"n_fields": int(len(X)), "n_cells": int(len(cells)),
+                 "n_malignant": int(y.sum()), "n_benign": int((1 - y).sum()),
+                 "per_class": per_class, "max_cells": max_cells,
+                 "cell_window": CELL_WINDOW, "border": BORDER,
+                 "duplicates_grouped": int(len(groups) - len(np.unique(groups)))},
+        "folds": folds, "inner_folds": inner_folds, "model": "default",
+        "params": {k: str(v) for k, v in (params or {}).items()},
+        "per_fold": [], "complete": False,
+    }
+    outer = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
+    zeros = np.zeros(len(y))
+    for k, (tr, te) in enumerate(outer.split(zeros, y, cgroups)):
+        inner = StratifiedGroupKFold(inner_folds, shuffle=True,
+                                     random_state=random_state)
+        splits = list(inner.split(zeros[tr], y[tr], cgroups[tr]))
+        model = make_model("default", "cell", random_state + k)
+        model.set_params(**(params or {}))
+        res = calibrate_sharing_fits(model, cells[tr], y[tr], cells[te], splits,
+                                     log=log)
+        row = {"fold": k, "n_test": int(len(te)),
+               "inner_oof": _cell_scores(y[tr], res["_inner_oof"])}
+        for v in variants:
+            proba[v][te] = res[v]
+            row[v] = _cell_scores(y[te], res[v])
+        out["per_fold"].append(row)
+        log(f"  outer fold {k + 1}/{folds} ({time.perf_counter() - t0:.0f} s): "
+            + ", ".join(f"{v} ECE {row[v]['ece']:.3f}" for v in variants))
+        _summarise_cells(out, y, proba, source, y_field, variants, done=te)
+        out["wall_s"] = time.perf_counter() - t0
+        if on_result is not None:
+            on_result(out)
+    out["complete"] = True
+    return out
+
+
+def _summarise_cells(out, y, proba, source, y_field, variants, done=None):
+    """Pooled scores over the cells predicted so far (all once complete)."""
+    mask = ~np.isnan(proba["uncalibrated"])
+    out["n_predicted"] = int(mask.sum())
+    out["pooled"] = {}
+    for v in variants:
+        s = _cell_scores(y[mask], proba[v][mask])
+        per = [r[v] for r in out["per_fold"]]
+        for key in ("ece", "brier", "log_loss", "accuracy"):
+            s[f"{key}_mean"] = float(np.mean([r[key] for r in per]))
+            s[f"{key}_std"] = float(np.std([r[key] for r in per]))
+        # Field level: the mean of its cells' (calibrated) probabilities.
+        fields = np.unique(source[mask])
+        pf = np.array([proba[v][mask & (source == f)].mean() for f in fields])
+        s["field"] = _cell_scores(y_field[fields], pf)
+        out["pooled"][v] = s
+    out["arrays"] = {"y": y[mask], "source": source[mask],
+                     **{f"proba_{v}": proba[v][mask] for v in variants}}
+
+
+def print_cells(res):
+    """Print the cell-level table."""
+    rows = []
+    for v, s in res["pooled"].items():
+        rows.append([v, f"{s['ece']:.3f}", f"{s['ece_mean']:.3f} ± {s['ece_std']:.3f}",
+                     f"{s['brier']:.3f}", f"{s['log_loss']:.3f}",
+                     f"{s['accuracy']:.3f}", f"{s['field']['ece']:.3f}"])
+    print_table(["probabilities", "ECE pooled", "ECE per fold", "Brier", "log loss",
+                 "accuracy", "field ECE"], rows,
+                title=f"Cell level ({res['n_predicted']} cells)")
+
+
+def main(argv=None):
+    """``python -m benchmarks.bench_trust``: the cell-level calibration task.
+
+    The image-level protocol runs through ``python -m benchmarks.run --only
+    trust``; this entry point runs the cell level and merges its results
+    into ``benchmarks/results/trust.json`` (key ``cells``; ``--quick``:
+    ``results/quick/trust_cells.json``), then re-renders
+    ``docs/_generated/trust.rst``.
+    """
+    import argparse
+    import json
+
+    from ._common import DOCS_GENERATED, RESULTS_DIR, _jsonable, load_average
+
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.bench_trust",
+        description="Cell-level calibration on the Aria B-ALL fields "
+        "(benign vs malignant cells, nested grouped CV).")
+    parser.add_argument("--data", default=os.environ.get("SKLEUK_ARIA_DATA"),
+                        help="folder with Benign/Early/Pre/Pro (or SKLEUK_ARIA_DATA)")
+    parser.add_argument("--quick", action="store_true",
+                        help="8 fields a class, 2 outer and 2 inner folds, "
+                        "light@32, 2 epochs; results to results/quick/")
+    parser.add_argument("--per-class", type=int, default=80)
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--inner-folds", type=int, default=3)
+    parser.add_argument("--cells", type=int, default=3)
+    parser.add_argument("--render", action="store_true",
+                        help="only re-render docs/_generated/trust.rst from "
+                        "benchmarks/results/trust.json")
+    args = parser.parse_args(argv)
+    path = RESULTS_DIR / "trust.json"
+    if args.render:
+        res = json.loads(path.read_text())
+        for written in write_docs(res, DOCS_GENERATED):
+            print(f"wrote {written}")
+        return res
+    data = data_path(args.data)
+    if args.quick:
+        args.per_class, args.folds, args.inner_folds, args.cells = 8, 2, 2, 2
+        path = RESULTS_DIR / "quick" / "trust_cells.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+    header = {"date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+              "load_average_start": load_average(),
+              "command": "python -m benchmarks.bench_trust "
+              + " ".join(a for a in (argv if argv is not None else
+                                     __import__("sys").argv[1:])
+                         if a != str(args.data))}
+
+    def save(cells):
+        cells = {**header, **cells, "load_average_end": load_average()}
+        if args.quick:
+            whole = cells
+        else:
+            whole = json.loads(path.read_text()) if path.exists() else {}
+            whole["cells"] = cells
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(whole, indent=1, default=_jsonable) + "\n")
+        tmp.replace(path)
+
+    res = run_cells(data, per_class=args.per_class, folds=args.folds,
+                    inner_folds=args.inner_folds, max_cells=args.cells,
+                    params=({"resize__size": 32, "cnn__epochs": 2} if args.quick
+                            else None),
+                    on_result=save, log=lambda s: print(s, flush=True))
+    save(res)
+    print_cells(res)
+    print(f"wrote {path}")
+    if not args.quick:
+        whole = json.loads(path.read_text())
+        for written in write_docs(whole, DOCS_GENERATED):
+            print(f"wrote {written}")
+    return res
+
+
+if __name__ == "__main__":
+    main()

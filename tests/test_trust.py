@@ -42,7 +42,7 @@ def _pipe():
     return make_pipeline(image_size=16, cnn__random_state=0, **TINY)
 
 
-@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic", "temperature"])
 def test_calibrated_pipeline_fits_on_images_and_round_trips(smears, method, tmp_path):
     X, y = smears
     cal = CalibratedClassifierCV(_pipe(), method=method, cv=2)
@@ -55,6 +55,21 @@ def test_calibrated_pipeline_fits_on_images_and_round_trips(smears, method, tmp_
     joblib.dump(cal, path)
     again = joblib.load(path)
     np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-6)
+    if method == "temperature":
+        # temperature scaling: one positive scalar per fitted pipeline
+        for calibrated in cal.calibrated_classifiers_:
+            (calibrator,) = calibrated.calibrators
+            assert np.isfinite(calibrator.beta_) and calibrator.beta_ > 0
+
+
+def test_temperature_scaling_keeps_the_ranking(smears, fitted):
+    """Dividing the logit by one temperature cannot reorder the cases."""
+    X, y = smears
+    cal = CalibratedClassifierCV(FrozenEstimator(fitted), method="temperature")
+    q = cal.fit(X, y).predict_proba(X)[:, 1]
+    p = fitted.predict_proba(X)[:, 1]
+    order = np.argsort(p, kind="stable")
+    assert np.all(np.diff(q[order]) >= -1e-9)
 
 
 def test_prefit_calibration_with_frozen_estimator(smears, fitted):
@@ -97,3 +112,34 @@ def test_abstaining_calibrated_pipeline_cross_validates(smears):
     res = cross_validate(clf, X, y, cv=2,
                          scoring=get_abstention_scorers(pos_label=1))
     assert np.all((0 <= res["test_coverage"]) & (res["test_coverage"] <= 1))
+
+
+def test_benchmark_shares_fits_exactly_like_calibrated_classifier_cv():
+    """bench_trust's fit-sharing gives CalibratedClassifierCV's probabilities.
+
+    For an estimator without ``decision_function`` (like the skleuk
+    pipeline), one fit per inner split plus one on all training data give
+    every method, with ``ensemble=False`` and ``ensemble=True``.
+    """
+    bench_trust = pytest.importorskip(
+        "benchmarks.bench_trust", reason="run from the repository root")
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y = make_classification(240, 5, flip_y=0.2, random_state=0)
+    X_train, y_train, X_test = X[:160], y[:160], X[160:]
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=0)
+                  .split(X_train, y_train))
+    got = bench_trust.calibrate_sharing_fits(GaussianNB(), X_train, y_train,
+                                             X_test, splits)
+    np.testing.assert_allclose(
+        got["uncalibrated"], GaussianNB().fit(X_train, y_train)
+        .predict_proba(X_test)[:, 1])
+    for method in ("sigmoid", "isotonic", "temperature"):
+        for ensemble in (False, True):
+            ref = CalibratedClassifierCV(
+                GaussianNB(), method=method, cv=splits, ensemble=ensemble,
+            ).fit(X_train, y_train).predict_proba(X_test)[:, 1]
+            key = method + ("_ensemble" if ensemble else "")
+            np.testing.assert_allclose(got[key], ref, atol=1e-12, err_msg=key)
