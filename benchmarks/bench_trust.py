@@ -35,6 +35,21 @@ the tuned threshold; the pooled risk-coverage curve, its accuracy at
 the training folds. Written: ``benchmarks/results/trust.json`` (``--quick``:
 ``results/quick/trust.json``), ``docs/_generated/trust.rst`` and two
 figures next to it.
+
+Cell level (``python -m benchmarks.bench_trust --data DIR``; ``--quick``
+for a smoke run): the cell task of ``benchmarks/bench_accuracy.py``, built
+with its helpers -- fields mapped onto a fixed colour reference with their
+border cut (the colour-shortcut control), windows around the white cells
+labelled with their field's class, folds grouped by field and
+near-duplicates -- binary, with the default pipeline. Outer grouped K-fold;
+in each outer training fold ``CalibratedClassifierCV(pipe, method=...,
+cv=<grouped inner split>)`` for sigmoid, isotonic and temperature scaling,
+``ensemble=False`` and ``True``, with the pipeline fits shared between the
+methods (:func:`calibrate_sharing_fits`). Reported: ECE, Brier score, log
+loss and accuracy before and after, per fold and pooled. The results go
+into ``benchmarks/results/trust.json`` under ``cells`` (written after
+every outer fold) and into the same docs fragment; ``--render`` only
+re-renders it.
 """
 
 from __future__ import annotations
@@ -385,8 +400,18 @@ def write_docs(res, out_dir):
 
     With cell-level results (``res["cells"]``, from ``python -m
     benchmarks.bench_trust``) the fragment gains their section and figure.
+    An image-level rerun (``python -m benchmarks.run --only trust``) has
+    none: written to the docs, it takes over those of the results file it is
+    about to replace (``res`` gains them, so they are saved again).
     """
+    from ._common import DOCS_GENERATED, read_json
+
     out_dir = Path(out_dir)
+    if ("cells" not in res and _stem(res) == "trust"
+            and out_dir.resolve() == DOCS_GENERATED.resolve()):
+        previous = read_json("trust") or {}
+        if previous.get("cells"):
+            res["cells"] = previous["cells"]
     paths = save_figures(res, out_dir)
     text = fragment(res)
     if res.get("cells") and res["cells"].get("per_fold"):
