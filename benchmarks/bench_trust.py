@@ -435,6 +435,25 @@ _CELL_LABELS = {
 }
 
 
+def ece_floor(p, n, n_draws=200, random_state=0):
+    """Mean ECE of *perfectly calibrated* probabilities on ``n`` cases.
+
+    ``n`` of the probabilities ``p`` are drawn (without replacement) and
+    outcomes drawn from them, ``n_draws`` times: the ECE these get is
+    sampling noise of the 10-bin estimate alone, the floor that a measured
+    ECE on ``n`` cases cannot be expected to go below.
+    """
+    from skleuk.metrics import expected_calibration_error
+
+    rng = np.random.default_rng(random_state)
+    p = np.asarray(p, dtype=float)
+    eces = []
+    for _ in range(n_draws):
+        q = rng.choice(p, size=min(n, len(p)), replace=False)
+        eces.append(expected_calibration_error(rng.random(len(q)) < q, q))
+    return float(np.mean(eces))
+
+
 def save_cell_figure(cells, out_dir, stem="trust"):
     """Reliability diagram of the pooled cell-level probabilities."""
     import matplotlib.pyplot as plt
@@ -447,6 +466,7 @@ def save_cell_figure(cells, out_dir, stem="trust"):
             y, np.asarray(cells["arrays"][f"proba_{m}"]), n_bins=10, ax=ax,
             name=f"{m} (ECE {cells['pooled'][m]['ece']:.3f})")
     ax.set_title("Reliability, cells, pooled out-of-fold")
+    ax.legend(loc="upper left", fontsize="small")
     path = Path(out_dir) / f"{stem}_cells_reliability.png"
     fig.savefig(path, dpi=110)
     plt.close(fig)
@@ -514,7 +534,16 @@ def cell_fragment(cells, stem="trust"):
             f"     - {r['field']['ece']:.3f}",
         ]
     u = cells["pooled"]["uncalibrated"]
+    q = np.asarray(cells["arrays"]["proba_sigmoid"])
+    n_fold = int(round(np.mean([r["n_test"] for r in cells["per_fold"]])))
     lines += [
+        "",
+        "Sampling floor of the ECE: probabilities that are calibrated by "
+        "construction (the sigmoid-calibrated ones, with outcomes drawn from "
+        f"them) show an ECE of {ece_floor(q, n_fold):.3f} on average on "
+        f"{n_fold} cells (one test fold) and {ece_floor(q, len(q)):.3f} on "
+        f"{len(q)} (pooled): a measured ECE near these is as good as this "
+        "sample can show.",
         "",
         f"Discrimination: out-of-fold cell ROC AUC {u['roc_auc']:.3f}, field "
         f"(mean of cells) ROC AUC {u['field']['roc_auc']:.3f}; always "
