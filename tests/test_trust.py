@@ -143,3 +143,34 @@ def test_benchmark_shares_fits_exactly_like_calibrated_classifier_cv():
             ).fit(X_train, y_train).predict_proba(X_test)[:, 1]
             key = method + ("_ensemble" if ensemble else "")
             np.testing.assert_allclose(got[key], ref, atol=1e-12, err_msg=key)
+
+
+def test_benchmark_cell_fragment_renders_partial_runs(tmp_path):
+    """The cell-level docs fragment says when outer folds are missing."""
+    bench_trust = pytest.importorskip(
+        "benchmarks.bench_trust", reason="run from the repository root")
+    rng = np.random.default_rng(0)
+    n = 60
+    y, source = rng.integers(0, 2, n), np.repeat(np.arange(20), 3)
+    variants = ["uncalibrated"] + [f"{m}{s}" for m in bench_trust.CELL_METHODS
+                                   for s in ("", "_ensemble")]
+    proba = {v: np.full(n, np.nan) for v in variants}
+    te = np.arange(30)
+    for v in variants:
+        proba[v][te] = np.clip(y[te] * 0.6 + rng.random(30) * 0.4, 0, 1)
+    cells = {
+        "data": {"n_fields": 20, "n_cells": n, "n_malignant": int(y.sum()),
+                 "n_benign": int(n - y.sum()), "per_class": 5, "max_cells": 3,
+                 "cell_window": 64, "border": 24},
+        "folds": 2, "inner_folds": 3, "params": {}, "wall_s": 60.0,
+        "complete": False,
+        "per_fold": [{"fold": 0, "n_test": 30,
+                      **{v: bench_trust._cell_scores(y[te], proba[v][te])
+                         for v in variants}}],
+    }
+    bench_trust._summarise_cells(cells, y, proba, source, y[::3], variants)
+    assert cells["n_predicted"] == 30
+    text = bench_trust.cell_fragment(cells)
+    assert "Partial run: 1 of 2 outer folds" in text
+    assert text.count("   * - ") == len(variants) + 1
+    assert bench_trust.save_cell_figure(cells, tmp_path).exists()
