@@ -42,7 +42,7 @@ def _pipe():
     return make_pipeline(image_size=16, cnn__random_state=0, **TINY)
 
 
-@pytest.mark.parametrize("method", ["sigmoid", "isotonic"])
+@pytest.mark.parametrize("method", ["sigmoid", "isotonic", "temperature"])
 def test_calibrated_pipeline_fits_on_images_and_round_trips(smears, method, tmp_path):
     X, y = smears
     cal = CalibratedClassifierCV(_pipe(), method=method, cv=2)
@@ -55,6 +55,21 @@ def test_calibrated_pipeline_fits_on_images_and_round_trips(smears, method, tmp_
     joblib.dump(cal, path)
     again = joblib.load(path)
     np.testing.assert_allclose(again.predict_proba(X), proba, atol=1e-6)
+    if method == "temperature":
+        # temperature scaling: one positive scalar per fitted pipeline
+        for calibrated in cal.calibrated_classifiers_:
+            (calibrator,) = calibrated.calibrators
+            assert np.isfinite(calibrator.beta_) and calibrator.beta_ > 0
+
+
+def test_temperature_scaling_keeps_the_ranking(smears, fitted):
+    """Dividing the logit by one temperature cannot reorder the cases."""
+    X, y = smears
+    cal = CalibratedClassifierCV(FrozenEstimator(fitted), method="temperature")
+    q = cal.fit(X, y).predict_proba(X)[:, 1]
+    p = fitted.predict_proba(X)[:, 1]
+    order = np.argsort(p, kind="stable")
+    assert np.all(np.diff(q[order]) >= -1e-9)
 
 
 def test_prefit_calibration_with_frozen_estimator(smears, fitted):
@@ -97,3 +112,65 @@ def test_abstaining_calibrated_pipeline_cross_validates(smears):
     res = cross_validate(clf, X, y, cv=2,
                          scoring=get_abstention_scorers(pos_label=1))
     assert np.all((0 <= res["test_coverage"]) & (res["test_coverage"] <= 1))
+
+
+def test_benchmark_shares_fits_exactly_like_calibrated_classifier_cv():
+    """bench_trust's fit-sharing gives CalibratedClassifierCV's probabilities.
+
+    For an estimator without ``decision_function`` (like the skleuk
+    pipeline), one fit per inner split plus one on all training data give
+    every method, with ``ensemble=False`` and ``ensemble=True``.
+    """
+    bench_trust = pytest.importorskip(
+        "benchmarks.bench_trust", reason="run from the repository root")
+    from sklearn.datasets import make_classification
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.naive_bayes import GaussianNB
+
+    X, y = make_classification(240, 5, flip_y=0.2, random_state=0)
+    X_train, y_train, X_test = X[:160], y[:160], X[160:]
+    splits = list(StratifiedKFold(3, shuffle=True, random_state=0)
+                  .split(X_train, y_train))
+    got = bench_trust.calibrate_sharing_fits(GaussianNB(), X_train, y_train,
+                                             X_test, splits)
+    np.testing.assert_allclose(
+        got["uncalibrated"], GaussianNB().fit(X_train, y_train)
+        .predict_proba(X_test)[:, 1])
+    for method in ("sigmoid", "isotonic", "temperature"):
+        for ensemble in (False, True):
+            ref = CalibratedClassifierCV(
+                GaussianNB(), method=method, cv=splits, ensemble=ensemble,
+            ).fit(X_train, y_train).predict_proba(X_test)[:, 1]
+            key = method + ("_ensemble" if ensemble else "")
+            np.testing.assert_allclose(got[key], ref, atol=1e-12, err_msg=key)
+
+
+def test_benchmark_cell_fragment_renders_partial_runs(tmp_path):
+    """The cell-level docs fragment says when outer folds are missing."""
+    bench_trust = pytest.importorskip(
+        "benchmarks.bench_trust", reason="run from the repository root")
+    rng = np.random.default_rng(0)
+    n = 60
+    y, source = rng.integers(0, 2, n), np.repeat(np.arange(20), 3)
+    variants = ["uncalibrated"] + [f"{m}{s}" for m in bench_trust.CELL_METHODS
+                                   for s in ("", "_ensemble")]
+    proba = {v: np.full(n, np.nan) for v in variants}
+    te = np.arange(30)
+    for v in variants:
+        proba[v][te] = np.clip(y[te] * 0.6 + rng.random(30) * 0.4, 0, 1)
+    cells = {
+        "data": {"n_fields": 20, "n_cells": n, "n_malignant": int(y.sum()),
+                 "n_benign": int(n - y.sum()), "per_class": 5, "max_cells": 3,
+                 "cell_window": 64, "border": 24},
+        "folds": 2, "inner_folds": 3, "params": {}, "wall_s": 60.0,
+        "complete": False,
+        "per_fold": [{"fold": 0, "n_test": 30,
+                      **{v: bench_trust._cell_scores(y[te], proba[v][te])
+                         for v in variants}}],
+    }
+    bench_trust._summarise_cells(cells, y, proba, source, y[::3], variants)
+    assert cells["n_predicted"] == 30
+    text = bench_trust.cell_fragment(cells)
+    assert "Partial run: 1 of 2 outer folds" in text
+    assert text.count("   * - ") == len(variants) + 1
+    assert bench_trust.save_cell_figure(cells, tmp_path).exists()

@@ -8,8 +8,8 @@ say "not sure" rather than guess. scikit-learn has the machinery; this
 example applies it to the whole image pipeline:
 
 * :class:`~sklearn.calibration.CalibratedClassifierCV` calibrates the
-  pipeline's probabilities (sigmoid here; ``"isotonic"`` and, from
-  scikit-learn 1.8, ``"temperature"`` work the same way);
+  pipeline's probabilities (sigmoid and temperature scaling here;
+  ``"isotonic"`` works the same way);
 * :func:`skleuk.model_selection.tune_threshold` (a
   :class:`~sklearn.model_selection.TunedThresholdClassifierCV`) chooses the
   decision threshold that reaches a target sensitivity, on images the
@@ -68,19 +68,32 @@ pipe = make_pipeline(image_size=32, architecture="light", cnn__epochs=15,
 # separate validation set, ``CalibratedClassifierCV(pipe, cv=3)`` fits the
 # pipeline on internal folds of the training images instead; both take the
 # 4-D image batch as it is.
+#
+# ``method="temperature"`` (scikit-learn 1.8+) is temperature scaling (Guo et
+# al. 2017): one scalar :math:`T` divides the network's logit, so the
+# ranking of the cases -- and the ROC curve -- cannot change; sigmoid
+# (Platt) scaling also fits an offset, which can correct a bias towards one
+# class. Both wrap the whole pipeline; no network parameter is involved.
+# :math:`T > 1` means the network was over-confident, :math:`T < 1`
+# under-confident -- the default recipe's label smoothing (0.1) keeps its
+# probabilities away from 0 and 1 on purpose, so :math:`T < 1` is common.
 calibrated = CalibratedClassifierCV(FrozenEstimator(pipe), method="sigmoid")
 calibrated.fit(X_val, y_val)
+temperature = CalibratedClassifierCV(FrozenEstimator(pipe), method="temperature")
+temperature.fit(X_val, y_val)
+T = 1 / temperature.calibrated_classifiers_[0].calibrators[0].beta_
+print(f"fitted temperature T = {T:.2f}")
 p_raw = pipe.predict_proba(X_test)[:, 1]
 p_cal = calibrated.predict_proba(X_test)[:, 1]
-for name, p in [("uncalibrated", p_raw), ("sigmoid", p_cal)]:
+p_temp = temperature.predict_proba(X_test)[:, 1]
+curves = [("uncalibrated", p_raw), ("sigmoid", p_cal), ("temperature", p_temp)]
+for name, p in curves:
     print(f"{name:>12}: ECE {expected_calibration_error(y_test, p):.3f}, "
           f"Brier {brier_score_loss(y_test, p):.3f}")
 
 fig, ax = plt.subplots(figsize=(4.5, 4.2), layout="constrained")
-CalibrationDisplay.from_predictions(y_test, p_raw, n_bins=5, ax=ax,
-                                    name="uncalibrated")
-CalibrationDisplay.from_predictions(y_test, p_cal, n_bins=5, ax=ax,
-                                    name="sigmoid")
+for name, p in curves:
+    CalibrationDisplay.from_predictions(y_test, p, n_bins=5, ax=ax, name=name)
 ax.set_title("Reliability on the test images")
 
 # %%

@@ -91,7 +91,9 @@ def expected_calibration_error(
     problem (as :func:`sklearn.calibration.calibration_curve` takes it). A
     2-D ``y_prob`` (the ``predict_proba`` output, any number of classes)
     gives the *top-label* (confidence) ECE: the probability of the
-    predicted class against whether the prediction is right.
+    predicted class against whether the prediction is right (when several
+    classes share the top probability, the prediction counts as right for
+    the share of them that is the true class).
 
     Parameters
     ----------
@@ -151,7 +153,12 @@ def expected_calibration_error(
                 "pass classes= (the estimator's classes_)."
             )
         conf = y_prob.max(axis=1)
-        hit = (classes[np.argmax(y_prob, axis=1)] == y_true_arr).astype(float)
+        # A tie between top classes counts as right for the share of the
+        # tied classes that is true (uniformly random tie-breaking), so the
+        # result does not depend on the order of the columns.
+        top = y_prob == conf[:, None]
+        truth = classes[None, :] == y_true_arr[:, None]
+        hit = (top & truth).sum(axis=1) / top.sum(axis=1)
     elif y_prob.ndim == 1:
         conf = y_prob
         hit = _binary_truth(y_true_arr, pos_label).astype(float)

@@ -214,3 +214,14 @@ def test_risk_coverage_errors():
         risk_coverage_curve([0, 1, 2], np.full((3, 2), 0.5))
     with pytest.raises(ValueError, match="coverage must be"):
         accuracy_at_coverage([0, 1], [0.2, 0.8], 0)
+
+
+def test_ece_top_label_tie_counts_half_right_whatever_the_column_order():
+    # found by hypothesis: a 0.5/0.5 row used to be "predicted" as the first
+    # column, so swapping the columns changed the ECE from 0.031 to 0.531
+    P = np.array([[0.5, 0.5], [0.4375, 0.5625]])
+    a = expected_calibration_error([0, 0], P, classes=[0, 1])
+    b = expected_calibration_error([1, 1], P[:, ::-1], classes=[0, 1])
+    # bin [0.5, 0.6): confidences 0.5 and 0.5625, hits 0.5 and 0
+    assert a == pytest.approx(b)
+    assert a == pytest.approx(abs((0.5 + 0.0) - (0.5 + 0.5625)) / 2)
