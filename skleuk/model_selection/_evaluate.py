@@ -1,4 +1,14 @@
-"""Cross-validated evaluation of a classifier or pipeline: :func:`evaluate`."""
+"""Cross-validated evaluation of a classifier or pipeline: :func:`evaluate`.
+
+Built from scikit-learn's cross-validation machinery: the splitters of
+:mod:`sklearn.model_selection`, folds run by
+:class:`sklearn.utils.parallel.Parallel` (``n_jobs``), fit parameters
+sliced per fold as :func:`~sklearn.model_selection.cross_validate` does,
+parameters checked by ``validate_params``. What differs from
+``cross_validate`` is what a fold returns: predictions and probabilities
+of every held-out sample (for the pooled confusion matrix, ROC curves and
+calibration) rather than scores.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +18,22 @@ import time
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import clone, is_classifier
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
 from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import _num_samples, check_consistent_length, column_or_1d
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _check_method_params,
+    _num_samples,
+    check_consistent_length,
+    column_or_1d,
+)
 
 from ._report import CrossValidationReport, _now
 
@@ -75,14 +93,54 @@ def _duplicate_groups(X):
     return np.asarray(find_duplicate_groups(X))
 
 
-def _proba_full(estimator, X, classes):
-    """predict_proba with columns aligned to ``classes`` (or None)."""
+# ----------------------------------------------------------------------------
+# one prediction pass
+# ----------------------------------------------------------------------------
+def _split_final(estimator):
+    """``(transformers, final)``: a pipeline's transforming steps and its end.
+
+    Nested pipelines are flattened; ``None``/``"passthrough"`` steps are
+    left out, as :meth:`sklearn.pipeline.Pipeline.predict` does.
+    """
+    steps = getattr(estimator, "steps", None)
+    if not steps:
+        return [], estimator
+    head = [s for _, s in steps[:-1] if s is not None and s != "passthrough"]
+    inner_head, final = _split_final(steps[-1][1])
+    return head + inner_head, final
+
+
+def _predict_is_argmax_proba(estimator):
+    """True when ``estimator.predict`` is exactly ``classes_[argmax(proba)]``.
+
+    Only then may one ``predict_proba`` call stand in for ``predict``. So
+    far: skleuk's CNN, unless a subclass overrides ``predict``. Threshold-
+    tuned or abstaining classifiers, and scikit-learn's own (whose predict
+    may go through ``decision_function``), keep their ``predict`` call. The
+    CNN's module is only looked up when already imported (it imports
+    TensorFlow); an estimator of that class implies it is.
+    """
+    cnn = sys.modules.get("skleuk.neural_network")
+    cls = getattr(cnn, "LightweightCNNClassifier", None)
+    return (
+        cls is not None
+        and isinstance(estimator, cls)
+        and type(estimator).predict is cls.predict
+    )
+
+
+def _raw_proba(estimator, X):
+    """``estimator.predict_proba(X)`` as floats, or None without it."""
     if not hasattr(estimator, "predict_proba"):
         return None
     try:
-        proba = np.asarray(estimator.predict_proba(X), dtype=float)
+        return np.asarray(estimator.predict_proba(X), dtype=float)
     except (AttributeError, NotImplementedError):
         return None
+
+
+def _align_proba(proba, estimator, classes):
+    """Probabilities with columns in the order of ``classes`` (rows sum to 1)."""
     # float32 probabilities (Keras) do not sum exactly to one; log_loss warns.
     sums = proba.sum(axis=1, keepdims=True)
     if np.all(np.isfinite(sums)) and np.all(np.abs(sums - 1) < 1e-3):
@@ -104,6 +162,38 @@ def _decision(estimator, X):
         return np.asarray(estimator.decision_function(X), dtype=float)
     except (AttributeError, NotImplementedError):
         return None
+
+
+def _responses(estimator, X, classes, *, decision=False):
+    """Predictions, probabilities (and decision values) of ``X`` in one pass.
+
+    A pipeline's transforming steps run once; its final step then gives
+    ``predict_proba`` and ``predict`` -- or, where ``predict`` is the argmax
+    of the probabilities (:func:`_predict_is_argmax_proba`), the
+    predictions are read off the probabilities instead of a second network
+    pass. The result equals ``estimator.predict(X)`` and
+    ``estimator.predict_proba(X)``.
+
+    Returns
+    -------
+    y_pred, proba, decision
+        ``proba`` aligned to ``classes`` or None; ``decision`` (only when
+        asked and there are no probabilities) or None.
+    """
+    head, final = _split_final(estimator)
+    for step in head:
+        X = step.transform(X)
+    proba = _raw_proba(final, X)
+    if proba is not None and _predict_is_argmax_proba(final):
+        y_pred = np.asarray(final.classes_)[np.argmax(proba, axis=1)]
+    else:
+        y_pred = np.asarray(final.predict(X))
+    scores = None
+    if proba is not None:
+        proba = _align_proba(proba, final, classes)
+    elif decision:
+        scores = _decision(final, X)
+    return y_pred, proba, scores
 
 
 def _safe_log_loss(y, proba, classes):
@@ -164,6 +254,119 @@ def _epoch_progress(estimator, enabled, desc):
             vars(final).pop("fit__callbacks", None)
 
 
+# ----------------------------------------------------------------------------
+# one fold
+# ----------------------------------------------------------------------------
+def _fit_and_predict(estimator, X, y, classes, split, fit_params, *,
+                     epoch_bar=None, return_estimator=False):
+    """Fit ``estimator`` (a fresh clone) on one training fold; predict both folds.
+
+    Runs in a joblib worker. ``split`` is ``(repeat, fold, train, test)``;
+    ``fit_params`` are sliced to the training fold like
+    :func:`~sklearn.model_selection.cross_validate` does. Returns the fold
+    record of :class:`CrossValidationReport` and the fitted estimator (or
+    None).
+    """
+    r, k, train, test = split
+    X_train = _safe_indexing(X, train)
+    y_train = y[train]
+    params = _check_method_params(X, params=fit_params, indices=train)
+    start = time.perf_counter()
+    with _epoch_progress(estimator, epoch_bar is not None, epoch_bar):
+        estimator.fit(X_train, y_train, **params)
+    fit_time = time.perf_counter() - start
+
+    # Train metrics on the training fold, after fitting (no augmentation).
+    train_pred, train_proba, _ = _responses(estimator, X_train, classes)
+    del X_train
+
+    start = time.perf_counter()
+    y_pred, proba, decision = _responses(
+        estimator, _safe_indexing(X, test), classes, decision=True
+    )
+    predict_time = time.perf_counter() - start
+    record = {
+        "repeat": r,
+        "fold": k,
+        "train_index": train,
+        "test_index": test,
+        "y_pred": y_pred,
+        "proba": proba,
+        "decision": decision,
+        "estimator_classes": list(getattr(estimator, "classes_", classes)),
+        "train_accuracy": accuracy_score(y_train, train_pred),
+        "train_loss": _safe_log_loss(y_train, train_proba, classes),
+        "fit_time": fit_time,
+        "predict_time": predict_time,
+        "history": _history_of(estimator),
+    }
+    return record, (estimator if return_estimator else None)
+
+
+# ----------------------------------------------------------------------------
+# checks and splits
+# ----------------------------------------------------------------------------
+def _check_data(estimator, X, y, groups, group_duplicates):
+    """Validated ``y``, its classes, the groups and how they were made."""
+    if not is_classifier(estimator):
+        raise ValueError(
+            f"evaluate needs a classifier (or a pipeline ending in one); got "
+            f"{type(estimator).__name__}."
+        )
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    if type_of_target(y) not in ("binary", "multiclass"):
+        raise ValueError(
+            f"y must hold class labels; got target type {type_of_target(y)!r}."
+        )
+    classes = unique_labels(y)
+    if len(classes) < 2:
+        raise ValueError("y must contain at least two classes.")
+    grouped_by = []
+    if groups is not None:
+        groups = column_or_1d(groups)
+        check_consistent_length(y, groups)
+        grouped_by.append("given")
+    if group_duplicates:
+        groups = _merge_groups(groups, _duplicate_groups(X))
+        grouped_by.append("near-duplicate images")
+    if groups is None:
+        return y, classes, None, ""
+    n_groups = len(np.unique(groups))
+    return y, classes, groups, f"{' + '.join(grouped_by)} ({n_groups} groups)"
+
+
+def _splitters(cv, y, classes, groups, n_repeats, random_state):
+    """One splitter per repetition."""
+    if not (isinstance(cv, Integral) and not isinstance(cv, bool)):
+        if n_repeats != 1:
+            raise ValueError(
+                "n_repeats > 1 needs an int cv (the folds are reshuffled per "
+                "repetition); pass a splitter with its own repeats instead, e.g. "
+                "RepeatedStratifiedKFold."
+            )
+        return [check_cv(cv, y, classifier=True)]
+    counts = np.array([np.sum(y == c) for c in classes])
+    if counts.min() < cv:
+        small = classes[np.argmin(counts)]
+        raise ValueError(
+            f"Class {small!r} has only {counts.min()} sample(s), fewer than "
+            f"the {cv} folds: every class needs at least one sample per fold."
+        )
+    if groups is not None and len(np.unique(groups)) < cv:
+        raise ValueError(
+            f"Only {len(np.unique(groups))} groups for {cv} folds: use fewer "
+            "folds."
+        )
+    rng = check_random_state(random_state)
+    if isinstance(random_state, Integral):
+        seeds = [int(random_state) + r for r in range(n_repeats)]
+    else:
+        seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n_repeats)]
+    kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
+    return [kind(n_splits=cv, shuffle=True, random_state=s) for s in seeds]
+
+
 def _describe_cv(splitter, n_repeats, grouped_by):
     name = type(splitter).__name__
     n = splitter.get_n_splits() if hasattr(splitter, "get_n_splits") else "?"
@@ -177,6 +380,91 @@ def _describe_cv(splitter, n_repeats, grouped_by):
     return text
 
 
+def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
+               progress, return_estimators, n_repeats):
+    """Fit and predict every split, in parallel; the results in split order."""
+    # Epoch bars only when the folds run here, one after the other.
+    epoch_bars = progress and effective_n_jobs(n_jobs) == 1
+
+    def desc(r, k):
+        return f"fold {k + 1}" + (f" (repeat {r + 1})" if n_repeats > 1 else "")
+
+    jobs = (
+        delayed(_fit_and_predict)(
+            clone(estimator), X, y, classes, split, fit_params,
+            epoch_bar=desc(*split[:2]) if epoch_bars else None,
+            return_estimator=return_estimators,
+        )
+        for split in splits
+    )
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    results = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(splits), desc="cross-validation", unit="fold",
+                   **_bar_kwargs())
+    try:
+        for record, fitted in parallel(jobs):
+            results.append((record, fitted))
+            if bar is not None:
+                y_test = y[record["test_index"]]
+                acc = accuracy_score(y_test, record["y_pred"])
+                bar.set_postfix(val_acc=f"{acc:.3f}", refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _short_repr(estimator):
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return "Pipeline(" + " -> ".join(
+            f"{name}: {type(step).__name__}" for name, step in steps
+        ) + ")"
+    return type(estimator).__name__
+
+
+def _info(estimator, splitters, n_splits, grouped_by, random_state):
+    info = {
+        "protocol": _describe_cv(splitters[0], len(splitters), grouped_by),
+        "estimator": _short_repr(estimator),
+        "n_splits": n_splits,
+        "n_repeats": len(splitters),
+        "random_state": random_state if isinstance(random_state, Integral) else None,
+        "created": _now(),
+    }
+    try:
+        from .._version import __version__
+
+        info["skleuk_version"] = __version__
+    except ImportError:  # pragma: no cover
+        pass
+    return info
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "cv": ["cv_object"],
+        "groups": ["array-like", None],
+        "group_duplicates": ["boolean"],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "pos_label": "no_validation",  # checked against the classes
+        "target_names": ["array-like", None],
+        "fit_params": [dict, None],
+        "return_estimators": ["boolean"],
+        "progress": ["boolean"],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=False,  # the estimator is not validated yet
+)
 def evaluate(
     estimator,
     X,
@@ -192,6 +480,7 @@ def evaluate(
     fit_params=None,
     return_estimators=False,
     progress=False,
+    n_jobs=None,
 ):
     """Cross-validate a classifier or pipeline and report everything.
 
@@ -205,6 +494,12 @@ def evaluate(
     Keras final step, and timings. The returned report derives per-fold
     metrics, mean ± std, the pooled confusion matrix, ROC curves and the
     per-class report (the paper's Tables 4.2 and 4.3).
+
+    Each fold runs the pipeline's preprocessing once per fold side and
+    asks the final step for ``predict_proba`` (and ``predict``, except for
+    skleuk's CNN, whose predictions are the most probable class and are
+    read off the probabilities): one network pass on the training fold
+    and one on the held-out fold.
 
     Parameters
     ----------
@@ -249,15 +544,27 @@ def evaluate(
     target_names : list of str, default=None
         Display names of the classes (sorted label order).
     fit_params : dict, default=None
-        Extra keyword arguments of ``estimator.fit`` (e.g.
-        ``{"cnn__sample_weight": w}`` is *not* indexed per fold: pass
-        only fold-independent values).
+        Extra keyword arguments of ``estimator.fit``, e.g.
+        ``{"cnn__sample_weight": w}``. As in
+        :func:`~sklearn.model_selection.cross_validate`, a value with one
+        entry per sample is indexed with each training fold; any other
+        value is passed unchanged to every fold.
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in
         ``report.estimators_``.
     progress : bool, default=False
         Show progress bars on stderr (one per fold and, for Keras
-        classifiers, one per epoch).
+        classifiers fitted one fold after the other, one per epoch).
+    n_jobs : int, default=None
+        Number of folds fitted in parallel, by
+        :class:`joblib.Parallel` as in
+        :func:`~sklearn.model_selection.cross_validate`. ``None`` means 1
+        unless in a :func:`joblib.parallel_backend` context; ``-1`` uses
+        all processors. Each worker is a separate process (loky backend)
+        that imports TensorFlow for a Keras pipeline, and a network's
+        training already uses every core, so parallel folds pay off with
+        more cores than one fit keeps busy. A seeded pipeline gives the
+        same report whatever ``n_jobs``.
 
     Returns
     -------
@@ -269,7 +576,10 @@ def evaluate(
     ------
     ValueError
         If ``estimator`` is not a classifier, ``y`` holds fewer than two
-        classes, or a class has fewer members than ``cv`` folds.
+        classes, or a class has fewer members than ``cv`` folds; an invalid
+        parameter (e.g. ``n_repeats=0``) raises scikit-learn's
+        ``InvalidParameterError``, a subclass of ``ValueError`` and
+        ``TypeError``.
 
     See Also
     --------
@@ -301,175 +611,32 @@ def evaluate(
     Positive class: ALL
     ...
     """
-    if not is_classifier(estimator):
-        raise ValueError(
-            f"evaluate needs a classifier (or a pipeline ending in one); got "
-            f"{type(estimator).__name__}."
-        )
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, Integral) or (
-        n_repeats < 1
-    ):
-        raise ValueError(f"n_repeats must be a positive int; got {n_repeats!r}.")
-    y = column_or_1d(y, warn=True)
+    y, classes, groups, grouped_by = _check_data(
+        estimator, X, y, groups, group_duplicates
+    )
+    splitters = _splitters(cv, y, classes, groups, n_repeats, random_state)
     n = _num_samples(X)
-    check_consistent_length(X, y)
-    if type_of_target(y) not in ("binary", "multiclass"):
-        raise ValueError(
-            f"y must hold class labels; got target type {type_of_target(y)!r}."
-        )
-    classes = unique_labels(y)
-    if len(classes) < 2:
-        raise ValueError("y must contain at least two classes.")
-    if groups is not None:
-        groups = column_or_1d(groups)
-        check_consistent_length(y, groups)
-    grouped_by = []
-    if groups is not None:
-        grouped_by.append("given")
-    if group_duplicates:
-        dup = _duplicate_groups(X)
-        groups = _merge_groups(groups, dup)
-        grouped_by.append("near-duplicate images")
-    if groups is not None:
-        grouped_by = f"{' + '.join(grouped_by)} ({len(np.unique(groups))} groups)"
-    else:
-        grouped_by = ""
-
-    # The splits of every repetition.
-    if isinstance(cv, Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2; got {cv}.")
-        counts = np.array([np.sum(y == c) for c in classes])
-        if counts.min() < cv:
-            small = classes[np.argmin(counts)]
-            raise ValueError(
-                f"Class {small!r} has only {counts.min()} sample(s), fewer than "
-                f"the {cv} folds: every class needs at least one sample per fold."
-            )
-        if groups is not None and len(np.unique(groups)) < cv:
-            raise ValueError(
-                f"Only {len(np.unique(groups))} groups for {cv} folds: use fewer "
-                "folds."
-            )
-        rng = check_random_state(random_state)
-        seeds = []
-        for r in range(n_repeats):
-            if isinstance(random_state, Integral):
-                seeds.append(int(random_state) + r)
-            else:
-                seeds.append(int(rng.randint(np.iinfo(np.int32).max)))
-        splitters = [
-            (StratifiedGroupKFold if groups is not None else StratifiedKFold)(
-                n_splits=cv, shuffle=True, random_state=s
-            )
-            for s in seeds
-        ]
-    else:
-        if n_repeats != 1:
-            raise ValueError(
-                "n_repeats > 1 needs an int cv (the folds are reshuffled per "
-                "repetition); pass a splitter with its own repeats instead, e.g. "
-                "RepeatedStratifiedKFold."
-            )
-        splitters = [check_cv(cv, y, classifier=True)]
-
-    splits = []
-    for r, splitter in enumerate(splitters):
-        for k, (train, test) in enumerate(splitter.split(np.zeros(n), y, groups)):
-            splits.append((r, k, np.asarray(train), np.asarray(test)))
-
-    fit_params = dict(fit_params or {})
-    folds, estimators = [], []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(splits), desc="cross-validation", unit="fold",
-                   **_bar_kwargs())
-    try:
-        for r, k, train, test in splits:
-            est = clone(estimator)
-            X_train = _safe_indexing(X, train)
-            X_test = _safe_indexing(X, test)
-            y_train, y_test = y[train], y[test]
-            desc = f"fold {k + 1}" + (f" (repeat {r + 1})" if n_repeats > 1 else "")
-            start = time.perf_counter()
-            with _epoch_progress(est, progress, desc):
-                est.fit(X_train, y_train, **fit_params)
-            fit_time = time.perf_counter() - start
-
-            # Train metrics on the training fold, after fitting (no augmentation).
-            train_pred = est.predict(X_train)
-            train_proba = _proba_full(est, X_train, classes)
-            del X_train
-
-            start = time.perf_counter()
-            y_pred = np.asarray(est.predict(X_test))
-            proba = _proba_full(est, X_test, classes)
-            decision = _decision(est, X_test) if proba is None else None
-            predict_time = time.perf_counter() - start
-
-            folds.append(
-                {
-                    "repeat": r,
-                    "fold": k,
-                    "train_index": train,
-                    "test_index": test,
-                    "y_pred": y_pred,
-                    "proba": proba,
-                    "decision": decision,
-                    "estimator_classes": list(getattr(est, "classes_", classes)),
-                    "train_accuracy": accuracy_score(y_train, train_pred),
-                    "train_loss": _safe_log_loss(y_train, train_proba, classes),
-                    "fit_time": fit_time,
-                    "predict_time": predict_time,
-                    "history": _history_of(est),
-                }
-            )
-            if return_estimators:
-                estimators.append(est)
-            if bar is not None:
-                bar.set_postfix(
-                    val_acc=f"{accuracy_score(y_test, y_pred):.3f}", refresh=False
-                )
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-
-    info = {
-        "protocol": _describe_cv(splitters[0], n_repeats, grouped_by),
-        "estimator": _short_repr(estimator),
-        "n_splits": len(splits) // len(splitters),
-        "n_repeats": len(splitters),
-        "random_state": random_state if isinstance(random_state, Integral) else None,
-        "created": _now(),
-    }
-    try:
-        from .._version import __version__
-
-        info["skleuk_version"] = __version__
-    except ImportError:  # pragma: no cover
-        pass
+    splits = [
+        (r, k, np.asarray(train), np.asarray(test))
+        for r, splitter in enumerate(splitters)
+        for k, (train, test) in enumerate(splitter.split(np.zeros(n), y, groups))
+    ]
+    results = _run_folds(
+        estimator, X, y, classes, splits, dict(fit_params or {}),
+        n_jobs=n_jobs, progress=progress, return_estimators=return_estimators,
+        n_repeats=n_repeats,
+    )
     report = CrossValidationReport(
         y,
-        folds,
+        [record for record, _ in results],
         classes,
         target_names=target_names,
         pos_label=pos_label,
         groups=groups,
-        info=info,
+        info=_info(estimator, splitters, len(splits) // len(splitters),
+                   grouped_by, random_state),
         X=X,
     )
     if return_estimators:
-        report.estimators_ = estimators
+        report.estimators_ = [fitted for _, fitted in results]
     return report
-
-
-def _short_repr(estimator):
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        return "Pipeline(" + " -> ".join(
-            f"{name}: {type(step).__name__}" for name, step in steps
-        ) + ")"
-    return type(estimator).__name__
