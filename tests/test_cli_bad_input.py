@@ -120,6 +120,8 @@ def test_positive_class_option_and_assumed_headline(stand_in, tmp_path, capsys):
     title = next(line for line in text.splitlines()
                  if line.startswith("Cross-validation report"))
     assert "positive class 'normal' ASSUMED" in title
+    # The library's text names pos_label=; the command line adds its option.
+    assert "with pos_label=." in text and "with --positive-class" in text
     assert json.loads((out / "report.json").read_text())["pos_label"] == 1
     out = tmp_path / "r2"
     assert main(["evaluate", "--data", str(data), "--folds", "2", "-q",

@@ -241,10 +241,6 @@ MAX_FUNCTION_LINES = 80
 ALLOWED_LONG_FILES = {
     # Being split by the work on issue 14 (estimator, seeding, shims, pickle).
     "skleuk/neural_network/_cnn.py": "issue 14: CNN split in progress",
-    # Being split by the work on issue 14 (report data vs rendering vs I/O).
-    "skleuk/model_selection/_report.py": "issue 14: report split in progress",
-    # Being rebuilt on scikit-learn's cross-validation (issue 14, item 6).
-    "skleuk/model_selection/_evaluate.py": "issue 14: evaluate() rework",
     "skleuk/metrics/_classification.py": "to split: scorers apart from metrics",
     "skleuk/preprocessing/_segmentation.py": "to split: detection vs cropping",
     "skleuk/screening/_screener.py": "to split",

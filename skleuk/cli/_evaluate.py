@@ -71,6 +71,8 @@ def _evaluate(args, data, out, start):
         group_duplicates=args.group_duplicates, pos_label=data.pos_label,
     )
     _print_report(report)
+    if report.pos_label_assumed:
+        print("Choose the positive class with --positive-class.")
     print(f"Wrote {len(written)} files to {out}/. Done in "
           f"{time.perf_counter() - start:.0f} s.")
     return 0

@@ -1,54 +1,40 @@
-"""Cross-validated evaluation of a classifier or pipeline: :func:`evaluate`."""
+"""Cross-validated evaluation of a classifier or pipeline: :func:`evaluate`.
+
+Built from scikit-learn's cross-validation machinery: the splitters of
+:mod:`sklearn.model_selection`, folds run by
+:class:`sklearn.utils.parallel.Parallel` (``n_jobs``), fit parameters
+sliced per fold as :func:`~sklearn.model_selection.cross_validate` does,
+parameters checked by ``validate_params``. What differs from
+``cross_validate`` is what a fold returns: predictions and probabilities
+of every held-out sample (for the pooled confusion matrix, ROC curves and
+calibration) rather than scores.
+"""
 
 from __future__ import annotations
 
-import contextlib
-import sys
-import time
 from numbers import Integral
 
 import numpy as np
+from joblib import effective_n_jobs
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 from sklearn.base import clone, is_classifier
-from sklearn.metrics import accuracy_score, log_loss
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
-from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 from sklearn.utils.multiclass import type_of_target, unique_labels
-from sklearn.utils.validation import _num_samples, check_consistent_length, column_or_1d
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import (
+    _num_samples,
+    check_consistent_length,
+    column_or_1d,
+)
 
+from ._fold import _bar_kwargs, _fit_and_predict
 from ._report import CrossValidationReport, _now
 
 __all__ = ["evaluate"]
-
-
-def _bar_kwargs():
-    """tqdm settings: stderr; rare refreshes when it is a log file, not a TTY."""
-    try:
-        tty = sys.stderr.isatty()
-    except (AttributeError, ValueError):
-        tty = False
-    return {"file": sys.stderr, "mininterval": 0.1 if tty else 10.0}
-
-
-def _final_step(estimator):
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        return _final_step(steps[-1][1])
-    return estimator
-
-
-def _history_of(estimator):
-    hist = getattr(_final_step(estimator), "history_", None)
-    if not hist:
-        return None
-    out = {}
-    try:
-        for key, values in dict(hist).items():
-            out[str(key)] = [float(v) for v in np.ravel(values)]
-    except (TypeError, ValueError):
-        return None
-    return out
 
 
 def _merge_groups(*labelings):
@@ -75,93 +61,68 @@ def _duplicate_groups(X):
     return np.asarray(find_duplicate_groups(X))
 
 
-def _proba_full(estimator, X, classes):
-    """predict_proba with columns aligned to ``classes`` (or None)."""
-    if not hasattr(estimator, "predict_proba"):
-        return None
-    try:
-        proba = np.asarray(estimator.predict_proba(X), dtype=float)
-    except (AttributeError, NotImplementedError):
-        return None
-    # float32 probabilities (Keras) do not sum exactly to one; log_loss warns.
-    sums = proba.sum(axis=1, keepdims=True)
-    if np.all(np.isfinite(sums)) and np.all(np.abs(sums - 1) < 1e-3):
-        proba = proba / sums
-    est_classes = list(getattr(estimator, "classes_", classes))
-    if list(est_classes) == list(classes):
-        return proba
-    full = np.zeros((proba.shape[0], len(classes)))
-    index = {c: i for i, c in enumerate(classes)}
-    for j, c in enumerate(est_classes):
-        full[:, index[c]] = proba[:, j]
-    return full
+# ----------------------------------------------------------------------------
+# checks and splits
+# ----------------------------------------------------------------------------
+def _check_data(estimator, X, y, groups, group_duplicates):
+    """Validated ``y``, its classes, the groups and how they were made."""
+    if not is_classifier(estimator):
+        raise ValueError(
+            f"evaluate needs a classifier (or a pipeline ending in one); got "
+            f"{type(estimator).__name__}."
+        )
+    y = column_or_1d(y, warn=True)
+    check_consistent_length(X, y)
+    if type_of_target(y) not in ("binary", "multiclass"):
+        raise ValueError(
+            f"y must hold class labels; got target type {type_of_target(y)!r}."
+        )
+    classes = unique_labels(y)
+    if len(classes) < 2:
+        raise ValueError("y must contain at least two classes.")
+    grouped_by = []
+    if groups is not None:
+        groups = column_or_1d(groups)
+        check_consistent_length(y, groups)
+        grouped_by.append("given")
+    if group_duplicates:
+        groups = _merge_groups(groups, _duplicate_groups(X))
+        grouped_by.append("near-duplicate images")
+    if groups is None:
+        return y, classes, None, ""
+    n_groups = len(np.unique(groups))
+    return y, classes, groups, f"{' + '.join(grouped_by)} ({n_groups} groups)"
 
 
-def _decision(estimator, X):
-    if not hasattr(estimator, "decision_function"):
-        return None
-    try:
-        return np.asarray(estimator.decision_function(X), dtype=float)
-    except (AttributeError, NotImplementedError):
-        return None
-
-
-def _safe_log_loss(y, proba, classes):
-    if proba is None:
-        return float("nan")
-    return float(log_loss(y, proba, labels=classes))
-
-
-@contextlib.contextmanager
-def _epoch_progress(estimator, enabled, desc):
-    """Show a tqdm bar per epoch while a Keras (SciKeras) final step fits.
-
-    The callback is attached to the final step's ``fit__callbacks`` for the
-    duration of the fit only, so the fitted estimator stays picklable.
-    """
-    final = _final_step(estimator)
-    prefixes = getattr(final, "_routing_prefixes", ())
-    if not enabled or "fit" not in prefixes:
-        yield
-        return
-    from keras.callbacks import Callback
-    from tqdm.auto import tqdm
-
-    class _TqdmEpochs(Callback):
-        def on_train_begin(self, logs=None):
-            self.bar = tqdm(
-                total=self.params.get("epochs"),
-                desc=desc,
-                unit="epoch",
-                leave=False,
-                position=1,
-                **_bar_kwargs(),
+def _splitters(cv, y, classes, groups, n_repeats, random_state):
+    """One splitter per repetition."""
+    if not (isinstance(cv, Integral) and not isinstance(cv, bool)):
+        if n_repeats != 1:
+            raise ValueError(
+                "n_repeats > 1 needs an int cv (the folds are reshuffled per "
+                "repetition); pass a splitter with its own repeats instead, e.g. "
+                "RepeatedStratifiedKFold."
             )
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = logs or {}
-            post = {k: f"{v:.3f}" for k, v in logs.items()
-                    if k in ("loss", "accuracy", "val_loss", "val_accuracy")}
-            self.bar.set_postfix(post, refresh=False)
-            self.bar.update(1)
-
-        def on_train_end(self, logs=None):
-            self.bar.close()
-
-    had = "fit__callbacks" in vars(final)
-    old = getattr(final, "fit__callbacks", None)
-    if old is None:
-        cbs = []
+        return [check_cv(cv, y, classifier=True)]
+    counts = np.array([np.sum(y == c) for c in classes])
+    if counts.min() < cv:
+        small = classes[np.argmin(counts)]
+        raise ValueError(
+            f"Class {small!r} has only {counts.min()} sample(s), fewer than "
+            f"the {cv} folds: every class needs at least one sample per fold."
+        )
+    if groups is not None and len(np.unique(groups)) < cv:
+        raise ValueError(
+            f"Only {len(np.unique(groups))} groups for {cv} folds: use fewer "
+            "folds."
+        )
+    rng = check_random_state(random_state)
+    if isinstance(random_state, Integral):
+        seeds = [int(random_state) + r for r in range(n_repeats)]
     else:
-        cbs = list(old) if isinstance(old, (list, tuple)) else [old]
-    final.set_params(fit__callbacks=[*cbs, _TqdmEpochs()])
-    try:
-        yield
-    finally:
-        if had:
-            final.set_params(fit__callbacks=old)
-        else:
-            vars(final).pop("fit__callbacks", None)
+        seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n_repeats)]
+    kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
+    return [kind(n_splits=cv, shuffle=True, random_state=s) for s in seeds]
 
 
 def _describe_cv(splitter, n_repeats, grouped_by):
@@ -177,6 +138,91 @@ def _describe_cv(splitter, n_repeats, grouped_by):
     return text
 
 
+def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
+               progress, return_estimators, n_repeats):
+    """Fit and predict every split, in parallel; the results in split order."""
+    # Epoch bars only when the folds run here, one after the other.
+    epoch_bars = progress and effective_n_jobs(n_jobs) == 1
+
+    def desc(r, k):
+        return f"fold {k + 1}" + (f" (repeat {r + 1})" if n_repeats > 1 else "")
+
+    jobs = (
+        delayed(_fit_and_predict)(
+            clone(estimator), X, y, classes, split, fit_params,
+            epoch_bar=desc(*split[:2]) if epoch_bars else None,
+            return_estimator=return_estimators,
+        )
+        for split in splits
+    )
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    results = []
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(splits), desc="cross-validation", unit="fold",
+                   **_bar_kwargs())
+    try:
+        for record, fitted in parallel(jobs):
+            results.append((record, fitted))
+            if bar is not None:
+                y_test = y[record["test_index"]]
+                acc = accuracy_score(y_test, record["y_pred"])
+                bar.set_postfix(val_acc=f"{acc:.3f}", refresh=False)
+                bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return results
+
+
+def _short_repr(estimator):
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        return "Pipeline(" + " -> ".join(
+            f"{name}: {type(step).__name__}" for name, step in steps
+        ) + ")"
+    return type(estimator).__name__
+
+
+def _info(estimator, splitters, n_splits, grouped_by, random_state):
+    info = {
+        "protocol": _describe_cv(splitters[0], len(splitters), grouped_by),
+        "estimator": _short_repr(estimator),
+        "n_splits": n_splits,
+        "n_repeats": len(splitters),
+        "random_state": random_state if isinstance(random_state, Integral) else None,
+        "created": _now(),
+    }
+    try:
+        from .._version import __version__
+
+        info["skleuk_version"] = __version__
+    except ImportError:  # pragma: no cover
+        pass
+    return info
+
+
+@validate_params(
+    {
+        "estimator": [HasMethods(["fit"])],
+        "X": ["array-like", "sparse matrix"],
+        "y": ["array-like"],
+        "cv": ["cv_object"],
+        "groups": ["array-like", None],
+        "group_duplicates": ["boolean"],
+        "n_repeats": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "pos_label": "no_validation",  # checked against the classes
+        "target_names": ["array-like", None],
+        "fit_params": [dict, None],
+        "return_estimators": ["boolean"],
+        "progress": ["boolean"],
+        "n_jobs": [Integral, None],
+    },
+    prefer_skip_nested_validation=False,  # the estimator is not validated yet
+)
 def evaluate(
     estimator,
     X,
@@ -192,6 +238,7 @@ def evaluate(
     fit_params=None,
     return_estimators=False,
     progress=False,
+    n_jobs=None,
 ):
     """Cross-validate a classifier or pipeline and report everything.
 
@@ -205,6 +252,12 @@ def evaluate(
     Keras final step, and timings. The returned report derives per-fold
     metrics, mean ± std, the pooled confusion matrix, ROC curves and the
     per-class report (the paper's Tables 4.2 and 4.3).
+
+    Each fold runs the pipeline's preprocessing once per fold side and
+    asks the final step for ``predict_proba`` (and ``predict``, except for
+    skleuk's CNN, whose predictions are the most probable class and are
+    read off the probabilities): one network pass on the training fold
+    and one on the held-out fold.
 
     Parameters
     ----------
@@ -249,15 +302,27 @@ def evaluate(
     target_names : list of str, default=None
         Display names of the classes (sorted label order).
     fit_params : dict, default=None
-        Extra keyword arguments of ``estimator.fit`` (e.g.
-        ``{"cnn__sample_weight": w}`` is *not* indexed per fold: pass
-        only fold-independent values).
+        Extra keyword arguments of ``estimator.fit``, e.g.
+        ``{"cnn__sample_weight": w}``. As in
+        :func:`~sklearn.model_selection.cross_validate`, a value with one
+        entry per sample is indexed with each training fold; any other
+        value is passed unchanged to every fold.
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in
         ``report.estimators_``.
     progress : bool, default=False
         Show progress bars on stderr (one per fold and, for Keras
-        classifiers, one per epoch).
+        classifiers fitted one fold after the other, one per epoch).
+    n_jobs : int, default=None
+        Number of folds fitted in parallel, by
+        :class:`joblib.Parallel` as in
+        :func:`~sklearn.model_selection.cross_validate`. ``None`` means 1
+        unless in a :func:`joblib.parallel_backend` context; ``-1`` uses
+        all processors. Each worker is a separate process (loky backend)
+        that imports TensorFlow for a Keras pipeline, and a network's
+        training already uses every core, so parallel folds pay off with
+        more cores than one fit keeps busy. A seeded pipeline gives the
+        same report whatever ``n_jobs``.
 
     Returns
     -------
@@ -269,7 +334,10 @@ def evaluate(
     ------
     ValueError
         If ``estimator`` is not a classifier, ``y`` holds fewer than two
-        classes, or a class has fewer members than ``cv`` folds.
+        classes, or a class has fewer members than ``cv`` folds; an invalid
+        parameter (e.g. ``n_repeats=0``) raises scikit-learn's
+        ``InvalidParameterError``, a subclass of ``ValueError`` and
+        ``TypeError``.
 
     See Also
     --------
@@ -301,175 +369,32 @@ def evaluate(
     Positive class: ALL
     ...
     """
-    if not is_classifier(estimator):
-        raise ValueError(
-            f"evaluate needs a classifier (or a pipeline ending in one); got "
-            f"{type(estimator).__name__}."
-        )
-    if isinstance(n_repeats, bool) or not isinstance(n_repeats, Integral) or (
-        n_repeats < 1
-    ):
-        raise ValueError(f"n_repeats must be a positive int; got {n_repeats!r}.")
-    y = column_or_1d(y, warn=True)
+    y, classes, groups, grouped_by = _check_data(
+        estimator, X, y, groups, group_duplicates
+    )
+    splitters = _splitters(cv, y, classes, groups, n_repeats, random_state)
     n = _num_samples(X)
-    check_consistent_length(X, y)
-    if type_of_target(y) not in ("binary", "multiclass"):
-        raise ValueError(
-            f"y must hold class labels; got target type {type_of_target(y)!r}."
-        )
-    classes = unique_labels(y)
-    if len(classes) < 2:
-        raise ValueError("y must contain at least two classes.")
-    if groups is not None:
-        groups = column_or_1d(groups)
-        check_consistent_length(y, groups)
-    grouped_by = []
-    if groups is not None:
-        grouped_by.append("given")
-    if group_duplicates:
-        dup = _duplicate_groups(X)
-        groups = _merge_groups(groups, dup)
-        grouped_by.append("near-duplicate images")
-    if groups is not None:
-        grouped_by = f"{' + '.join(grouped_by)} ({len(np.unique(groups))} groups)"
-    else:
-        grouped_by = ""
-
-    # The splits of every repetition.
-    if isinstance(cv, Integral) and not isinstance(cv, bool):
-        if cv < 2:
-            raise ValueError(f"cv must be at least 2; got {cv}.")
-        counts = np.array([np.sum(y == c) for c in classes])
-        if counts.min() < cv:
-            small = classes[np.argmin(counts)]
-            raise ValueError(
-                f"Class {small!r} has only {counts.min()} sample(s), fewer than "
-                f"the {cv} folds: every class needs at least one sample per fold."
-            )
-        if groups is not None and len(np.unique(groups)) < cv:
-            raise ValueError(
-                f"Only {len(np.unique(groups))} groups for {cv} folds: use fewer "
-                "folds."
-            )
-        rng = check_random_state(random_state)
-        seeds = []
-        for r in range(n_repeats):
-            if isinstance(random_state, Integral):
-                seeds.append(int(random_state) + r)
-            else:
-                seeds.append(int(rng.randint(np.iinfo(np.int32).max)))
-        splitters = [
-            (StratifiedGroupKFold if groups is not None else StratifiedKFold)(
-                n_splits=cv, shuffle=True, random_state=s
-            )
-            for s in seeds
-        ]
-    else:
-        if n_repeats != 1:
-            raise ValueError(
-                "n_repeats > 1 needs an int cv (the folds are reshuffled per "
-                "repetition); pass a splitter with its own repeats instead, e.g. "
-                "RepeatedStratifiedKFold."
-            )
-        splitters = [check_cv(cv, y, classifier=True)]
-
-    splits = []
-    for r, splitter in enumerate(splitters):
-        for k, (train, test) in enumerate(splitter.split(np.zeros(n), y, groups)):
-            splits.append((r, k, np.asarray(train), np.asarray(test)))
-
-    fit_params = dict(fit_params or {})
-    folds, estimators = [], []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(splits), desc="cross-validation", unit="fold",
-                   **_bar_kwargs())
-    try:
-        for r, k, train, test in splits:
-            est = clone(estimator)
-            X_train = _safe_indexing(X, train)
-            X_test = _safe_indexing(X, test)
-            y_train, y_test = y[train], y[test]
-            desc = f"fold {k + 1}" + (f" (repeat {r + 1})" if n_repeats > 1 else "")
-            start = time.perf_counter()
-            with _epoch_progress(est, progress, desc):
-                est.fit(X_train, y_train, **fit_params)
-            fit_time = time.perf_counter() - start
-
-            # Train metrics on the training fold, after fitting (no augmentation).
-            train_pred = est.predict(X_train)
-            train_proba = _proba_full(est, X_train, classes)
-            del X_train
-
-            start = time.perf_counter()
-            y_pred = np.asarray(est.predict(X_test))
-            proba = _proba_full(est, X_test, classes)
-            decision = _decision(est, X_test) if proba is None else None
-            predict_time = time.perf_counter() - start
-
-            folds.append(
-                {
-                    "repeat": r,
-                    "fold": k,
-                    "train_index": train,
-                    "test_index": test,
-                    "y_pred": y_pred,
-                    "proba": proba,
-                    "decision": decision,
-                    "estimator_classes": list(getattr(est, "classes_", classes)),
-                    "train_accuracy": accuracy_score(y_train, train_pred),
-                    "train_loss": _safe_log_loss(y_train, train_proba, classes),
-                    "fit_time": fit_time,
-                    "predict_time": predict_time,
-                    "history": _history_of(est),
-                }
-            )
-            if return_estimators:
-                estimators.append(est)
-            if bar is not None:
-                bar.set_postfix(
-                    val_acc=f"{accuracy_score(y_test, y_pred):.3f}", refresh=False
-                )
-                bar.update(1)
-    finally:
-        if bar is not None:
-            bar.close()
-
-    info = {
-        "protocol": _describe_cv(splitters[0], n_repeats, grouped_by),
-        "estimator": _short_repr(estimator),
-        "n_splits": len(splits) // len(splitters),
-        "n_repeats": len(splitters),
-        "random_state": random_state if isinstance(random_state, Integral) else None,
-        "created": _now(),
-    }
-    try:
-        from .._version import __version__
-
-        info["skleuk_version"] = __version__
-    except ImportError:  # pragma: no cover
-        pass
+    splits = [
+        (r, k, np.asarray(train), np.asarray(test))
+        for r, splitter in enumerate(splitters)
+        for k, (train, test) in enumerate(splitter.split(np.zeros(n), y, groups))
+    ]
+    results = _run_folds(
+        estimator, X, y, classes, splits, dict(fit_params or {}),
+        n_jobs=n_jobs, progress=progress, return_estimators=return_estimators,
+        n_repeats=n_repeats,
+    )
     report = CrossValidationReport(
         y,
-        folds,
+        [record for record, _ in results],
         classes,
         target_names=target_names,
         pos_label=pos_label,
         groups=groups,
-        info=info,
+        info=_info(estimator, splitters, len(splits) // len(splitters),
+                   grouped_by, random_state),
         X=X,
     )
     if return_estimators:
-        report.estimators_ = estimators
+        report.estimators_ = [fitted for _, fitted in results]
     return report
-
-
-def _short_repr(estimator):
-    steps = getattr(estimator, "steps", None)
-    if steps:
-        return "Pipeline(" + " -> ".join(
-            f"{name}: {type(step).__name__}" for name, step in steps
-        ) + ")"
-    return type(estimator).__name__

@@ -5,53 +5,29 @@ fold's sample indices, its out-of-fold predictions and probabilities, the
 train accuracy and loss, the per-epoch training history and the timings --
 and derives everything else from them: per-fold metrics, mean and standard
 deviation, the pooled confusion matrix, ROC curves and the per-class report.
-It renders itself as text, Markdown, HTML and JSON and reloads from JSON:
-the renderings are in ``_report_render.py`` (one list of sections for all
-three formats), JSON and file writing in ``_report_io.py``.
+It renders itself as text, Markdown, HTML and JSON and reloads from JSON.
+This module holds the class and its documentation; the numbers are
+computed in ``_report_metrics.py``, the renderings in ``_report_render.py``
+(one list of sections for all three formats), JSON and file writing in
+``_report_io.py``.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
-import warnings
 
 import numpy as np
-from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.metrics import (
-    accuracy_score,
-    brier_score_loss,
-    confusion_matrix,
-    f1_score,
-    log_loss,
-    precision_score,
-    roc_auc_score,
-    roc_curve,
-)
 
-from ..metrics import (
-    accuracy_at_coverage,
-    error_rate,
-    expected_calibration_error,
-    sensitivity_score,
-    specificity_score,
-)
-from ..metrics import classification_report as _classification_report
 from . import _report_io as _io
+from . import _report_metrics as _metrics
 from . import _report_render as _render
-from ._report_io import _FOLD_KEYS, _to_builtin
+from ._report_io import normalise_fold
 from ._report_render import METRICS, _fmt_pm  # noqa: F401  (METRICS: kept here)
 
 __all__ = ["CrossValidationReport"]
 
 #: Coverage at which the report quotes the accuracy of the decided cases.
 _REPORT_COVERAGE = 0.9
-
-def _mean_std(values):
-    values = np.asarray(values, dtype=float)
-    finite = values[~np.isnan(values)]
-    if finite.size == 0:
-        return float("nan"), float("nan")
-    return float(finite.mean()), float(finite.std())
 
 
 class CrossValidationReport:
@@ -176,7 +152,7 @@ class CrossValidationReport:
         self.groups = None if groups is None else np.asarray(groups)
         self.X = X
         self.estimators_ = None
-        self.folds = [self._normalise_fold(f) for f in folds]
+        self.folds = [normalise_fold(f, self.y.dtype) for f in folds]
         if not self.folds:
             raise ValueError("A report needs at least one fold.")
         self._cache = {}
@@ -208,25 +184,6 @@ class CrossValidationReport:
     # ------------------------------------------------------------------
     # basic properties
     # ------------------------------------------------------------------
-    def _normalise_fold(self, f):
-        rec = {k: f.get(k) for k in _FOLD_KEYS}
-        rec["train_index"] = np.asarray(rec["train_index"], dtype=np.intp)
-        rec["test_index"] = np.asarray(rec["test_index"], dtype=np.intp)
-        rec["y_pred"] = np.asarray(rec["y_pred"]).astype(self.y.dtype, copy=False)
-        for key in ("proba", "decision"):
-            if rec[key] is not None:
-                rec[key] = np.asarray(rec[key], dtype=float)
-        for key in ("train_accuracy", "train_loss", "fit_time", "predict_time"):
-            rec[key] = float("nan") if rec[key] is None else float(rec[key])
-        rec["repeat"] = int(rec["repeat"] or 0)
-        rec["fold"] = int(rec["fold"] or 0)
-        if rec["history"] is not None:
-            rec["history"] = {
-                str(k): [float("nan") if v is None else float(v) for v in vals]
-                for k, vals in rec["history"].items()
-            }
-        return rec
-
     @property
     def n_classes(self):
         """Number of classes."""
@@ -282,72 +239,14 @@ class CrossValidationReport:
             estimator gives neither probabilities nor decision values.
         """
         f = self.folds[fold] if isinstance(fold, int) else fold
-        if f["proba"] is not None:
-            return f["proba"][:, self.pos_index] if self.is_binary else f["proba"]
-        if f["decision"] is not None:
-            d = f["decision"]
-            if self.is_binary:
-                d = d.ravel()
-                # decision_function is oriented towards classes[1].
-                return d if self.pos_index == 1 else -d
-            return d
-        return None
+        return _metrics.fold_scores(self, f)
 
     # ------------------------------------------------------------------
     # metrics
     # ------------------------------------------------------------------
-    def _metrics_of(self, y_true, y_pred, scores, proba):
-        binary = self.is_binary
-        kw = (
-            {"pos_label": self.pos_label, "average": "binary"}
-            if binary
-            else {"average": "macro", "labels": self.classes}
-        )
-        out = {}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            out["accuracy"] = float(accuracy_score(y_true, y_pred))
-            out["sensitivity"] = float(
-                sensitivity_score(y_true, y_pred, zero_division=0.0, **kw)
-            )
-            out["specificity"] = float(
-                specificity_score(y_true, y_pred, zero_division=0.0, **kw)
-            )
-            out["precision"] = float(
-                precision_score(y_true, y_pred, zero_division=0.0, **kw)
-            )
-            out["f1"] = float(f1_score(y_true, y_pred, zero_division=0.0, **kw))
-            out["error_rate"] = float(error_rate(y_true, y_pred))
-        out["roc_auc"] = self._auc(y_true, scores)
-        if proba is not None:
-            out["log_loss"] = float(log_loss(y_true, proba, labels=self.classes))
-        else:
-            out["log_loss"] = float("nan")
-        out.update(self._calibration_of(y_true, proba))
-        return out
-
-    def _calibration_of(self, y_true, proba):
-        """Brier score and ECE (binary: positive class; else top-label)."""
-        if proba is None:
-            return {"brier": float("nan"), "ece": float("nan")}
-        if self.is_binary:
-            p = proba[:, self.pos_index]
-            return {
-                "brier": float(brier_score_loss(y_true, p, pos_label=self.pos_label)),
-                "ece": expected_calibration_error(y_true, p, pos_label=self.pos_label),
-            }
-        return {
-            "brier": float(brier_score_loss(y_true, proba, labels=self.classes)),
-            "ece": expected_calibration_error(y_true, proba, classes=self.classes),
-        }
-
     def _pooled_proba(self):
         """Pooled out-of-fold ``(y_true, proba)``, or None without probabilities."""
-        if any(f["proba"] is None for f in self.folds):
-            return None
-        y_true = np.concatenate([self.y[f["test_index"]] for f in self.folds])
-        proba = np.concatenate([f["proba"] for f in self.folds])
-        return y_true, proba
+        return _metrics.pooled_proba(self)
 
     def calibration(self, coverage=_REPORT_COVERAGE):
         """Calibration and abstention figures of the pooled out-of-fold probabilities.
@@ -367,36 +266,7 @@ class CrossValidationReport:
             ``accuracy_at_coverage`` (accuracy of the ``coverage`` most
             confident cases; see :func:`skleuk.metrics.accuracy_at_coverage`).
         """
-        pooled = self._pooled_proba()
-        if pooled is None:
-            return None
-        y_true, proba = pooled
-        out = self._calibration_of(y_true, proba)
-        out["coverage"] = float(coverage)
-        out["accuracy_at_coverage"] = accuracy_at_coverage(
-            y_true, proba, coverage, classes=self.classes
-        )
-        return out
-
-    def _auc(self, y_true, scores):
-        if scores is None:
-            return float("nan")
-        y_true = np.asarray(y_true)
-        present = np.unique(y_true)
-        try:
-            if self.is_binary:
-                if len(present) < 2:
-                    return float("nan")
-                return float(roc_auc_score(y_true == self.pos_label, scores))
-            if len(present) < self.n_classes:
-                return float("nan")
-            s = np.clip(np.asarray(scores, dtype=float), 0, None)
-            s = s / np.where(s.sum(1, keepdims=True) == 0, 1, s.sum(1, keepdims=True))
-            return float(
-                roc_auc_score(y_true, s, multi_class="ovr", labels=self.classes)
-            )
-        except ValueError:
-            return float("nan")
+        return _metrics.calibration(self, coverage)
 
     @property
     def fold_metrics(self):
@@ -414,18 +284,7 @@ class CrossValidationReport:
             ones macro averages (AUC one-vs-rest). Undefined values are NaN.
         """
         if "fold_metrics" not in self._cache:
-            rows = []
-            for f in self.folds:
-                y_true = self.y[f["test_index"]]
-                m = self._metrics_of(
-                    y_true, f["y_pred"], self.fold_scores(f), f["proba"]
-                )
-                for key in ("train_accuracy", "train_loss", "fit_time", "predict_time"):
-                    m[key] = f[key]
-                rows.append(m)
-            self._cache["fold_metrics"] = {
-                k: np.array([r[k] for r in rows], dtype=float) for k in rows[0]
-            }
+            self._cache["fold_metrics"] = _metrics.fold_metrics(self)
         return self._cache["fold_metrics"]
 
     def summary(self):
@@ -441,16 +300,7 @@ class CrossValidationReport:
             ``{"accuracy": {"mean": ..., "std": ...}, ...}`` for the keys of
             :attr:`fold_metrics`.
         """
-        out = {}
-        for k, v in self.fold_metrics.items():
-            mean, std = _mean_std(v)
-            out[k] = {"mean": mean, "std": std}
-        return out
-
-    def _pooled(self):
-        y_true = np.concatenate([self.y[f["test_index"]] for f in self.folds])
-        y_pred = np.concatenate([f["y_pred"] for f in self.folds])
-        return y_true, y_pred
+        return _metrics.summary(self)
 
     @property
     def confusion_matrix(self):
@@ -464,8 +314,7 @@ class CrossValidationReport:
         -------
         ndarray of shape (n_classes, n_classes)
         """
-        y_true, y_pred = self._pooled()
-        return confusion_matrix(y_true, y_pred, labels=self.classes)
+        return _metrics.pooled_confusion_matrix(self)
 
     def classification_report(self, output_dict=False, digits=3):
         """Per-class report (the paper's Table 4.3) on pooled predictions.
@@ -482,18 +331,7 @@ class CrossValidationReport:
         str or dict
             See :func:`skleuk.metrics.classification_report`.
         """
-        y_true, y_pred = self._pooled()
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", UndefinedMetricWarning)
-            return _classification_report(
-                y_true,
-                y_pred,
-                labels=self.classes,
-                target_names=self.target_names,
-                digits=digits,
-                output_dict=output_dict,
-                zero_division=0.0,
-            )
+        return _metrics.classification_report(self, output_dict, digits)
 
     def roc_curves(self, n_points=101):
         """ROC curves of every fold, their interpolated mean, and pooled ones.
@@ -520,61 +358,7 @@ class CrossValidationReport:
             one-vs-rest entry per class, ``{"per_class": [{"label", "name",
             "fold_aucs", "mean", "pooled"}, ...]}`` with the same inner keys.
         """
-        if any(self.fold_scores(f) is None for f in self.folds):
-            return None
-        grid = np.linspace(0.0, 1.0, n_points)
-        if self.is_binary:
-            return self._roc_one_vs_rest(lambda s: s, self.pos_label, grid)
-        per_class = []
-        for k, (label, name) in enumerate(
-            zip(self.classes, self.target_names, strict=True)
-        ):
-            entry = self._roc_one_vs_rest(lambda s, k=k: s[:, k], label, grid)
-            entry.update(label=_to_builtin(label), name=name)
-            per_class.append(entry)
-        return {"per_class": per_class}
-
-    def _roc_one_vs_rest(self, column, label, grid):
-        folds, tprs, aucs = [], [], []
-        all_true, all_scores = [], []
-        for f in self.folds:
-            y_true = self.y[f["test_index"]] == label
-            scores = column(self.fold_scores(f))
-            all_true.append(y_true)
-            all_scores.append(scores)
-            if y_true.all() or not y_true.any():
-                continue
-            fpr, tpr, _ = roc_curve(y_true, scores)
-            auc = float(roc_auc_score(y_true, scores))
-            folds.append(
-                {"fpr": fpr, "tpr": tpr, "auc": auc, "repeat": f["repeat"],
-                 "fold": f["fold"]}
-            )
-            interp = np.interp(grid, fpr, tpr)
-            interp[0] = 0.0
-            tprs.append(interp)
-            aucs.append(auc)
-        result = {"folds": folds, "mean": None, "pooled": None}
-        if tprs:
-            mean_tpr = np.mean(tprs, axis=0)
-            mean_tpr[-1] = 1.0
-            result["mean"] = {
-                "fpr": grid,
-                "tpr": mean_tpr,
-                "tpr_std": np.std(tprs, axis=0),
-                "auc": float(np.trapezoid(mean_tpr, grid)),
-                "auc_std": float(np.std(aucs)),
-            }
-        y_true = np.concatenate(all_true)
-        scores = np.concatenate(all_scores)
-        if y_true.any() and not y_true.all():
-            fpr, tpr, _ = roc_curve(y_true, scores)
-            result["pooled"] = {
-                "fpr": fpr,
-                "tpr": tpr,
-                "auc": float(roc_auc_score(y_true, scores)),
-            }
-        return result
+        return _metrics.roc_curves(self, n_points)
 
     def misclassified(self, repeat=0):
         """Out-of-fold mistakes of one repetition, most confident first.
@@ -593,32 +377,7 @@ class CrossValidationReport:
             unknown), ``repeat``, ``fold``. Sorted by decreasing ``proba``:
             the confident mistakes a pathologist should look at first.
         """
-        out = []
-        names = dict(zip(self.classes.tolist(), self.target_names, strict=True))
-        col = {c: i for i, c in enumerate(self.classes.tolist())}
-        for f in self.folds:
-            if f["repeat"] != repeat:
-                continue
-            y_true = self.y[f["test_index"]]
-            for j in np.flatnonzero(y_true != f["y_pred"]):
-                t, p = y_true[j].item(), f["y_pred"][j].item()
-                prob = (
-                    float(f["proba"][j, col[p]]) if f["proba"] is not None else np.nan
-                )
-                out.append(
-                    {
-                        "index": int(f["test_index"][j]),
-                        "true": t,
-                        "pred": p,
-                        "true_name": names[t],
-                        "pred_name": names[p],
-                        "proba": prob,
-                        "repeat": f["repeat"],
-                        "fold": f["fold"],
-                    }
-                )
-        out.sort(key=lambda r: (-np.nan_to_num(r["proba"], nan=-1.0), r["index"]))
-        return out
+        return _metrics.misclassified(self, repeat)
 
     @property
     def histories(self):
@@ -646,23 +405,7 @@ class CrossValidationReport:
             ``train_accuracy``, ``train_loss``, ``val_accuracy``,
             ``val_loss``, ``fit_time``.
         """
-        fm = self.fold_metrics
-        rows = []
-        for i, f in enumerate(self.folds):
-            rows.append(
-                {
-                    "repeat": f["repeat"] + 1,
-                    "fold": f["fold"] + 1,
-                    "n_train": len(f["train_index"]),
-                    "n_val": len(f["test_index"]),
-                    "train_accuracy": fm["train_accuracy"][i],
-                    "train_loss": fm["train_loss"][i],
-                    "val_accuracy": fm["accuracy"][i],
-                    "val_loss": fm["log_loss"][i],
-                    "fit_time": fm["fit_time"][i],
-                }
-            )
-        return rows
+        return _metrics.fold_table(self)
 
     # ------------------------------------------------------------------
     # renderings (_report_render.py)

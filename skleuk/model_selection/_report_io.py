@@ -73,9 +73,34 @@ def _float_array(x):
 def _check_writable(path, overwrite):
     if not overwrite and os.path.exists(path):
         raise FileExistsError(
-            f"{os.fspath(path)!r} already exists; pass overwrite=True (or --force "
-            "on the command line) to replace it."
+            f"{os.fspath(path)!r} already exists; pass overwrite=True to "
+            "replace it."
         )
+
+
+def normalise_fold(f, y_dtype):
+    """A fold record (from :func:`evaluate` or JSON) with its values typed.
+
+    Indices as ``intp``, predictions as ``y_dtype``, probabilities and
+    decision values as float arrays, numbers as floats (None -> NaN).
+    """
+    rec = {k: f.get(k) for k in _FOLD_KEYS}
+    rec["train_index"] = np.asarray(rec["train_index"], dtype=np.intp)
+    rec["test_index"] = np.asarray(rec["test_index"], dtype=np.intp)
+    rec["y_pred"] = np.asarray(rec["y_pred"]).astype(y_dtype, copy=False)
+    for key in ("proba", "decision"):
+        if rec[key] is not None:
+            rec[key] = np.asarray(rec[key], dtype=float)
+    for key in ("train_accuracy", "train_loss", "fit_time", "predict_time"):
+        rec[key] = float("nan") if rec[key] is None else float(rec[key])
+    rec["repeat"] = int(rec["repeat"] or 0)
+    rec["fold"] = int(rec["fold"] or 0)
+    if rec["history"] is not None:
+        rec["history"] = {
+            str(k): [float("nan") if v is None else float(v) for v in vals]
+            for k, vals in rec["history"].items()
+        }
+    return rec
 
 
 def to_dict(report):

@@ -80,7 +80,7 @@ def header_lines(report):
             f"Positive class: {report.pos_name} -- ASSUMED (the last class; no "
             "class is named like leukaemia). Sensitivity, specificity, "
             "precision, F1 and ROC AUC refer to it; choose it with "
-            "pos_label= (--positive-class on the command line)."
+            "pos_label=."
         )
     elif report.is_binary:
         lines.append(f"Positive class: {report.pos_name}")

@@ -12,6 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import LinearSVC
+from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from skleuk.model_selection import CrossValidationReport, evaluate
@@ -160,10 +161,79 @@ def test_custom_splitter_and_errors():
         evaluate(_model(), X, y, cv=11)
     with pytest.raises(ValueError, match="at least two classes"):
         evaluate(_model(), X, np.zeros(20, int))
-    with pytest.raises(ValueError, match="n_repeats must be"):
-        evaluate(_model(), X, y, n_repeats=0)
     with pytest.raises(ValueError, match="inconsistent"):
         evaluate(_model(), X, y[:-1])
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"n_repeats": 0}, "n_repeats"),
+        ({"n_repeats": 1.5}, "n_repeats"),
+        ({"cv": 1}, "cv"),
+        ({"cv": "five"}, "cv"),
+        ({"group_duplicates": "yes"}, "group_duplicates"),
+        ({"fit_params": [("a", 1)]}, "fit_params"),
+        ({"n_jobs": "2"}, "n_jobs"),
+        ({"progress": None}, "progress"),
+        ({"random_state": "seed"}, "random_state"),
+    ],
+)
+def test_invalid_parameters_name_the_parameter(kwargs, name):
+    X, y = _images(n=12)
+    with pytest.raises(InvalidParameterError, match=f"'{name}' parameter of evaluate"):
+        evaluate(_model(), X, y, **kwargs)
+
+
+class WeightRecorder(LogisticRegression):
+    """Remembers the sample weights its fit was given."""
+
+    def fit(self, X, y, sample_weight=None, note=None):
+        self.sample_weight_ = sample_weight
+        self.note_ = note
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_fit_params_sliced_per_fold():
+    X, y = _images(n=24)
+    weights = np.arange(1.0, 25.0)
+    report = evaluate(
+        _model(WeightRecorder(max_iter=200)), X, y, cv=3, random_state=0,
+        fit_params={"weightrecorder__sample_weight": weights,
+                    "weightrecorder__note": "kept"},
+        return_estimators=True,
+    )
+    for f, est in zip(report.folds, report.estimators_, strict=True):
+        # Per-sample values follow the training fold; others pass unchanged.
+        np.testing.assert_array_equal(est[-1].sample_weight_,
+                                      weights[f["train_index"]])
+        assert est[-1].note_ == "kept"
+
+
+def test_n_jobs_gives_the_same_report():
+    X, y = _images(n=24)
+    one = evaluate(_model(), X, y, cv=3, n_repeats=2, random_state=0)
+    two = evaluate(_model(), X, y, cv=3, n_repeats=2, random_state=0, n_jobs=2,
+                   return_estimators=True)
+    assert [(f["repeat"], f["fold"]) for f in two.folds] == [
+        (r, k) for r in range(2) for k in range(3)
+    ]
+    for a, b in zip(one.folds, two.folds, strict=True):
+        np.testing.assert_array_equal(a["test_index"], b["test_index"])
+        np.testing.assert_array_equal(a["y_pred"], b["y_pred"])
+        np.testing.assert_array_equal(a["proba"], b["proba"])
+        assert a["train_accuracy"] == b["train_accuracy"]
+    # Everything but the timings is the same.
+    assert _without_times(one) == _without_times(two)
+    assert len(two.estimators_) == 6
+    check_is_fitted(two.estimators_[0])
+
+
+def _without_times(report):
+    return [
+        {k: v for k, v in f.items() if k not in ("fit_time", "predict_time")}
+        for f in report.to_dict()["folds"]
+    ]
 
 
 # ----------------------------------------------------------------------------
