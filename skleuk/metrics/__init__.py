@@ -8,6 +8,13 @@ calibration (:func:`expected_calibration_error`), an operating point
 (:func:`coverage_score`, :func:`risk_coverage_curve`).
 """
 
+from ._abstention import (
+    accuracy_at_coverage,
+    coverage_score,
+    covered_accuracy_score,
+    get_abstention_scorers,
+    risk_coverage_curve,
+)
 from ._classification import (
     classification_report,
     error_rate,
@@ -16,14 +23,9 @@ from ._classification import (
     specificity_score,
 )
 from ._trust import (
-    accuracy_at_coverage,
     constrained_specificity_score,
-    coverage_score,
-    covered_accuracy_score,
     expected_calibration_error,
-    get_abstention_scorers,
     make_specificity_at_sensitivity_scorer,
-    risk_coverage_curve,
     specificity_at_sensitivity,
 )
 
