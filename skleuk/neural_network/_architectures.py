@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ._augment import augmentation_layers, resolve_augment
 
@@ -86,23 +87,28 @@ def resolve_architecture(architecture="paper", **overrides):
 
     Raises
     ------
-    ValueError
-        Unknown preset or key, or inconsistent values.
+    sklearn.utils._param_validation.InvalidParameterError
+        Unknown preset or key, or inconsistent values (a ValueError). This
+        is the one place where architecture values are validated.
     """
     if architecture not in ARCHITECTURES:
-        raise ValueError(
+        raise InvalidParameterError(
             f"architecture must be one of {sorted(ARCHITECTURES)}, got "
             f"{architecture!r}."
         )
     unknown = set(overrides) - set(ARCHITECTURE_PARAMS)
     if unknown:
-        raise ValueError(f"Unknown architecture parameter(s): {sorted(unknown)}.")
+        raise InvalidParameterError(
+            f"Unknown architecture parameter(s): {sorted(unknown)}."
+        )
     spec = dict(ARCHITECTURES[architecture])
     spec.update({k: v for k, v in overrides.items() if v is not None})
 
     n_conv = spec["n_conv_layers"]
     if not _is_int(n_conv, 1):
-        raise ValueError(f"n_conv_layers must be an int >= 1, got {n_conv!r}.")
+        raise InvalidParameterError(
+            f"n_conv_layers must be an int >= 1, got {n_conv!r}."
+        )
     filters = spec["filters"]
     if _is_int(filters, 1):
         filters = (int(filters),) * n_conv
@@ -113,38 +119,44 @@ def resolve_architecture(architecture="paper", **overrides):
                 # Preset filters with a different depth: repeat the last one.
                 filters = (filters + (filters[-1],) * n_conv)[:n_conv]
             else:
-                raise ValueError(
+                raise InvalidParameterError(
                     f"filters has {len(filters)} entries but n_conv_layers="
                     f"{n_conv}; give one int or one entry per convolution."
                 )
     else:
-        raise ValueError(
+        raise InvalidParameterError(
             f"filters must be an int >= 1 or a sequence of them, got {filters!r}."
         )
     spec["filters"] = filters
     for key in ("kernel_size", "pool_size", "dense_units"):
         lo = 0 if key == "dense_units" else 1
         if not _is_int(spec[key], lo):
-            raise ValueError(f"{key} must be an int >= {lo}, got {spec[key]!r}.")
+            raise InvalidParameterError(
+                f"{key} must be an int >= {lo}, got {spec[key]!r}."
+            )
     if spec["padding"] not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same', got {spec['padding']!r}.")
+        raise InvalidParameterError(
+            f"padding must be 'valid' or 'same', got {spec['padding']!r}."
+        )
     if not _is_int(spec["n_pool_layers"], 0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"n_pool_layers must be an int >= 0, got {spec['n_pool_layers']!r}."
         )
     dropout = spec["dropout"]
     if isinstance(dropout, bool) or not isinstance(dropout, Real) or not (
         0 <= dropout < 1
     ):
-        raise ValueError(f"dropout must be a float in [0, 1), got {dropout!r}.")
+        raise InvalidParameterError(
+            f"dropout must be a float in [0, 1), got {dropout!r}."
+        )
     for key in ("global_pooling", "batch_norm", "conv_batch_norm"):
         if not isinstance(spec[key], (bool, np.bool_)):
-            raise ValueError(f"{key} must be a bool, got {spec[key]!r}.")
+            raise InvalidParameterError(f"{key} must be a bool, got {spec[key]!r}.")
     momentum = spec["batch_norm_momentum"]
     if isinstance(momentum, bool) or not isinstance(momentum, Real) or not (
         0 <= momentum < 1
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"batch_norm_momentum must be a float in [0, 1), got {momentum!r}."
         )
 
@@ -156,12 +168,12 @@ def resolve_architecture(architecture="paper", **overrides):
     elif isinstance(pooling, (tuple, list)) and all(_is_int(p, 0) for p in pooling):
         pool_after = tuple(sorted(int(p) for p in pooling))
         if pool_after and pool_after[-1] > n_conv:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"pooling={tuple(pooling)!r} places a pooling layer after "
                 f"convolution {pool_after[-1]}, but there are only {n_conv}."
             )
     else:
-        raise ValueError(
+        raise InvalidParameterError(
             "pooling must be 'end', 'interleaved' or a sequence of ints (the "
             f"number of convolutions before each pooling layer), got {pooling!r}."
         )
