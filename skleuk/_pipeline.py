@@ -236,7 +236,7 @@ def make_pipeline(
             valid = estimator.get_params(deep=True)
             base = param.split("__", 1)[0]
             routed = name == "cnn" and param.startswith(
-                ("model__", "optimizer__", "fit__", "predict__", "callbacks__")
+                ("model__", "optimizer__", "fit__", "predict__")
             )
             if base not in valid and not routed:
                 raise ValueError(

@@ -10,6 +10,7 @@ parameters, the network and its optimizer.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections import defaultdict
 
@@ -38,6 +39,24 @@ from ._persistence import pack_state, unpack_state
 from ._seeding import seed_for, seeded
 
 __all__ = ["BaseKerasImageClassifier"]
+
+
+def _callback_list(value, name):
+    """``value`` (None, a callback, a class or a list of them) as a list."""
+    if value is None:
+        return []
+    items = value if isinstance(value, (list, tuple)) else [value]
+    callbacks = []
+    for cb in items:
+        if isinstance(cb, type) and issubclass(cb, keras.callbacks.Callback):
+            cb = cb()
+        if not isinstance(cb, keras.callbacks.Callback):
+            raise TypeError(
+                f"{name} must be a keras.callbacks.Callback (instance or class) "
+                f"or a list of them; got {cb!r}."
+            )
+        callbacks.append(cb)
+    return callbacks
 
 
 class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
@@ -70,8 +89,84 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         """Label encoder: labels of any type <-> one-hot rows."""
         return _OneHotLabelEncoder(classes=getattr(self, "_partial_fit_classes", None))
 
+    # SciKeras's convention, owned here: routed parameters are attributes.
+    # (``skleuk.model_selection`` reads ``_routing_prefixes`` to find
+    # estimators that take ``fit__callbacks``.)
+    _routing_prefixes = frozenset(prefix[:-2] for prefix in ROUTING_PREFIXES)
+
+    def get_params(self, deep=True):
+        """Parameters of this estimator, routed ones included.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Unused (no parameter is an estimator); kept for scikit-learn.
+
+        Returns
+        -------
+        params : dict
+            The constructor's parameters plus every routed parameter
+            (``model__<field>``, ``optimizer__<arg>``, ...) and any other
+            keyword given to the constructor (rejected by ``fit``).
+        """
+        signature = inspect.signature(type(self).__init__).parameters
+        names = [
+            name
+            for name, p in signature.items()
+            if name != "self" and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)
+        ]
+        params = {name: getattr(self, name) for name in names}
+        params.update(
+            (k, v)
+            for k, v in vars(self).items()
+            if k not in params and not k.startswith("_") and not k.endswith("_")
+        )
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, routed ones (``model__filters=32``) included.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self : estimator
+            This estimator.
+        """
+        valid = self.get_params(deep=False)
+        for name, value in params.items():
+            if name not in valid and not name.startswith(ROUTING_PREFIXES):
+                raise ValueError(
+                    f"Invalid parameter {name!r} for estimator "
+                    f"{type(self).__name__}. Valid parameters are: "
+                    f"{sorted(valid)}, plus routed ones (model__<field>, "
+                    "optimizer__<arg>, fit__<arg>, predict__<arg>)."
+                )
+            setattr(self, name, value)
+        return self
+
+    @property
+    def current_epoch(self):
+        """Number of epochs trained so far (0 before ``fit``)."""
+        history = getattr(self, "history_", None)
+        return len(history.get("loss", [])) if history is not None else 0
+
     def _routed(self, destination):
         return routed(self.get_params(deep=False), destination)
+
+    def _init_callbacks(self):
+        """The Keras callbacks of ``fit`` and ``predict``, from the parameters."""
+        params = self.get_params(deep=False)
+        common = _callback_list(params.get("callbacks"), "callbacks")
+        self._fit_callbacks = common + _callback_list(
+            params.get("fit__callbacks"), "fit__callbacks"
+        )
+        self._predict_callbacks = common + _callback_list(
+            params.get("predict__callbacks"), "predict__callbacks"
+        )
 
     def _check_params(self):
         """Reject unknown parameters (typos) that are not routed ones."""
@@ -140,7 +235,7 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         if self.early_stopping:
             n_train -= int(np.ceil(self.validation_fraction * n_train))
         self.model_ = self._build_keras_model(n_train)
-        self._initialize_callbacks()
+        self._init_callbacks()
         return X, y
 
     def initialize(self, X, y):
@@ -436,4 +531,4 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         if state.get("model_") is not None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                self._initialize_callbacks()
+                self._init_callbacks()

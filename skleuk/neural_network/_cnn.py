@@ -256,7 +256,10 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
     ``cv=5`` is not stratified and ``roc_auc`` scores are NaN), and with 1.6
     ``is_classifier`` raises. This class declares its own tags (a classifier
     of 3-D images per sample), so ``is_classifier``, stratified ``cv=5`` and
-    ``roc_auc`` scoring work with scikit-learn 1.6 to 1.9.
+    ``roc_auc`` scoring work with scikit-learn 1.6 to 1.9. It is a
+    ``KerasClassifier`` by inheritance only: the parameters (routed ones
+    included), callbacks, training loop and pickling are skleuk's own, and
+    it uses no private SciKeras member.
 
     Examples
     --------
@@ -361,7 +364,8 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         # No call to KerasClassifier.__init__: it would add SciKeras's
         # generic parameters (model, loss, metrics, ...) that this class
         # fixes. Routed parameters (model__<field>, optimizer__<arg>, ...)
-        # are attributes too, so get_params, set_params and clone see them.
+        # are attributes too; get_params and set_params (BaseKerasImage-
+        # Classifier's) list and set them, so clone keeps them.
         self.architecture = architecture
         self.n_conv_layers = n_conv_layers
         self.filters = filters
@@ -397,8 +401,6 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         self.verbose = verbose
         self.dtype_policy = dtype_policy
         vars(self).update(kwargs)
-        if kwargs:
-            self._user_params = set(kwargs)
 
     # ------------------------------------------------------------------
     # parameters and network

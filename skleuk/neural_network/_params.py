@@ -24,7 +24,7 @@ __all__ = [
 #: Prefixes of routed parameters: ``model__filters=32``,
 #: ``optimizer__momentum=0.9``, ``fit__shuffle=False``,
 #: ``predict__batch_size=256``.
-ROUTING_PREFIXES = ("model__", "optimizer__", "fit__", "predict__", "callbacks__")
+ROUTING_PREFIXES = ("model__", "optimizer__", "fit__", "predict__")
 
 #: The flat architecture parameters deprecated in 0.2 (removed in 0.4).
 DEPRECATED_ARCHITECTURE_PARAMS = ARCHITECTURE_PARAMS
@@ -137,7 +137,7 @@ def architecture_spec(architecture, params, *, owner, warn=False):
                 f"Remove {name}=."
             )
     if flat and warn:
-        warnings.warn(_deprecation_message(flat, owner), FutureWarning, stacklevel=4)
+        warnings.warn(_deprecation_message(flat, owner), FutureWarning, stacklevel=6)
     overrides = {k: v for k, v in fields.items() if v is not None}
     overrides.update(flat)
     overrides.update(model)

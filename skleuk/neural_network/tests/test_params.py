@@ -163,3 +163,38 @@ def test_make_pipeline_accepts_routed_model_fields():
 def test_tiny_test_network_uses_the_new_spelling():
     assert not set(TINY_CNN) & set(ARCHITECTURE_PARAMS)
     assert np.all([k.startswith("model__") for k in TINY_CNN if "__" in k])
+
+
+def test_routing_is_owned_not_scikeras_private_state():
+    # get_params/set_params/current_epoch/callbacks are this package's own;
+    # SciKeras's _user_params is never set.
+    clf = LightweightCNNClassifier(model__filters=4, optimizer__momentum=0.9)
+    assert "_user_params" not in vars(clf)
+    assert {"fit", "model", "optimizer", "predict"} <= set(clf._routing_prefixes)
+    assert clf.current_epoch == 0
+    clf.set_params(fit__shuffle=False)
+    assert clone(clf).get_params()["fit__shuffle"] is False
+    with pytest.raises(ValueError, match="Invalid parameter 'bogus'"):
+        clf.set_params(bogus=1)
+    # SciKeras's callbacks__<i>__<arg> routing is not supported: an error
+    X, y = make_images(n=8, size=16, n_classes=2)
+    with pytest.raises(ValueError, match="Invalid parameter 'callbacks__0__x'"):
+        clf.set_params(callbacks__0__x=1)
+    with pytest.raises(ValueError, match="Unknown parameter 'callbacks__0__x'"):
+        LightweightCNNClassifier(**tiny_cnn(), callbacks__0__x=1).initialize(X, y)
+
+
+def test_callbacks_are_checked_and_classes_instantiated():
+    import keras
+
+    X, y = make_images(n=8, size=16, n_classes=2)
+    clf = LightweightCNNClassifier(
+        **tiny_cnn(callbacks=keras.callbacks.TerminateOnNaN),
+        fit__callbacks=[keras.callbacks.History()],
+    ).initialize(X, y)
+    assert [type(cb).__name__ for cb in clf._fit_callbacks] == [
+        "TerminateOnNaN", "History"
+    ]
+    assert [type(cb).__name__ for cb in clf._predict_callbacks] == ["TerminateOnNaN"]
+    with pytest.raises(TypeError, match="fit__callbacks must be a keras"):
+        LightweightCNNClassifier(**tiny_cnn(), fit__callbacks=[print]).initialize(X, y)
