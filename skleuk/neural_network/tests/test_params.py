@@ -189,7 +189,7 @@ def test_callbacks_are_checked_and_classes_instantiated():
 
     X, y = make_images(n=8, size=16, n_classes=2)
     clf = LightweightCNNClassifier(
-        **tiny_cnn(callbacks=keras.callbacks.TerminateOnNaN),
+        **tiny_cnn(callbacks=[keras.callbacks.TerminateOnNaN]),
         fit__callbacks=[keras.callbacks.History()],
     ).initialize(X, y)
     assert [type(cb).__name__ for cb in clf._fit_callbacks] == [
