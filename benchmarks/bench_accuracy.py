@@ -163,9 +163,13 @@ def make_model(name, level, random_state=0):
     arch, _, size = spec.partition("@")
     params = {"cnn__random_state": random_state, **crop}
     steps = {"color", "sharpen", "average", "crop", "resize", "scale", "cnn"}
+    from skleuk.neural_network._architectures import ARCHITECTURE_PARAMS
+
     for item in _split_top_level(rest):
         key, _, value = item.partition("=")
-        if "__" not in key and key not in steps:
+        if key in ARCHITECTURE_PARAMS:  # a field of the network
+            key = f"cnn__model__{key}"
+        elif "__" not in key and key not in steps:
             key = f"cnn__{key}"
         params[key] = json.loads(value)
     return make_pipeline(image_size=int(size), architecture=arch, **params)

@@ -129,9 +129,11 @@ def make_pipeline(
         Side of the images given to the CNN (the ``resize`` step's ``size``);
         None: the recipe's (64, or 32 for ``"paper"``). The CNN's cost grows
         with its square.
-    architecture : {"paper", "light"}, default=None
-        The CNN preset (``cnn__architecture``); None: the recipe's
-        (``"light"``, or ``"paper"`` for ``recipe="paper"``).
+    architecture : {"paper", "light"} or dict, default=None
+        The CNN's network (``cnn__architecture``): a preset name, or a dict
+        such as ``{"preset": "light", "filters": 32}``; None: the recipe's
+        (``"light"``, or ``"paper"`` for ``recipe="paper"``). One field of
+        it can be set (and grid-searched) as ``cnn__model__<field>``.
     memory : str, joblib.Memory or None, default=None
         Cache of the fitted transformers (see :class:`~sklearn.pipeline.Pipeline`).
     verbose : bool, default=False
@@ -220,7 +222,7 @@ def make_pipeline(
             valid = estimator.get_params(deep=True)
             base = param.split("__", 1)[0]
             routed = name == "cnn" and param.startswith(
-                ("optimizer__", "fit__", "predict__", "callbacks__")
+                ("model__", "optimizer__", "fit__", "predict__")
             )
             if base not in valid and not routed:
                 raise ValueError(

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-import skleuk.neural_network._cnn as cnn_module
+import skleuk.neural_network._persistence as persistence_module
 from skleuk import make_pipeline
 from skleuk.neural_network import InconsistentVersionWarning, LightweightCNNClassifier
-from skleuk.neural_network._cnn import _KerasModelBytes
+from skleuk.neural_network._persistence import KerasModelBytes
 from skleuk.neural_network.tests._data import TINY_CNN, make_images
 from skleuk.utils._persistence import current_versions
 
@@ -114,16 +114,27 @@ def test_state_records_versions_and_holds_no_keras_objects(fitted_clf):
     assert set(state["_skleuk_versions"]) == {
         "skleuk", "keras", "tensorflow", "scikeras", "scikit-learn"
     }
-    assert isinstance(state["model_"], _KerasModelBytes)
+    assert isinstance(state["model_"], KerasModelBytes)
     assert state["model_"].data[:2] == b"PK"  # a .keras (zip) file
     assert "_fit_callbacks" not in state
     assert clf.model_ is not None  # the live estimator is unchanged
 
 
+def test_pickles_written_before_the_split_still_resolve_the_payload_class():
+    # Pickles from 0.1 name the payload skleuk.neural_network._cnn._KerasModelBytes.
+    payload = KerasModelBytes(b"data")
+    old = pickle.dumps(payload, protocol=0).replace(
+        b"skleuk.neural_network._persistence", b"skleuk.neural_network._cnn"
+    ).replace(b"KerasModelBytes", b"_KerasModelBytes")
+    assert b"_cnn" in old
+    loaded = pickle.loads(old)
+    assert isinstance(loaded, KerasModelBytes) and loaded.data == b"data"
+
+
 def test_other_versions_warn_on_load(fitted_clf, monkeypatch):
     clf, X = fitted_clf
     tampered = dict(current_versions(), keras="3.0.0", skleuk="0.0.1")
-    monkeypatch.setattr(cnn_module, "current_versions", lambda: tampered)
+    monkeypatch.setattr(persistence_module, "current_versions", lambda: tampered)
     data = pickle.dumps(clf)
     monkeypatch.undo()
     with pytest.warns(InconsistentVersionWarning, match="keras 3.0.0") as record:
@@ -148,7 +159,7 @@ def test_missing_version_record_warns(fitted_clf):
 def test_corrupt_model_bytes_give_a_clear_error(fitted_clf):
     clf, _ = fitted_clf
     state = clf.__getstate__()
-    state["model_"] = _KerasModelBytes(b"not a keras file")
+    state["model_"] = KerasModelBytes(b"not a keras file")
     blank = LightweightCNNClassifier.__new__(LightweightCNNClassifier)
     with pytest.raises(RuntimeError, match="Could not load the Keras network"):
         blank.__setstate__(state)

@@ -6,6 +6,7 @@ from numbers import Integral, Real
 
 import keras
 import numpy as np
+from sklearn.utils._param_validation import InvalidParameterError
 
 from ._augment import augmentation_layers, resolve_augment
 
@@ -66,6 +67,47 @@ def _is_int(x, lo=None):
     )
 
 
+def _resolve_filters(filters, n_conv, from_preset):
+    """``filters`` as a tuple with one entry per convolution."""
+    if _is_int(filters, 1):
+        return (int(filters),) * n_conv
+    if isinstance(filters, (tuple, list)) and all(_is_int(f, 1) for f in filters):
+        filters = tuple(int(f) for f in filters)
+        if len(filters) == n_conv:
+            return filters
+        if from_preset and len(filters) > 0:
+            # Preset filters with a different depth: repeat the last one.
+            return (filters + (filters[-1],) * n_conv)[:n_conv]
+        raise InvalidParameterError(
+            f"filters has {len(filters)} entries but n_conv_layers="
+            f"{n_conv}; give one int or one entry per convolution."
+        )
+    raise InvalidParameterError(
+        f"filters must be an int >= 1 or a sequence of them, got {filters!r}."
+    )
+
+
+def _pool_after(pooling, n_conv, n_pool_layers):
+    """Number of convolutions before each pooling layer."""
+    if pooling == "end":
+        pool_after = (n_conv,) * n_pool_layers
+    elif pooling == "interleaved":
+        pool_after = tuple(range(1, n_conv))
+    elif isinstance(pooling, (tuple, list)) and all(_is_int(p, 0) for p in pooling):
+        pool_after = tuple(sorted(int(p) for p in pooling))
+        if pool_after and pool_after[-1] > n_conv:
+            raise InvalidParameterError(
+                f"pooling={tuple(pooling)!r} places a pooling layer after "
+                f"convolution {pool_after[-1]}, but there are only {n_conv}."
+            )
+    else:
+        raise InvalidParameterError(
+            "pooling must be 'end', 'interleaved' or a sequence of ints (the "
+            f"number of convolutions before each pooling layer), got {pooling!r}."
+        )
+    return pool_after
+
+
 def resolve_architecture(architecture="paper", **overrides):
     """Return the full layer specification of an architecture.
 
@@ -86,86 +128,64 @@ def resolve_architecture(architecture="paper", **overrides):
 
     Raises
     ------
-    ValueError
-        Unknown preset or key, or inconsistent values.
+    sklearn.utils._param_validation.InvalidParameterError
+        Unknown preset or key, or inconsistent values (a ValueError). This
+        is the one place where architecture values are validated.
     """
     if architecture not in ARCHITECTURES:
-        raise ValueError(
+        raise InvalidParameterError(
             f"architecture must be one of {sorted(ARCHITECTURES)}, got "
             f"{architecture!r}."
         )
     unknown = set(overrides) - set(ARCHITECTURE_PARAMS)
     if unknown:
-        raise ValueError(f"Unknown architecture parameter(s): {sorted(unknown)}.")
+        raise InvalidParameterError(
+            f"Unknown architecture parameter(s): {sorted(unknown)}."
+        )
     spec = dict(ARCHITECTURES[architecture])
     spec.update({k: v for k, v in overrides.items() if v is not None})
 
     n_conv = spec["n_conv_layers"]
     if not _is_int(n_conv, 1):
-        raise ValueError(f"n_conv_layers must be an int >= 1, got {n_conv!r}.")
-    filters = spec["filters"]
-    if _is_int(filters, 1):
-        filters = (int(filters),) * n_conv
-    elif isinstance(filters, (tuple, list)) and all(_is_int(f, 1) for f in filters):
-        filters = tuple(int(f) for f in filters)
-        if len(filters) != n_conv:
-            if overrides.get("filters") is None and len(filters) > 0:
-                # Preset filters with a different depth: repeat the last one.
-                filters = (filters + (filters[-1],) * n_conv)[:n_conv]
-            else:
-                raise ValueError(
-                    f"filters has {len(filters)} entries but n_conv_layers="
-                    f"{n_conv}; give one int or one entry per convolution."
-                )
-    else:
-        raise ValueError(
-            f"filters must be an int >= 1 or a sequence of them, got {filters!r}."
+        raise InvalidParameterError(
+            f"n_conv_layers must be an int >= 1, got {n_conv!r}."
         )
-    spec["filters"] = filters
+    spec["filters"] = _resolve_filters(
+        spec["filters"], n_conv, from_preset=overrides.get("filters") is None
+    )
     for key in ("kernel_size", "pool_size", "dense_units"):
         lo = 0 if key == "dense_units" else 1
         if not _is_int(spec[key], lo):
-            raise ValueError(f"{key} must be an int >= {lo}, got {spec[key]!r}.")
+            raise InvalidParameterError(
+                f"{key} must be an int >= {lo}, got {spec[key]!r}."
+            )
     if spec["padding"] not in ("valid", "same"):
-        raise ValueError(f"padding must be 'valid' or 'same', got {spec['padding']!r}.")
+        raise InvalidParameterError(
+            f"padding must be 'valid' or 'same', got {spec['padding']!r}."
+        )
     if not _is_int(spec["n_pool_layers"], 0):
-        raise ValueError(
+        raise InvalidParameterError(
             f"n_pool_layers must be an int >= 0, got {spec['n_pool_layers']!r}."
         )
     dropout = spec["dropout"]
     if isinstance(dropout, bool) or not isinstance(dropout, Real) or not (
         0 <= dropout < 1
     ):
-        raise ValueError(f"dropout must be a float in [0, 1), got {dropout!r}.")
+        raise InvalidParameterError(
+            f"dropout must be a float in [0, 1), got {dropout!r}."
+        )
     for key in ("global_pooling", "batch_norm", "conv_batch_norm"):
         if not isinstance(spec[key], (bool, np.bool_)):
-            raise ValueError(f"{key} must be a bool, got {spec[key]!r}.")
+            raise InvalidParameterError(f"{key} must be a bool, got {spec[key]!r}.")
     momentum = spec["batch_norm_momentum"]
     if isinstance(momentum, bool) or not isinstance(momentum, Real) or not (
         0 <= momentum < 1
     ):
-        raise ValueError(
+        raise InvalidParameterError(
             f"batch_norm_momentum must be a float in [0, 1), got {momentum!r}."
         )
 
-    pooling = spec["pooling"]
-    if pooling == "end":
-        pool_after = (n_conv,) * spec["n_pool_layers"]
-    elif pooling == "interleaved":
-        pool_after = tuple(range(1, n_conv))
-    elif isinstance(pooling, (tuple, list)) and all(_is_int(p, 0) for p in pooling):
-        pool_after = tuple(sorted(int(p) for p in pooling))
-        if pool_after and pool_after[-1] > n_conv:
-            raise ValueError(
-                f"pooling={tuple(pooling)!r} places a pooling layer after "
-                f"convolution {pool_after[-1]}, but there are only {n_conv}."
-            )
-    else:
-        raise ValueError(
-            "pooling must be 'end', 'interleaved' or a sequence of ints (the "
-            f"number of convolutions before each pooling layer), got {pooling!r}."
-        )
-    spec["pool_after"] = pool_after
+    spec["pool_after"] = _pool_after(spec["pooling"], n_conv, spec["n_pool_layers"])
     return spec
 
 
@@ -245,6 +265,77 @@ def layer_seeds(seed):
             state = np.random.SeedSequence([int(seed), k]).generate_state(1)[0]
             yield int(state) % (2**31 - 1)
         k += 1
+
+
+def _conv_stack(x, spec, dtype, init):
+    """The convolutions and poolings of ``spec`` applied to ``x``."""
+    pools = list(spec["pool_after"])
+    n_pool = 0
+
+    def add_pool(x):
+        nonlocal n_pool
+        n_pool += 1
+        return keras.layers.MaxPooling2D(
+            pool_size=spec["pool_size"], name=f"pool{n_pool}", dtype=dtype
+        )(x)
+
+    while pools and pools[0] == 0:
+        pools.pop(0)
+        x = add_pool(x)
+    conv_bn = spec["conv_batch_norm"]
+    for i in range(1, spec["n_conv_layers"] + 1):
+        x = keras.layers.Conv2D(
+            spec["filters"][i - 1],
+            spec["kernel_size"],
+            padding=spec["padding"],
+            activation=None if conv_bn else "relu",
+            use_bias=not conv_bn,
+            kernel_initializer=init(),
+            name=f"conv{i}",
+            dtype=dtype,
+        )(x)
+        if conv_bn:
+            x = keras.layers.BatchNormalization(
+                momentum=float(spec["batch_norm_momentum"]),
+                name=f"conv{i}_bn",
+                dtype=dtype,
+            )(x)
+            x = keras.layers.ReLU(name=f"conv{i}_relu", dtype=dtype)(x)
+        while pools and pools[0] == i:
+            pools.pop(0)
+            x = add_pool(x)
+    return x
+
+
+def _dense_head(x, spec, n_classes, dtype, init, seeds):
+    """Flatten/global pooling, dense, dropout, BatchNorm and the softmax."""
+    if spec["global_pooling"]:
+        x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype=dtype)(x)
+    else:
+        x = keras.layers.Flatten(name="flatten", dtype=dtype)(x)
+    if spec["dense_units"]:
+        x = keras.layers.Dense(
+            spec["dense_units"],
+            activation="relu",
+            kernel_initializer=init(),
+            name="dense",
+            dtype=dtype,
+        )(x)
+    if spec["dropout"]:
+        x = keras.layers.Dropout(
+            spec["dropout"], seed=next(seeds), name="dropout", dtype=dtype
+        )(x)
+    if spec["batch_norm"]:
+        x = keras.layers.BatchNormalization(
+            momentum=float(spec["batch_norm_momentum"]), name="batch_norm", dtype=dtype
+        )(x)
+    return keras.layers.Dense(
+        n_classes,
+        activation="softmax",
+        kernel_initializer=init(),
+        name="probabilities",
+        dtype="float32",
+    )(x)
 
 
 def build_lightweight_cnn(
@@ -350,68 +441,8 @@ def build_lightweight_cnn(
     for layer in augmentation_layers(strengths, seeds=seeds):
         x = layer(x)
 
-    pools = list(spec["pool_after"])
-    n_pool = 0
-
-    def add_pool(x):
-        nonlocal n_pool
-        n_pool += 1
-        return keras.layers.MaxPooling2D(
-            pool_size=spec["pool_size"], name=f"pool{n_pool}", dtype=dtype
-        )(x)
-
-    while pools and pools[0] == 0:
-        pools.pop(0)
-        x = add_pool(x)
-    conv_bn = spec["conv_batch_norm"]
-    for i in range(1, spec["n_conv_layers"] + 1):
-        x = keras.layers.Conv2D(
-            spec["filters"][i - 1],
-            spec["kernel_size"],
-            padding=spec["padding"],
-            activation=None if conv_bn else "relu",
-            use_bias=not conv_bn,
-            kernel_initializer=init(),
-            name=f"conv{i}",
-            dtype=dtype,
-        )(x)
-        if conv_bn:
-            x = keras.layers.BatchNormalization(
-                momentum=float(spec["batch_norm_momentum"]),
-                name=f"conv{i}_bn",
-                dtype=dtype,
-            )(x)
-            x = keras.layers.ReLU(name=f"conv{i}_relu", dtype=dtype)(x)
-        while pools and pools[0] == i:
-            pools.pop(0)
-            x = add_pool(x)
-    if spec["global_pooling"]:
-        x = keras.layers.GlobalAveragePooling2D(name="global_pool", dtype=dtype)(x)
-    else:
-        x = keras.layers.Flatten(name="flatten", dtype=dtype)(x)
-    if spec["dense_units"]:
-        x = keras.layers.Dense(
-            spec["dense_units"],
-            activation="relu",
-            kernel_initializer=init(),
-            name="dense",
-            dtype=dtype,
-        )(x)
-    if spec["dropout"]:
-        x = keras.layers.Dropout(
-            spec["dropout"], seed=next(seeds), name="dropout", dtype=dtype
-        )(x)
-    if spec["batch_norm"]:
-        x = keras.layers.BatchNormalization(
-            momentum=float(spec["batch_norm_momentum"]), name="batch_norm", dtype=dtype
-        )(x)
-    outputs = keras.layers.Dense(
-        n_classes,
-        activation="softmax",
-        kernel_initializer=init(),
-        name="probabilities",
-        dtype="float32",
-    )(x)
+    x = _conv_stack(x, spec, dtype, init)
+    outputs = _dense_head(x, spec, n_classes, dtype, init, seeds)
     return keras.Model(
         inputs, outputs, name=name or f"lightweight_cnn_{architecture}"
     )

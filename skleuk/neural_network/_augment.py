@@ -24,6 +24,7 @@ __all__ = [
     "RandomColorJitter",
     "RandomDihedral",
     "augmentation_layers",
+    "dihedral_views",
     "resolve_augment",
 ]
 
@@ -338,3 +339,15 @@ def augmentation_layers(strengths, seeds=None):
             )
         )
     return layers
+
+
+def dihedral_views(X):
+    """The 8 flips/rotations of a batch of square images (4 if not square).
+
+    Test-time augmentation (``LightweightCNNClassifier(tta=True)``) averages
+    the network's probabilities over these views.
+    """
+    views = [X, X[:, ::-1], X[:, :, ::-1], X[:, ::-1, ::-1]]
+    if X.shape[1] == X.shape[2]:
+        views += [np.swapaxes(v, 1, 2) for v in views]
+    return [np.ascontiguousarray(v) for v in views]

@@ -8,8 +8,8 @@ import numpy as np
 TINY_CNN = {
     "augment": False,
     "architecture": "light",
-    "filters": 4,
-    "dense_units": 8,
+    "model__filters": 4,
+    "model__dense_units": 8,
     "epochs": 2,
     "batch_size": 16,
 }

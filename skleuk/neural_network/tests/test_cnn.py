@@ -46,10 +46,10 @@ def test_defaults_are_the_paper():
 
 def test_get_set_params_and_clone_round_trip():
     clf = LightweightCNNClassifier(
-        "light", filters=(4, 8, 8), optimizer="sgd", optimizer__momentum=0.9
+        "light", model__filters=(4, 8, 8), optimizer="sgd", optimizer__momentum=0.9
     )
     params = clf.get_params()
-    assert params["filters"] == (4, 8, 8)
+    assert params["model__filters"] == (4, 8, 8)
     assert params["optimizer__momentum"] == 0.9
     clf.set_params(epochs=3, learning_rate=0.05, optimizer__nesterov=True)
     twin = clone(clf)
@@ -70,13 +70,17 @@ def test_repr_is_short():
 def test_fitted_attributes_are_not_params(fitted4):
     names = set(fitted4.get_params(deep=False))
     assert not any(n.endswith("_") for n in names)
-    assert names == set(LightweightCNNClassifier().get_params(deep=False))
+    # fitting adds no parameter (the routed model__ ones come from tiny())
+    unfitted = LightweightCNNClassifier(**tiny(random_state=0))
+    assert names == set(unfitted.get_params(deep=False))
 
 
 @pytest.mark.parametrize(
     "params",
-    [{"epochs": 0}, {"optimizer": 3}, {"dropout": 1.5}, {"augment": "yes"},
-     {"class_weight": "auto"}, {"dtype_policy": "float16"}, {"architecture": "x"}],
+    [{"epochs": 0}, {"optimizer": 3}, {"model__dropout": 1.5}, {"augment": "yes"},
+     {"class_weight": "auto"}, {"dtype_policy": "float16"}, {"architecture": "x"},
+     {"architecture": {"dropout": 1.5}}, {"architecture": {"preset": "x"}},
+     {"architecture": ["light"]}],
 )
 def test_invalid_parameters(params, data4):
     X, y = data4
@@ -122,8 +126,9 @@ def test_learns_a_planted_signal_with_unsorted_labels():
     """Columns of predict_proba follow classes_ (sorted), not label order."""
     X, y = make_images(n=64, size=16, n_classes=3, labels=["z", "a", "m"])
     clf = LightweightCNNClassifier(
-        filters=4, kernel_size=3, dense_units=16, batch_norm=False, epochs=15,
-        batch_size=16, learning_rate=0.01, random_state=0, augment=False,
+        {"filters": 4, "kernel_size": 3, "dense_units": 16, "batch_norm": False},
+        epochs=15, batch_size=16, learning_rate=0.01, random_state=0,
+        augment=False,
     ).fit(X, y)
     np.testing.assert_array_equal(clf.classes_, ["a", "m", "z"])
     assert clf.score(X, y) >= 0.9
@@ -393,7 +398,8 @@ def test_early_stopping_stops_and_without_it_no_validation(captured):
     X, y = make_images(n=40, size=16, n_classes=2)
     # a vanishing learning rate: the validation loss never improves
     clf = LightweightCNNClassifier(
-        **tiny(epochs=20, batch_norm=False, dropout=0.0, learning_rate=1e-30),
+        **tiny(epochs=20, model__batch_norm=False, model__dropout=0.0,
+               learning_rate=1e-30),
         early_stopping=True,
         n_iter_no_change=2,
         random_state=0,
