@@ -46,7 +46,7 @@ __all__ = ["MagnificationNormalizer", "estimate_rbc_diameter"]
 # Scales of the search: sigma from _SIGMA_MIN working pixels to the working
 # copy's shorter side / _SIGMA_MAX_DIV, _STEPS_PER_OCTAVE per octave.
 _SIGMA_MIN = 1.0
-_SIGMA_MAX_DIV = 6.0
+_SIGMA_MAX_DIV = 4.0
 _STEPS_PER_OCTAVE = 6
 # The peak of E must stand this much above E at both ends of the search.
 _MIN_PROMINENCE = 1.02
@@ -156,7 +156,7 @@ def estimate_rbc_diameter(images, *, work_size=128):
     found : ndarray of shape (n_images,), dtype bool
         Whether the image gave an estimate: False for flat images (no cells)
         and where no scale in the search range -- from about 3 working
-        pixels to a sixth of the working copy's shorter side, in diameter
+        pixels to about 70 % of the working copy's shorter side, in diameter
         -- stands out.
 
     See Also
@@ -320,7 +320,9 @@ class MagnificationNormalizer(BaseImageTransformer):
     Attributes
     ----------
     target_rbc_diameter_ : float
-        The red-cell diameter, in pixels, images are brought to.
+        The red-cell diameter, in pixels, images are brought to; NaN when
+        ``target_rbc_diameter`` is None and no training image gave an
+        estimate (every image is then left unscaled).
     train_rbc_diameters_ : ndarray of shape (n_train_images,)
         The estimates on the training images (NaN where none was found).
     n_not_found_ : int
@@ -337,7 +339,8 @@ class MagnificationNormalizer(BaseImageTransformer):
     unscaled; :meth:`zoom_factors` says which (factor 1, ``found`` False),
     and a ``UserWarning`` is issued when more than 10 % of the images of a
     call have none. When no training image has an estimate and
-    ``target_rbc_diameter`` is None, :meth:`fit` raises a ``ValueError``.
+    ``target_rbc_diameter`` is None, :meth:`fit` warns and the step leaves
+    every image unscaled.
 
     The step is not part of :func:`skleuk.make_pipeline`'s recipe; add it
     in front of the crop yourself (see the docs' *Results on real smears*
@@ -399,15 +402,21 @@ class MagnificationNormalizer(BaseImageTransformer):
         elif found.any():
             self.target_rbc_diameter_ = float(np.median(diameters[found]))
         else:
-            raise ValueError(
+            self.target_rbc_diameter_ = float("nan")
+            warnings.warn(
                 "MagnificationNormalizer: no red-cell diameter could be estimated "
                 f"in any of the {len(found)} training images (flat images, or no "
-                "red cells); pass target_rbc_diameter, or leave this step out."
+                "red cells); images will be left unscaled. Pass "
+                "target_rbc_diameter, or leave this step out.",
+                UserWarning,
+                stacklevel=4,
             )
 
     def _factors(self, X):
         diameters, found = _estimate(X, self.work_size)
         factors = np.ones(len(found))
+        if np.isnan(self.target_rbc_diameter_):  # nothing learnt: no rescale
+            return factors, np.zeros(len(found), dtype=bool)
         factors[found] = self.target_rbc_diameter_ / diameters[found]
         np.clip(factors, 1.0 / self.max_zoom, self.max_zoom, out=factors)
         return factors, found
@@ -477,7 +486,8 @@ class MagnificationNormalizer(BaseImageTransformer):
 
         out = apply_by_shape(one_size, X)
         missing, n = n_missing
-        if n and missing / n > _NOT_FOUND_WARNING_RATE:
+        learnt = not np.isnan(self.target_rbc_diameter_)  # else fit warned
+        if learnt and n and missing / n > _NOT_FOUND_WARNING_RATE:
             warnings.warn(
                 f"MagnificationNormalizer: no red-cell diameter found in {missing} "
                 f"of {n} images ({missing / n:.0%}); they were left unscaled.",
