@@ -66,7 +66,12 @@ def _working_darkness(X, work_size):
     G = X[:, r0 : r0 + hs * factor, c0 : c0 + ws * factor, 1]
     if factor > 1:
         G = G.reshape(n, hs, factor, ws, factor).mean(axis=(2, 4))
-    return (1.0 - G).astype(np.float32), factor
+    D = (1.0 - G).astype(np.float32)
+    # Zero mean per image: the sampled LoG kernels do not sum exactly to
+    # zero, and their response to the mean would bias the energy towards
+    # large scales (and "find" structure in a constant image).
+    D -= D.mean(axis=(1, 2), keepdims=True)
+    return D, factor
 
 
 def _estimate_batch(X, work_size):
