@@ -153,11 +153,13 @@ def test_bccd_estimate_matches_annotations_and_tracks_zoom():
     assert found.mean() >= 0.75
     # The median over the sample agrees with the annotated red-cell boxes.
     assert np.median(d[found]) == pytest.approx(np.median(truth), rel=0.15)
-    # A photograph zoomed by 1.5 gives an estimate about 1.5x larger.
-    i = int(np.flatnonzero(found)[0])
-    d15, f15 = estimate_rbc_diameter(_zoom(X[i : i + 1] / 255.0, 1.5))
-    assert f15[0]
-    assert d15[0] / d[i] == pytest.approx(1.5, rel=0.10)
+    # Photographs zoomed by 1.5 give estimates about 1.5x larger (median over
+    # the sample: a 640x480 BCCD photograph holds only a dozen or two red
+    # cells, fewer once zoomed, so single images scatter more).
+    d15, f15 = estimate_rbc_diameter(_zoom(X / 255.0, 1.5))
+    both = found & f15
+    assert both.sum() >= 5
+    assert np.median(d15[both] / d[both]) == pytest.approx(1.5, rel=0.10)
 
 
 def test_transform_brings_zoomed_images_to_the_target():
@@ -195,12 +197,22 @@ def test_zoom_about_centre_identity_and_constant_fill():
     np.testing.assert_allclose(out[0, 10, 10], [0.3, 0.3, 0.3], atol=1e-6)
 
 
-def test_zoom_about_centre_matches_centre_crop_resize():
+def test_zoom_about_centre_matches_crop_and_resize():
     rng = np.random.default_rng(0)
-    X = rng.uniform(size=(1, 40, 40, 3)).astype(np.float32)
-    np.testing.assert_allclose(_zoom_about_centre(X, [2.0]),
-                               resize_images(X[:, 10:30, 10:30], (40, 40)),
+    X = rng.uniform(size=(2, 40, 40, 3)).astype(np.float32)
+    # Enlarging = the centre crop resized (the outermost ring differs: the
+    # zoom interpolates with the true neighbours, the resize clamps).
+    out = _zoom_about_centre(X, [2.0, 2.0])
+    ref = resize_images(X[:, 10:30, 10:30], (40, 40))
+    np.testing.assert_allclose(out[:, 1:-1, 1:-1], ref[:, 1:-1, 1:-1], atol=1e-5)
+    # Shrinking = the area-averaged resize, padded.
+    out = _zoom_about_centre(X, [0.5, 0.5])
+    np.testing.assert_allclose(out[:, 10:30, 10:30], resize_images(X, (20, 20)),
                                atol=1e-5)
+    # One factor per image: each image as if zoomed alone.
+    both = _zoom_about_centre(X, [0.7, 1.6])
+    np.testing.assert_allclose(both[:1], _zoom_about_centre(X[:1], [0.7]), atol=1e-6)
+    np.testing.assert_allclose(both[1:], _zoom_about_centre(X[1:], [1.6]), atol=1e-6)
 
 
 def test_invalid_parameters():
