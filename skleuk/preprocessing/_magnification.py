@@ -17,11 +17,18 @@ image, ``E(sigma)``, is the "blob energy" at that scale. For a dark disc of
 diameter ``d`` the normalised response peaks at ``sigma = d / (2 sqrt 2)``;
 red cells cover most of a field, so ``E`` peaks at the red-cell scale, and
 the diameter is ``2 sqrt(2) sigma*`` with ``sigma*`` refined by a parabola
-through the peak (in ``log sigma``). No threshold, no segmentation: touching
-and overlapping red cells and their pale centres do not break it, which is
-why it was chosen over the equivalent diameters of a colour mask's connected
-components (the mask breaks into rings and merges touching cells) and over a
-granulometry of that mask (``benchmarks/bench_magnification.py``).
+through the peak (in ``log sigma``). The energies are computed in the
+Fourier domain, one inverse transform per scale. No threshold, no
+segmentation: touching and overlapping red cells and their pale centres do
+not break it. That is why it was chosen over a red-cell mask (Otsu on the
+green channel, nuclei removed): on 40 colour-normalised Aria fields the
+mask broke into rings (pale centres) and merged touching cells, so that the
+distance-transform radii of its components gave 6 pixels instead of about
+19, and tracked a 1.5x zoom as 1.33x; a granulometry (opening spectrum) of
+the mask tracked it as 1.41x but took 250 times longer. The constant
+``2 sqrt 2`` is the continuous disc's; on the 170 annotated BCCD
+photographs the estimate's median is within 2 % of the median red-cell box
+(``benchmarks/bench_magnification.py``).
 
 An image has no usable estimate (``found`` is False) when ``E`` has no
 interior peak (flat or constant image, or structure larger or smaller than
@@ -373,8 +380,8 @@ class MagnificationNormalizer(BaseImageTransformer):
     for what it does on real smears)::
 
         pipe = make_pipeline()
-        pipe.steps.insert(pipe.steps.index(("crop", pipe["crop"])),
-                          ("magnification", MagnificationNormalizer()))
+        crop = [name for name, _ in pipe.steps].index("crop")
+        pipe.steps.insert(crop, ("magnification", MagnificationNormalizer()))
 
     Examples
     --------

@@ -230,3 +230,17 @@ def test_pickle_roundtrip():
     step = MagnificationNormalizer().fit(X)
     again = pickle.loads(pickle.dumps(step))
     np.testing.assert_array_equal(again.transform(X), step.transform(X))
+
+
+def test_in_a_pipeline_before_the_crop():
+    from sklearn.pipeline import Pipeline
+
+    from skleuk.preprocessing import WhiteCellCropper
+
+    X = np.stack([_field(size=96, seed=s) for s in range(3)])
+    X[:, 40:56, 40:56] = [0.45, 0.25, 0.65]  # a "nucleus" in each field
+    pipe = Pipeline([("magnification", MagnificationNormalizer()),
+                     ("crop", WhiteCellCropper(crop_size=32))])
+    out = pipe.fit_transform(X)
+    assert out.shape == (3, 32, 32, 3)
+    assert pipe["magnification"].n_not_found_ == 0
