@@ -25,7 +25,7 @@ green channel, nuclei removed): on 40 colour-normalised Aria fields the
 mask broke into rings (pale centres) and merged touching cells, so that the
 distance-transform radii of its components gave 6 pixels instead of about
 19, and tracked a 1.5x zoom as 1.33x; a granulometry (opening spectrum) of
-the mask tracked it as 1.41x but took 250 times longer. The constant
+the mask tracked it as 1.41x but took about six times longer. The constant
 ``2 sqrt 2`` is the continuous disc's; on the 170 annotated BCCD
 photographs the estimate's median is within 2 % of the median red-cell box
 (``benchmarks/bench_magnification.py``).
