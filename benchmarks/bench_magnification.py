@@ -309,7 +309,7 @@ def fragment(res):
         "     - estimate / annotated",
         f"   * - Aria fields\n     - {a['n_found']}/{a['n']}\n     - "
         f"{a['median']:.1f}\n     - {a['cv']:.3f}\n     - {a['p10']:.1f}-"
-        f"{a['p90']:.1f}\n     - \n     - ",
+        f"{a['p90']:.1f}\n     - n/a\n     - n/a",
     ]
     b = est.get("bccd", {})
     if "median" in b:
