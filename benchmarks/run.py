@@ -20,7 +20,9 @@ smears, the Aria B-ALL fields given with ``--data`` or ``SKLEUK_ARIA_DATA``;
 skipped without them; see ``benchmarks/bench_accuracy.py``) and ``trust``
 (calibration, tuned operating point and abstention on the real Aria B-ALL
 fields, by nested cross-validation; needs ``--data`` or
-``$SKLEUK_ARIA_DATA``).
+``$SKLEUK_ARIA_DATA``) and ``magnification`` (the red-cell diameter
+estimate and ``MagnificationNormalizer`` on the Aria fields under zoom; see
+``benchmarks/bench_magnification.py``; needs the data too).
 
 A full run writes ``benchmarks/results/<section>.json`` and the tables
 ``docs/_generated/performance_*.rst`` and ``dask.rst`` included by the
@@ -53,7 +55,7 @@ from ._common import (
 quiet_tensorflow()
 
 SECTIONS = ("preprocessing", "cnn", "bf16", "pipeline", "end_to_end", "memory",
-            "dask", "accuracy", "trust")
+            "dask", "accuracy", "trust", "magnification")
 
 
 class SkipSection(Exception):
@@ -262,6 +264,23 @@ def section_accuracy(args, out):
         print(f"wrote {path}")
 
 
+def section_magnification(args, out):
+    from . import bench_magnification as bm
+
+    if not args.data:
+        raise SkipSection("needs the Aria images: --data DIR or SKLEUK_ARIA_DATA")
+    per_class, folds, cells = (8, 2, 2) if args.quick else (60, 5, 3)
+    out["quick"] = args.quick
+    out.update(bm.run(args.data, per_class=per_class, folds=folds, max_cells=cells,
+                      epochs=2 if args.quick else None))
+    out["when"] = time.strftime("%Y-%m-%d %H:%M")
+    out["load_average"] = (load_average() or [float("nan")])[0]
+    if not args.quick:
+        path = _common.DOCS_GENERATED / "magnification.rst"
+        path.write_text(bm.fragment(out))
+        print(f"wrote {path}")
+
+
 def _override_value(text):
     for cast in (int, float):
         try:
@@ -389,6 +408,7 @@ def main(argv=None):
         "dask": section_dask,
         "accuracy": section_accuracy,
         "trust": section_trust,
+        "magnification": section_magnification,
     }
     for name in sections:
         print(f"\n=== {name} ===", flush=True)

@@ -1,4 +1,5 @@
-"""Image transformers: file reading, colour, filters, cell cropping, geometry, scaling.
+"""Image transformers: file reading, colour, filters, magnification, cell cropping,
+geometry, scaling.
 
 Every step is a scikit-learn transformer on batches of RGB images
 ``(n_images, height, width, 3)`` (``uint8`` or float in ``[0, 1]``) that
@@ -9,6 +10,7 @@ returns ``float32`` images, so the steps chain in a
 from ._color import ColorNormalizer
 from ._filters import LaplacianSharpener, NeighborhoodAverager
 from ._geometry import CenterCropper, PadToSquare, Resizer
+from ._magnification import MagnificationNormalizer, estimate_rbc_diameter
 from ._reader import ImageReader
 from ._scaling import ImageScaler
 from ._segmentation import WhiteCellCropper, find_white_cells
@@ -19,9 +21,11 @@ __all__ = [
     "ImageReader",
     "ImageScaler",
     "LaplacianSharpener",
+    "MagnificationNormalizer",
     "NeighborhoodAverager",
     "PadToSquare",
     "Resizer",
     "WhiteCellCropper",
+    "estimate_rbc_diameter",
     "find_white_cells",
 ]

@@ -63,8 +63,9 @@ def _values_equal(a, b):
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_values_equal(a[k], b[k]) for k in a)
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
-        try:
-            return np.array_equal(np.asarray(a), np.asarray(b))
+        a, b = np.asarray(a), np.asarray(b)
+        try:  # NaN equals NaN (a fitted attribute may mark "none" with NaN)
+            return np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
         except (TypeError, ValueError):
             return False
     if hasattr(a, "get_params") and hasattr(b, "get_params"):

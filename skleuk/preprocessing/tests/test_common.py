@@ -40,6 +40,9 @@ def _variants(cls):
         "PadToSquare": [{"mode": "constant", "fill_value": (1.0, 0.9, 0.9)}],
         "CenterCropper": [{"size": (8, 12)}, {"size": 24, "mode": "edge"}],
         "Resizer": [{"size": (8, 20), "anti_aliasing": False}],
+        "MagnificationNormalizer": [
+            {"target_rbc_diameter": 6.0, "pad_mode": "constant"}
+        ],
     }
     for params in extra.get(cls.__name__, []):
         yield cls(**params)
@@ -60,6 +63,7 @@ def test_all_transformers_discovered():
     expected = {
         "ColorNormalizer", "LaplacianSharpener", "NeighborhoodAverager",
         "PadToSquare", "Resizer", "CenterCropper", "ImageScaler",
+        "MagnificationNormalizer",
     }
     assert expected <= names
 
