@@ -32,6 +32,7 @@ RECIPES = {
             "cnn__lr_schedule": "cosine",
             "cnn__learning_rate": 0.003,
             "cnn__label_smoothing": 0.1,
+            "cnn__class_weight": "balanced",
         },
     },
     "paper": {"image_size": 32, "architecture": "paper", "params": {}},
@@ -112,7 +113,9 @@ def make_pipeline(
     averaging (the steps are present but switched off:
     ``sharpen__strength=0``, ``average__size=1``), the light network trained
     for 60 epochs in batches of 16 with a cosine learning-rate schedule
-    (Adam, 0.003, warm-up) and label smoothing 0.1; and ``"paper"``,
+    (Adam, 0.003, warm-up), label smoothing 0.1 and classes weighted by
+    their inverse frequency (``cnn__class_weight="balanced"``); and
+    ``"paper"``,
     Alkhouli & Joshi's system as published: every preprocessing step with
     its own defaults, inputs scaled to ``[0, 1]``, Algorithm 1 at 32x32
     pixels, Adam, 30 epochs, batches of 64.
