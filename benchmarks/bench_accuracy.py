@@ -565,6 +565,7 @@ def main(argv=None):
     if args.quick:
         args.per_class, args.folds, args.cells = 20, 3, 2
     models = args.models.split(";") if ";" in args.models else args.models.split(",")
+    models = [m for m in models if m.strip()]
     res = {"when": time.strftime("%Y-%m-%d %H:%M"), "machine": machine(),
            "load_average": (load_average() or [float("nan")])[0],
            "quick": args.quick}
