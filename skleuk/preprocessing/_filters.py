@@ -325,8 +325,8 @@ class LaplacianSharpener(BaseImageTransformer):
     ----------
     strength : float, default=1.0
         The constant :math:`c`, ``>= 0``. 0 switches the step off (the default
-        pipeline's setting): ``transform`` then returns the validated input itself
-        -- a ``float32`` batch is neither copied nor computed on (see Notes). The
+        pipeline's setting): ``transform`` then returns the validated input itself,
+        so a ``float32`` batch is neither copied nor computed on (see Notes). The
         paper does not give its value; 1.0 is the textbook choice for the
         4-neighbour kernel. The 8-neighbour kernel sharpens about twice as strongly
         at the same ``strength``; on noisy (e.g. JPEG) images values around 0.5
