@@ -65,6 +65,22 @@ def test_rgb_to_lab_matches_skimage():
     assert_allclose(lab, color.rgb2lab(X.astype(np.float64)), atol=5e-4)
 
 
+@pytest.mark.parametrize("dark_share", [0.0, 0.002, 0.03, 0.5, 1.0])
+def test_lab_conversions_match_skimage_with_few_or_many_dark_pixels(dark_share):
+    # The linear pieces of the sRGB and L*a*b* curves (dark colours) are
+    # added to the few values that need them, or to all when there are many:
+    # both ways give scikit-image's result, in both directions.
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.1, 1.0, (2, 40, 30, 3)).astype(np.float32)
+    dark = rng.random(X.shape) < dark_share
+    X[dark] = rng.uniform(0.0, 0.045, dark.sum()).astype(np.float32)
+    lab = rgb_to_lab(X)
+    assert_allclose(lab, color.rgb2lab(X.astype(np.float64)), atol=5e-4)
+    ref_lab = color.rgb2lab(X.astype(np.float64))
+    assert_allclose(lab_to_rgb(ref_lab), color.lab2rgb(ref_lab), atol=1e-5)
+    assert_allclose(lab_to_rgb(lab), X, atol=2e-5)
+
+
 def test_lab_to_rgb_matches_skimage_in_gamut():
     rng = np.random.default_rng(1)
     X = rng.random((3, 10, 10, 3))
