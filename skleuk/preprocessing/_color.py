@@ -332,6 +332,14 @@ def _check_reference_stats(reference):
     return mean, std
 
 
+class _PrivateBatch(np.ndarray):
+    """A validated batch that the validation itself created (a view type).
+
+    Marks an array no caller holds, which a step may therefore overwrite
+    with its output; it never leaves the step.
+    """
+
+
 class ColorNormalizer(BaseImageTransformer):
     """Normalise the colours of smear images ("chromatic modification").
 
@@ -441,6 +449,8 @@ class ColorNormalizer(BaseImageTransformer):
         self.reference = reference
 
     def _fit(self, X):
+        if isinstance(X, np.ndarray):
+            X = np.asarray(X)  # a plain array, not a _PrivateBatch view
         for attr in ("reference_mean_", "reference_std_", "reference_quantiles_"):
             if hasattr(self, attr):
                 delattr(self, attr)
@@ -475,14 +485,28 @@ class ColorNormalizer(BaseImageTransformer):
         self.reference_mean_ = mean
         self.reference_std_ = std
 
+    def _check_images(self, X):
+        images = super()._check_images(X)
+        if isinstance(images, np.ndarray) and not np.may_share_memory(images, X):
+            # A new array made by the validation (from uint8 images, say):
+            # nobody else holds it, and the Reinhard transform may write its
+            # output over it (no second full-size array).
+            return images.view(_PrivateBatch)
+        return images
+
     @_single_blas_thread
     def _transform(self, X):
+        private = type(X) is _PrivateBatch
+        X = np.asarray(X)
         if self.method == "grayworld":
             return self._grayworld(X)
         if self.method == "histogram":
             return self._match_histograms(X)
         n, h, w, _ = X.shape
-        out = np.empty(X.shape, dtype=np.float32)  # C order: blocks reshape as views
+        # The output goes over the input when validation made the input (each
+        # block is read whole before its output is written); C order, so
+        # blocks reshape as views.
+        out = X if private else np.empty(X.shape, dtype=np.float32)
         ref_mean, ref_std = self.reference_mean_, self.reference_std_
         block = _block_size(X.shape)
         for start in range(0, n, block):

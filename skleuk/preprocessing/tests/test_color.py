@@ -150,6 +150,30 @@ def test_maps_channel_statistics_onto_the_reference(seed, shape, ref_mean, ref_s
     assert_allclose(std, np.broadcast_to(ref_std, std.shape), atol=0.02)
 
 
+@pytest.mark.parametrize("method", ["reinhard", "histogram", "grayworld"])
+def test_normalizer_never_writes_over_the_callers_images(method):
+    # The Reinhard transform writes its output over the float32 batch that
+    # validation made from uint8 images (nobody else holds it); a float32
+    # batch passed in is the caller's and stays untouched. Same results.
+    X8 = (_smear_like(3, 20, seed=4) * 255).astype(np.uint8)
+    X = X8 / np.float32(255)
+    X = X.astype(np.float32)
+    before = X.copy()
+    est = ColorNormalizer(method=method).fit(X)
+    out_f = est.transform(X)
+    assert_array_equal(X, before)
+    assert not np.shares_memory(out_f, X)
+    out_8 = est.transform(X8)
+    out_ft = ColorNormalizer(method=method).fit_transform(X8)
+    for out in (out_f, out_8, out_ft):
+        assert type(out) is np.ndarray and out.dtype == np.float32
+    assert_allclose(out_8, out_f, atol=1e-6)
+    assert_allclose(out_ft, out_f, atol=1e-6)
+    as_list = est.transform(list(X))
+    assert_allclose(as_list, out_f, atol=1e-6)
+    assert_array_equal(X, before)
+
+
 def test_fit_learns_median_of_per_image_statistics():
     X = _smear_like(5, 20, seed=3)
     X[1] = np.clip(X[1] * 0.8, 0, 1)
