@@ -106,10 +106,14 @@ def targets_fragment(results):
         rows.append(["every preprocessing step within 1.5x of OpenCV", text,
                      _held(ok)])
         crops = pre["chain"]["fit_transform_images_per_s"]
+        load = pre.get("load_average_start")
         rows.append([
             f"preprocessing chain >= 500 crops/s of {pre['input_size']} px",
             f"{crops:.0f} images/s (``fit_transform``, "
-            f"{pre['chain']['transform_images_per_s']:.0f} for ``transform``)",
+            f"{pre['chain']['transform_images_per_s']:.0f} for ``transform``)"
+            + (f" at a load average of {load[0]:.1f} on "
+               f"{pre['machine']['cpu']['cores']} cores"
+               if load and pre.get("machine") else ""),
             _held(crops >= 500),
         ])
     if pre and pre["chain"].get("cnn_train_images_per_s"):
