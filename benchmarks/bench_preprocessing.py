@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import compare, print_table, timed
+from ._common import compare, load_average, print_table, timed
 
 
 def _cv2():
@@ -103,7 +103,7 @@ def opencv_reinhard(X, ref_mean, ref_std, min_std=1e-2):
     return out
 
 
-def run(X_uint8, image_size, repeat=5, extra_sizes=(64,)):
+def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     """Time every step against OpenCV, and the whole preprocessing chain.
 
     Parameters
@@ -116,11 +116,15 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,)):
         Timed rounds.
     extra_sizes : tuple of int, default=(64,)
         Other ``Resizer`` targets to compare.
+    y : array-like of shape (n,), default=None
+        Labels of the images, to train the CNN on the chain's output
+        (default: alternating 0 and 1; the speed does not depend on them).
 
     Returns
     -------
     dict
-        ``steps``: one row per comparison; ``chain``: the full chain.
+        ``steps``: one row per comparison; ``chain``: the full chain and
+        the CNN's training throughput (:func:`run_chain`).
     """
     cv2 = _cv2()
     from skleuk import make_pipeline
@@ -192,7 +196,7 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,)):
 
     rows = []
     for name, cv_name, ours, theirs in pairs:
-        t = compare(
+        t, cpu = compare_with_cpu_time(
             {"skleuk": ours, "opencv": theirs, "opencv_1": one_thread(theirs)},
             repeat=repeat,
         )
@@ -210,6 +214,9 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,)):
             "ratio_of_min": t["skleuk"]["min"] / t["opencv"]["min"],
             "opencv_1thread_s": t["opencv_1"]["median"],
             "ratio_1thread": t["skleuk"]["median"] / t["opencv_1"]["median"],
+            "skleuk_cpu_s": cpu["skleuk"],
+            "opencv_1thread_cpu_s": cpu["opencv_1"],
+            "ratio_cpu_1thread": cpu["skleuk"] / cpu["opencv_1"],
             "skleuk_images_per_s": n / t["skleuk"]["median"],
             "max_abs_difference": diff,
         }
@@ -238,30 +245,122 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,)):
             "skleuk_min_s": alone[key]["min"],
             "skleuk_images_per_s": n / alone[key]["median"],
         })
+    out = {
+        "n_images": n,
+        "input_size": int(X.shape[1]),
+        "opencv_version": cv2.__version__,
+        "opencv_threads": cv2.getNumThreads(),
+        "steps": rows,
+    }
+    if y is None:
+        y = np.arange(n) % 2
+    out["chain"] = run_chain(X_uint8, y, pipe, repeat=repeat)
+    out["chain"]["crop_size"] = int(cropper.crop_size_)
+    out["load_average_end"] = load_average()
+    return out
+
+
+def compare_with_cpu_time(funcs, repeat=5, warmup=1):
+    """:func:`~benchmarks._common.compare`, also recording the CPU time.
+
+    Every call is timed on the wall clock and on the process's CPU clock
+    (``time.process_time``: user and system time of all its threads). On a
+    machine shared with other work, the wall clock of a single-threaded
+    function grows with the time the process waits for a core, its CPU time
+    much less so: the CPU-time ratio of two single-threaded functions is the
+    steadier figure under load.
+
+    Returns
+    -------
+    wall : dict
+        As :func:`~benchmarks._common.compare`.
+    cpu : dict of str to float
+        Median CPU seconds per function.
+    """
+    import statistics
+    import time
+
+    cpu = {k: [] for k in funcs}
+
+    def with_cpu(key, func):
+        def run_one():
+            start = time.process_time()
+            result = func()
+            cpu[key].append(time.process_time() - start)
+            return result
+
+        return run_one
+
+    wall = compare({k: with_cpu(k, f) for k, f in funcs.items()}, repeat=repeat,
+                   warmup=warmup)
+    # The warm-up calls come first in each list.
+    return wall, {k: statistics.median(v[warmup:]) for k, v in cpu.items()}
+
+
+def _assume_finite(func):
+    def run_assuming_finite():
+        from sklearn import config_context
+
+        with config_context(assume_finite=True):
+            return func()
+
+    return run_assuming_finite
+
+
+def run_chain(X_uint8, y, pipe, repeat=5):
+    """The default preprocessing chain against the default CNN's training.
+
+    The chain (every step of ``pipe`` but the classifier) is timed on the
+    raw uint8 images, ``fit_transform`` and ``transform``, also under
+    scikit-learn's ``assume_finite``, interleaved; then the classifier of
+    ``pipe`` (its network, size and batch size) is trained on the chain's
+    output, and its training throughput is taken from the epochs after the
+    first (which traces the graph). Both in the same run, so under the
+    same load: their ratio is the figure of merit (target: the chain at
+    least 5 times the network's training throughput).
+    """
+    from .bench_cnn import train_throughput
+
+    n = len(X_uint8)
+    pre = pipe[:-1]
+    clf = pipe[-1]
     chain = compare({
         "fit_transform": lambda: pre.fit_transform(X_uint8),
         "transform": lambda: pre.transform(X_uint8),
+        "transform_assume_finite": _assume_finite(lambda: pre.transform(X_uint8)),
     }, repeat=max(2, repeat // 2))
     per_step = {}
     Z = X_uint8
     for name, step in pre.steps:
         t, Z = timed(step.transform, Z)
         per_step[name] = t
+    size = int(Z.shape[1])
+    cnn = train_throughput(
+        clf.architecture, size, epochs=4, batch_size=clf.batch_size, X=Z,
+        y=np.asarray(y), dtype_policy=clf.dtype_policy,
+    )
+    ft = n / chain["fit_transform"]["median"]
+    steps = [
+        name + (" (off)" if getattr(step, "_is_identity", lambda: False)() else "")
+        for name, step in pre.steps
+    ]
     return {
-        "n_images": n,
-        "input_size": int(X.shape[1]),
-        "opencv_version": cv2.__version__,
-        "opencv_threads": cv2.getNumThreads(),
-        "steps": rows,
-        "chain": {
-            "image_size": image_size,
-            "crop_size": int(cropper.crop_size_),
-            "fit_transform_s": chain["fit_transform"]["median"],
-            "transform_s": chain["transform"]["median"],
-            "fit_transform_images_per_s": n / chain["fit_transform"]["median"],
-            "transform_images_per_s": n / chain["transform"]["median"],
-            "transform_step_s": per_step,
-        },
+        "image_size": size,
+        "steps": steps,
+        "fit_transform_s": chain["fit_transform"]["median"],
+        "transform_s": chain["transform"]["median"],
+        "transform_assume_finite_s": chain["transform_assume_finite"]["median"],
+        "fit_transform_images_per_s": ft,
+        "transform_images_per_s": n / chain["transform"]["median"],
+        "transform_assume_finite_images_per_s":
+            n / chain["transform_assume_finite"]["median"],
+        "transform_step_s": per_step,
+        "cnn_architecture": cnn["architecture"],
+        "cnn_dtype_policy": cnn["dtype_policy"],
+        "cnn_batch_size": int(clf.batch_size),
+        "cnn_train_images_per_s": cnn["images_per_s"],
+        "cnn_epoch_times": cnn["epoch_times"],
+        "chain_over_cnn_train": ft / cnn["images_per_s"],
     }
 
 
@@ -272,7 +371,9 @@ def print_results(res):
         if r.get("opencv"):
             rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}", r["opencv"],
                          f"{r['opencv_s'] * 1e3:.0f}", f"{r['ratio']:.2f}",
-                         f"{r['ratio_1thread']:.2f}",
+                         f"{r['ratio_1thread']:.2f}"
+                         + (f" (CPU {r['ratio_cpu_1thread']:.2f})"
+                            if "ratio_cpu_1thread" in r else ""),
                          f"{r['max_abs_difference']:.1e}"])
         else:
             rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"] + ["-"] * 5)
@@ -281,6 +382,13 @@ def print_results(res):
                  f"{c['fit_transform_s'] * 1e3:.0f}"] + ["-"] * 5)
     rows.append(["whole chain transform", f"{c['transform_s'] * 1e3:.0f}"]
                 + ["-"] * 5)
+    if "cnn_train_images_per_s" in c:
+        rows.append(["whole chain transform (assume_finite)",
+                     f"{c['transform_assume_finite_s'] * 1e3:.0f}"] + ["-"] * 5)
+        print(f"  chain fit_transform {c['fit_transform_images_per_s']:.0f} img/s, "
+              f"CNN {c['cnn_architecture']}@{c['image_size']} training "
+              f"{c['cnn_train_images_per_s']:.0f} img/s: ratio "
+              f"{c['chain_over_cnn_train']:.2f}", flush=True)
     print_table(
         ["skleuk step", "ms", "OpenCV equivalent", "ms", "ratio",
          "ratio (1 thread)", "max |diff|"],

@@ -9,6 +9,7 @@ import numpy as np
 from scipy import ndimage as ndi
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
+from ..utils.validation import check_images
 from ._base import BaseImageTransformer
 from ._threads import run_chunks
 
@@ -172,9 +173,11 @@ def _correlate_hw(X, kernel, mode, clip=False):
         (np.float32(value), list(zip(*np.nonzero(kernel == value), strict=True)))
         for value in np.unique(kernel[kernel != 0])
     ]
-    out = np.zeros_like(X)
     if not groups:
-        return out
+        return np.zeros_like(X)
+    # Not zeros_like: zeroing the output first would cost a whole extra pass
+    # (a quarter of the filter's time); every tile writes all of its part.
+    out = np.empty_like(X)
     tiles = _FlatTiles(X, kh, kw, mode)
 
     def work(spec, flat, n_out, scratch):
@@ -282,6 +285,30 @@ def _check_laplacian_kernel(kernel):
     return k
 
 
+def _assume_finite():
+    from sklearn import get_config
+
+    return bool(get_config().get("assume_finite", False))
+
+
+def _check_images_of_filter(est, X):
+    """Validate the input of a filter; a switched-off filter scans nothing.
+
+    A filter switched off (``LaplacianSharpener(strength=0)``,
+    ``NeighborhoodAverager(size=1)``) returns its validated input itself.
+    Under scikit-learn's ``assume_finite`` configuration
+    (:func:`sklearn.config_context`) it then skips the value scans (NaN,
+    infinities, range) as well, since its output is its input, which the
+    next step validates: a float32 batch passes through without any work.
+    Shapes, dtypes and channels are still checked, and without
+    ``assume_finite`` the validation is the full one.
+    """
+    value_range = est._value_range
+    if est._is_identity() and _assume_finite():
+        value_range = None
+    return check_images(X, allow_ragged=est._allow_ragged, value_range=value_range)
+
+
 class LaplacianSharpener(BaseImageTransformer):
     r"""Sharpen images by subtracting their Laplacian (paper Eq. 3.1).
 
@@ -299,11 +326,13 @@ class LaplacianSharpener(BaseImageTransformer):
     Parameters
     ----------
     strength : float, default=1.0
-        The constant :math:`c`, ``>= 0`` (0 leaves images unchanged). The
+        The constant :math:`c`, ``>= 0``. 0 switches the step off (the default
+        pipeline's setting): ``transform`` then returns the validated input itself,
+        so a ``float32`` batch is neither copied nor computed on (see Notes). The
         paper does not give its value; 1.0 is the textbook choice for the
-        4-neighbour kernel. The 8-neighbour kernel sharpens about twice as
-        strongly at the same ``strength``; on noisy (e.g. JPEG) images
-        values around 0.5 amplify less noise.
+        4-neighbour kernel. The 8-neighbour kernel sharpens about twice as strongly
+        at the same ``strength``; on noisy (e.g. JPEG) images values around 0.5
+        amplify less noise.
     kernel : {"4-neighbour", "8-neighbour"} or array-like of shape (k, k)
         The Laplacian kernel. A custom kernel must have odd sides, be
         centre-negative to sharpen, and sum to 0 (so that flat regions are
@@ -323,6 +352,14 @@ class LaplacianSharpener(BaseImageTransformer):
     -----
     The step learns nothing (``fit`` only validates). The filter is applied
     to the whole batch at once in ``float32``; images never interact.
+
+    Switched off (``strength=0``), the step returns its validated input
+    itself: for a C-contiguous ``float32`` batch in ``[0, 1]`` that is the
+    very array passed in (write to the result only after copying it).
+    Validation still scans the values (NaN, infinities, range) unless
+    scikit-learn's ``assume_finite`` is set (:func:`sklearn.config_context`),
+    in which case a switched-off filter costs nothing: its output is its
+    input, which the next step validates.
 
     Examples
     --------
@@ -346,13 +383,19 @@ class LaplacianSharpener(BaseImageTransformer):
         self.kernel = kernel
         self.mode = mode
 
+    def _is_identity(self):
+        return self.strength == 0
+
+    def _check_images(self, X):
+        return _check_images_of_filter(self, X)
+
     def _fit(self, X):
         _check_laplacian_kernel(self.kernel)
 
     def _transform(self, X):
         lap = _check_laplacian_kernel(self.kernel)
-        if self.strength == 0:  # switched off (the default pipeline)
-            return X.copy()
+        if self.strength == 0:  # switched off (the default pipeline): no copy
+            return X
         # y - c * lap(y) is one correlation with delta - c * lap.
         k = -float(self.strength) * lap
         k[k.shape[0] // 2, k.shape[1] // 2] += 1.0
@@ -538,12 +581,13 @@ class NeighborhoodAverager(BaseImageTransformer):
     Parameters
     ----------
     size : int, default=6
-        Side of the square window, ``>= 1`` (1 leaves images unchanged).
-        Even sizes have no centre pixel: the window spans ``size // 2``
-        pixels before and ``size // 2 - 1`` after the pixel (as in
-        :mod:`scipy.ndimage`), which shifts the image content by half a
-        pixel towards the bottom-right. Use an odd size for an unshifted
-        (flip- and rotation-symmetric) filter.
+        Side of the square window, ``>= 1``. 1 switches the step off (the default
+        pipeline's setting): ``transform`` then returns the validated input itself,
+        without a copy (see :class:`LaplacianSharpener`'s Notes). Even sizes have no
+        centre pixel: the window spans ``size // 2`` pixels before and ``size // 2 -
+        1`` after the pixel (as in :mod:`scipy.ndimage`), which shifts the image
+        content by half a pixel towards the bottom-right. Use an odd size for an
+        unshifted (flip- and rotation-symmetric) filter.
     method : {"mean", "median"}, default="mean"
         ``"mean"``: box average (the paper). ``"median"``: the median of the
         window (the upper median for even sizes), which removes
@@ -562,7 +606,9 @@ class NeighborhoodAverager(BaseImageTransformer):
     Notes
     -----
     The step learns nothing (``fit`` only validates). The output is
-    ``float32`` in ``[0, 1]``.
+    ``float32`` in ``[0, 1]``. Switched off (``size=1``), the step returns
+    its validated input itself, as :class:`LaplacianSharpener` does with
+    ``strength=0``.
 
     Examples
     --------
@@ -588,10 +634,16 @@ class NeighborhoodAverager(BaseImageTransformer):
         self.method = method
         self.mode = mode
 
+    def _is_identity(self):
+        return self.size == 1
+
+    def _check_images(self, X):
+        return _check_images_of_filter(self, X)
+
     def _transform(self, X):
         size = int(self.size)
-        if size == 1:
-            return X.copy()
+        if size == 1:  # switched off (the default pipeline): no copy
+            return X
         if self.method == "median":
             return median_filter(X, size, self.mode)
         return _box_mean(X, size, self.mode)

@@ -65,6 +65,22 @@ def test_rgb_to_lab_matches_skimage():
     assert_allclose(lab, color.rgb2lab(X.astype(np.float64)), atol=5e-4)
 
 
+@pytest.mark.parametrize("dark_share", [0.0, 0.002, 0.03, 0.5, 1.0])
+def test_lab_conversions_match_skimage_with_few_or_many_dark_pixels(dark_share):
+    # The linear pieces of the sRGB and L*a*b* curves (dark colours) are
+    # added to the few values that need them, or to all when there are many:
+    # both ways give scikit-image's result, in both directions.
+    rng = np.random.default_rng(2)
+    X = rng.uniform(0.1, 1.0, (2, 40, 30, 3)).astype(np.float32)
+    dark = rng.random(X.shape) < dark_share
+    X[dark] = rng.uniform(0.0, 0.045, dark.sum()).astype(np.float32)
+    lab = rgb_to_lab(X)
+    assert_allclose(lab, color.rgb2lab(X.astype(np.float64)), atol=5e-4)
+    ref_lab = color.rgb2lab(X.astype(np.float64))
+    assert_allclose(lab_to_rgb(ref_lab), color.lab2rgb(ref_lab), atol=1e-5)
+    assert_allclose(lab_to_rgb(lab), X, atol=2e-5)
+
+
 def test_lab_to_rgb_matches_skimage_in_gamut():
     rng = np.random.default_rng(1)
     X = rng.random((3, 10, 10, 3))
@@ -132,6 +148,30 @@ def test_maps_channel_statistics_onto_the_reference(seed, shape, ref_mean, ref_s
     mean, std = _lab_stats(out)
     assert_allclose(mean, np.broadcast_to(ref_mean, mean.shape), atol=0.02)
     assert_allclose(std, np.broadcast_to(ref_std, std.shape), atol=0.02)
+
+
+@pytest.mark.parametrize("method", ["reinhard", "histogram", "grayworld"])
+def test_normalizer_never_writes_over_the_callers_images(method):
+    # The Reinhard transform writes its output over the float32 batch that
+    # validation made from uint8 images (nobody else holds it); a float32
+    # batch passed in is the caller's and stays untouched. Same results.
+    X8 = (_smear_like(3, 20, seed=4) * 255).astype(np.uint8)
+    X = X8 / np.float32(255)
+    X = X.astype(np.float32)
+    before = X.copy()
+    est = ColorNormalizer(method=method).fit(X)
+    out_f = est.transform(X)
+    assert_array_equal(X, before)
+    assert not np.shares_memory(out_f, X)
+    out_8 = est.transform(X8)
+    out_ft = ColorNormalizer(method=method).fit_transform(X8)
+    for out in (out_f, out_8, out_ft):
+        assert type(out) is np.ndarray and out.dtype == np.float32
+    assert_allclose(out_8, out_f, atol=1e-6)
+    assert_allclose(out_ft, out_f, atol=1e-6)
+    as_list = est.transform(list(X))
+    assert_allclose(as_list, out_f, atol=1e-6)
+    assert_array_equal(X, before)
 
 
 def test_fit_learns_median_of_per_image_statistics():

@@ -11,6 +11,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.preprocessing import LaplacianSharpener, NeighborhoodAverager
 from skleuk.preprocessing._filters import _median_plan, median_filter
+from skleuk.utils.validation import check_images
 
 MODES = ["reflect", "mirror", "nearest", "wrap"]
 
@@ -97,6 +98,44 @@ def test_sharpener_steepens_an_edge():
 def test_sharpener_strength_zero_is_identity():
     X = _random_images((2, 9, 7, 3))
     assert_allclose(LaplacianSharpener(strength=0).fit_transform(X), X)
+
+
+@pytest.mark.parametrize("est", [LaplacianSharpener(strength=0),
+                                 NeighborhoodAverager(size=1),
+                                 NeighborhoodAverager(size=1, method="median")])
+def test_switched_off_filters_return_their_input(est):
+    # The default pipeline's settings: no copy, no computation of a float32
+    # batch, in fit_transform and transform.
+    X = _random_images((2, 9, 7, 3))
+    assert est.fit_transform(X) is X
+    assert est.transform(X) is X
+    # Other inputs are validated and converted as by every step.
+    X8 = (X * 255).astype(np.uint8)
+    out = est.transform(X8)
+    assert out.dtype == np.float32
+    assert_array_equal(out, check_images(X8))
+    with pytest.raises(ValueError, match="NaN"):
+        est.transform(np.full((1, 4, 4, 3), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        est.transform(np.full((1, 4, 4, 3), 2.0, dtype=np.float32))
+
+
+def test_switched_off_filters_skip_value_scans_under_assume_finite():
+    # Under assume_finite a switched-off filter does not scan the values:
+    # its output is its input (checked by the next step).
+    from sklearn import config_context
+
+    bad = np.full((1, 4, 4, 3), 2.0, dtype=np.float32)
+    bad[0, 0, 0, 0] = np.nan
+    with config_context(assume_finite=True):
+        for est in (LaplacianSharpener(strength=0), NeighborhoodAverager(size=1)):
+            assert est.fit_transform(bad) is bad
+            assert est.transform(bad) is bad
+            with pytest.raises(ValueError, match="3 colour channels"):
+                est.transform(bad[..., :2])
+        # Switched on, a filter still checks the range under assume_finite.
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            NeighborhoodAverager(size=3).fit_transform(np.full_like(bad, 2.0))
 
 
 def test_sharpener_matches_opencv_laplacian():
@@ -227,7 +266,7 @@ def test_size_one_is_identity():
     for method in ("mean", "median"):
         out = NeighborhoodAverager(size=1, method=method).fit_transform(X)
         assert_array_equal(out, X)
-        assert not np.shares_memory(out, X)
+        assert out is X  # switched off: the input itself, no copy
 
 
 @pytest.mark.parametrize("size", [3, 5])

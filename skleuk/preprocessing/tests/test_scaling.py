@@ -50,6 +50,19 @@ def test_standard_statistics_and_inverse(X):
     assert_array_equal(est.transform(X), out)  # deterministic
 
 
+def test_standard_transform_is_the_per_channel_formula_exactly():
+    rng = np.random.default_rng(3)
+    X = rng.random((3, 7, 5, 3), dtype=np.float32)
+    est = ImageScaler(method="standard").fit(X[:2])
+    expected = (X - est.mean_.astype(np.float32)) * (1.0 / est.scale_).astype(
+        np.float32
+    )
+    assert_array_equal(est.transform(X), expected)
+    ragged = est.transform([X[0], X[1, :4]])
+    assert_array_equal(ragged[0], expected[0])
+    assert_array_equal(ragged[1], expected[1, :4])
+
+
 def test_standard_output_is_z_scores():
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(5, 10, 12, 3), dtype=np.uint8)
