@@ -232,7 +232,7 @@ def load_model(path):
 
 
 def _fit_with_progress(pipe, X, y, args, desc="training"):
-    from ..model_selection._evaluate import _epoch_progress
+    from ..model_selection._fold import _epoch_progress
 
     with _epoch_progress(pipe, not args.quiet, desc):
         pipe.fit(X, y)
