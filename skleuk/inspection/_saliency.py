@@ -75,10 +75,12 @@ def _grad_cam(model, conv, X, class_idx, batch_size):
         cb = tf.convert_to_tensor(class_idx[start:start + batch_size])
         with tf.GradientTape() as tape:
             feats, hidden = grad_model(xb, training=False)
-            feats = tf.cast(feats, tf.float32)
             logits = tf.matmul(tf.cast(hidden, tf.float32), kernel) + bias
             score = tf.gather(logits, cb, axis=1, batch_dims=1)
-        grads = tape.gradient(score, feats)
+        # The gradient with respect to the layer's own output (bfloat16 under
+        # mixed precision), then both in float32.
+        grads = tf.cast(tape.gradient(score, feats), tf.float32)
+        feats = tf.cast(feats, tf.float32)
         weights = tf.reduce_mean(grads, axis=(1, 2), keepdims=True)
         cam = tf.nn.relu(tf.reduce_sum(weights * feats, axis=-1))
         maps.append(cam.numpy())
