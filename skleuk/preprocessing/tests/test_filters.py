@@ -10,7 +10,7 @@ from scipy import ndimage as ndi
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.preprocessing import LaplacianSharpener, NeighborhoodAverager
-from skleuk.preprocessing._filters import _median_plan, median_filter
+from skleuk.preprocessing._median import _median_plan, median_filter
 from skleuk.utils.validation import check_images
 
 MODES = ["reflect", "mirror", "nearest", "wrap"]
@@ -308,9 +308,9 @@ def test_flat_tiles_equal_scipy_for_every_tiling(monkeypatch, tile_bytes, mode):
     # or several small images per tile, with borders extended per tile):
     # every tiling gives scipy's result, including windows wider than the
     # image and the last, shorter band.
-    from skleuk.preprocessing import _filters
+    from skleuk.preprocessing import _filters, _tiles
 
-    monkeypatch.setattr(_filters, "_TILE_BYTES", tile_bytes)
+    monkeypatch.setattr(_tiles, "_TILE_BYTES", tile_bytes)
     for shape in [(3, 23, 17, 3), (5, 4, 6, 3), (2, 1, 9, 3)]:
         X = _random_images(shape, seed=2)
         X64 = X.astype(np.float64)
@@ -337,9 +337,9 @@ def test_flat_tiles_equal_scipy_for_every_tiling(monkeypatch, tile_bytes, mode):
 def test_filters_bit_identical_on_threads(monkeypatch):
     # Opt-in threads (SKLEUK_NUM_THREADS) share the tiles out; every tile
     # writes its own part of the output, so the result is bit-identical.
-    from skleuk.preprocessing import _filters, _threads
+    from skleuk.preprocessing import _filters, _threads, _tiles
 
-    monkeypatch.setattr(_filters, "_TILE_BYTES", 4000)
+    monkeypatch.setattr(_tiles, "_TILE_BYTES", 4000)
     monkeypatch.setattr(_threads.os, "sched_getaffinity", lambda pid: {0, 1, 2},
                         raising=False)
     X = _random_images((4, 30, 20, 3), seed=3)
@@ -358,7 +358,7 @@ def test_filters_bit_identical_on_threads(monkeypatch):
 
 
 def test_median_plan_is_pruned():
-    # Minimum/maximum operations per window size (documented in _filters).
+    # Minimum/maximum operations per window size (documented in _median).
     counts = [
         sum(op in ("min", "max") for _, op, *_ in _median_plan(s)[0])
         for s in range(1, 8)
