@@ -33,6 +33,7 @@ RECIPES = {
             "cnn__learning_rate": 0.003,
             "cnn__label_smoothing": 0.1,
             "cnn__class_weight": "balanced",
+            "cnn__dtype_policy": "auto",
         },
     },
     "paper": {"image_size": 32, "architecture": "paper", "params": {}},
@@ -114,7 +115,9 @@ def make_pipeline(
     ``sharpen__strength=0``, ``average__size=1``), the light network trained
     for 60 epochs in batches of 16 with a cosine learning-rate schedule
     (Adam, 0.003, warm-up), label smoothing 0.1 and classes weighted by
-    their inverse frequency (``cnn__class_weight="balanced"``); and
+    their inverse frequency (``cnn__class_weight="balanced"``), in mixed
+    bfloat16 where the CPU has native bfloat16 units
+    (``cnn__dtype_policy="auto"``, float32 elsewhere); and
     ``"paper"``,
     Alkhouli & Joshi's system as published: every preprocessing step with
     its own defaults, inputs scaled to ``[0, 1]``, Algorithm 1 at 32x32
