@@ -363,7 +363,7 @@ def train_screening_file(path, bccd):
     return path
 
 
-def run_screen(cache, counts=((100, 1000), (20, 100))):
+def run_screen(cache, counts=((100, 1000), (20, 100)), overlays=True):
     """Peak RSS and smears/s of ``skleuk screen`` on small and large smears."""
     from .bench_screening import BCCD, make_smear
 
@@ -387,10 +387,12 @@ def run_screen(cache, counts=((100, 1000), (20, 100))):
                     src = sources[i % len(sources)]
                     os.symlink(src, folder / f"smear_{i:05d}{src.suffix}")
             out = cache / f"out_{kind}_{n}"
+            extra = [] if overlays else ["--no-overlays"]
             code, wall, peak, _ = _run_measured(
                 [sys.executable, "-m", "skleuk.cli", "screen", str(model),
-                 str(folder), "--out", str(out), "--force"])
-            rows.append({"case": f"skleuk screen, {n} smears of {kind}",
+                 str(folder), "--out", str(out), "--force", *extra])
+            what = "" if overlays else ", no overlays"
+            rows.append({"case": f"skleuk screen, {n} smears of {kind}{what}",
                          "n": n, "size": kind, "exit_code": code,
                          "peak_mib": peak, "wall_s": wall,
                          "smears_per_s": n / wall})
@@ -408,17 +410,23 @@ def _main_large(argv=None):  # pragma: no cover - a benchmark entry point
                       help="measure only the huge-image cases")
     mode.add_argument("--screen", action="store_true",
                       help="measure only 'skleuk screen' on folders of smears")
+    p.add_argument("--counts", default="100,1000;20,100", metavar="A,B;C,D",
+                   help="--screen: smear counts, 640x480 then 2592x1944")
+    p.add_argument("--no-overlays", action="store_true",
+                   help="--screen: without the overlay figures")
     p.add_argument("--cache-dir",
                    default=str(Path(tempfile.gettempdir()) / "skleuk-bench"))
     args = p.parse_args(argv)
     if args.screen:
         cache = Path(args.cache_dir) / "screen"
         cache.mkdir(parents=True, exist_ok=True)
-        rows = run_screen(cache)
+        counts = tuple(tuple(int(n) for n in part.split(",") if n)
+                       for part in args.counts.split(";"))
+        rows = run_screen(cache, counts, overlays=not args.no_overlays)
         print_large(rows)
         from ._common import load_average, write_json
 
-        write_json("memory_screen", {"screen": rows,
+        write_json("memory_screen", {"screen": rows, "overlays": not args.no_overlays,
                                      "load_average": load_average()})
         return rows
     cache = Path(args.cache_dir) / "large"
