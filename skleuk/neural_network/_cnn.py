@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._architectures import ARCHITECTURES, build_lightweight_cnn
 from ._base import BaseKerasImageClassifier
+from ._label_encoder import _OneHotLabelEncoder as OneHotLabelEncoder
 from ._optim import make_optimizer
 from ._params import DEPRECATED_ARCHITECTURE_PARAMS, architecture_spec
 from ._persistence import KerasModelBytes
@@ -32,8 +33,10 @@ __all__ = ["LightweightCNNClassifier"]
 DEFAULT_EPOCHS = 30
 DEFAULT_BATCH_SIZE = 64
 
-# Pickles written by 0.1 name the payload class here.
+# Pickles written by 0.1 name these classes here: the payload and the
+# fitted label encoder (``target_encoder_``).
 _KerasModelBytes = KerasModelBytes
+_OneHotLabelEncoder = OneHotLabelEncoder
 
 
 class LightweightCNNClassifier(BaseKerasImageClassifier):
