@@ -60,11 +60,9 @@ if str(REPO_ROOT) not in sys.path:  # python benchmarks/bench_localisation.py
     sys.path.insert(0, str(REPO_ROOT))
 
 from skleuk.datasets._io import read_image  # noqa: E402
-from skleuk.preprocessing import _segmentation as seg  # noqa: E402
-from skleuk.preprocessing._segmentation import (  # noqa: E402
-    WhiteCellCropper,
-    find_white_cells,
-)
+from skleuk.preprocessing import _detection as seg  # noqa: E402
+from skleuk.preprocessing._detection import find_white_cells  # noqa: E402
+from skleuk.preprocessing._segmentation import WhiteCellCropper  # noqa: E402
 
 DEFAULT_DIR = REPO_ROOT.parent / "shared" / "data" / "bccd"
 RESULTS = REPO_ROOT / "benchmarks" / "results" / "localisation.json"

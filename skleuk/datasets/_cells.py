@@ -112,7 +112,7 @@ def _inside(cents, h, w, path):
 def _negatives(image, cents, detector_params, min_distance, max_negatives, rng):
     """Centres of the white cells of ``image`` that are not annotated blasts,
     and how many detected cells were dropped for lying near one."""
-    from ..preprocessing._segmentation import find_white_cells
+    from ..preprocessing._detection import find_white_cells
 
     found, _ = find_white_cells(image, **detector_params)
     found = np.asarray(found, dtype=np.float64).reshape(-1, 2)
@@ -170,7 +170,7 @@ def extract_cells(
     Positives (target 1, "ALL") are crops centred on the annotated blast
     centroids of the ``.xyc`` files. Negatives (target 0, "healthy") are
     crops centred on the other white cells that
-    :func:`skleuk.preprocessing._segmentation.find_white_cells` finds in each
+    :func:`skleuk.preprocessing.find_white_cells` finds in each
     smear: every white cell of a healthy (Y=0) smear, and in ALL smears the
     white cells farther than ``min_distance`` from every annotated blast.
     The result is the cell-level counterpart of ALL_IDB2 (which was cut from

@@ -18,10 +18,10 @@ from ._abstention import (
 from ._classification import (
     classification_report,
     error_rate,
-    get_scorers,
     sensitivity_score,
     specificity_score,
 )
+from ._scorers import get_scorers
 from ._trust import (
     constrained_specificity_score,
     expected_calibration_error,

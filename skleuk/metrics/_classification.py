@@ -7,7 +7,8 @@ per-class accuracy or specificity: this module adds them with the same
 ``labels``/``pos_label``/``average``/``zero_division`` semantics as
 :func:`sklearn.metrics.precision_recall_fscore_support`, so they plug into
 :func:`sklearn.metrics.make_scorer`, :func:`sklearn.model_selection.cross_validate`
-and :class:`sklearn.model_selection.GridSearchCV`.
+and :class:`sklearn.model_selection.GridSearchCV` (their scorers are built in
+``_scorers.py``).
 
 Multi-class problems are handled one-vs-rest: for class ``k`` the positives
 are the samples of class ``k`` and the negatives all others.
@@ -22,7 +23,6 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.metrics import (
     accuracy_score,
-    make_scorer,
     multilabel_confusion_matrix,
     recall_score,
     roc_auc_score,
@@ -33,7 +33,6 @@ from sklearn.utils.multiclass import type_of_target, unique_labels
 __all__ = [
     "classification_report",
     "error_rate",
-    "get_scorers",
     "sensitivity_score",
     "specificity_score",
 ]
@@ -544,84 +543,8 @@ def _format_report(report, names, digits, n_total):
     return "\n".join(lines)
 
 
-# ---------------------------------------------------------------------------
-# scorers
-# ---------------------------------------------------------------------------
+# The scorer's ROC AUC lives here, not in _scorers.py, so that scorers pickled
+# by earlier versions (inside a fitted GridSearchCV) still load.
 def _binary_roc_auc(y_true, y_score, *, pos_label):
     """ROC AUC with an explicit positive class (sklearn's has no pos_label)."""
     return roc_auc_score(np.asarray(y_true) == pos_label, y_score)
-
-
-def get_scorers(pos_label=1, *, average="binary", zero_division=0.0):
-    """Return the scorers of the paper's metrics, ready for cross-validation.
-
-    Use them as ``scoring=`` in :func:`sklearn.model_selection.cross_validate`
-    or :class:`sklearn.model_selection.GridSearchCV`.
-
-    Parameters
-    ----------
-    pos_label : int, float, bool or str, default=1
-        The positive class (e.g. the label of leukemic cells) for binary
-        problems. Ignored unless ``average='binary'``.
-    average : {'binary', 'micro', 'macro', 'weighted'}, default='binary'
-        ``'binary'`` for two classes; for more than two classes use
-        ``'macro'`` or ``'weighted'`` (ROC AUC is then one-vs-rest, averaged
-        the same way -- ``'micro'`` falls back to ``'macro'`` for AUC).
-    zero_division : {'warn', 0.0, 1.0, np.nan}, default=0.0
-        Passed to the precision, sensitivity, specificity and F1 metrics.
-        The default does not warn: a cross-validation fold with no
-        predicted positives scores 0 quietly.
-
-    Returns
-    -------
-    scorers : dict of str to callable
-        Keys ``"accuracy"``, ``"sensitivity"``, ``"specificity"``,
-        ``"precision"``, ``"f1"``, ``"roc_auc"``, ``"neg_error_rate"`` and
-        ``"neg_log_loss"``. Following scikit-learn, losses are negated so
-        that greater is better.
-
-    Examples
-    --------
-    >>> from sklearn.datasets import make_classification
-    >>> from sklearn.linear_model import LogisticRegression
-    >>> from sklearn.model_selection import cross_validate
-    >>> from skleuk.metrics import get_scorers
-    >>> X, y = make_classification(n_samples=60, random_state=0)
-    >>> scores = cross_validate(LogisticRegression(), X, y, cv=3,
-    ...                         scoring=get_scorers(pos_label=1))
-    >>> sorted(k for k in scores if k.startswith("test_"))[:3]
-    ['test_accuracy', 'test_f1', 'test_neg_error_rate']
-    """
-    from sklearn.metrics import f1_score, get_scorer, precision_score
-
-    if average not in ("binary", "micro", "macro", "weighted"):
-        raise ValueError(
-            "average must be 'binary', 'micro', 'macro' or 'weighted'; "
-            f"got {average!r}."
-        )
-    _check_zero_division(zero_division)
-    kw = {"average": average, "zero_division": zero_division}
-    if average == "binary":
-        kw["pos_label"] = pos_label
-        roc_auc = make_scorer(
-            _binary_roc_auc,
-            response_method=("decision_function", "predict_proba"),
-            pos_label=pos_label,
-        )
-    else:
-        roc_auc = make_scorer(
-            roc_auc_score,
-            response_method="predict_proba",
-            multi_class="ovr",
-            average="weighted" if average == "weighted" else "macro",
-        )
-    return {
-        "accuracy": get_scorer("accuracy"),
-        "sensitivity": make_scorer(sensitivity_score, **kw),
-        "specificity": make_scorer(specificity_score, **kw),
-        "precision": make_scorer(precision_score, **kw),
-        "f1": make_scorer(f1_score, **kw),
-        "roc_auc": roc_auc,
-        "neg_error_rate": make_scorer(error_rate, greater_is_better=False),
-        "neg_log_loss": get_scorer("neg_log_loss"),
-    }

@@ -9,7 +9,7 @@ from scipy import ndimage
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..preprocessing._segmentation import (
+from ..preprocessing._detection import (
     _DETECTION_CONSTRAINTS,
     _detect,
     _resolve_area,

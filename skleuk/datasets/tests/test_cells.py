@@ -32,9 +32,9 @@ def fake_detector(monkeypatch):
         cents = np.asarray(found.get(image.shape[:2], []), dtype=float).reshape(-1, 2)
         return cents, np.full(len(cents), 100.0)
 
-    module = types.ModuleType("skleuk.preprocessing._segmentation")
+    module = types.ModuleType("skleuk.preprocessing._detection")
     module.find_white_cells = find_white_cells
-    monkeypatch.setitem(sys.modules, "skleuk.preprocessing._segmentation", module)
+    monkeypatch.setitem(sys.modules, "skleuk.preprocessing._detection", module)
     return found, calls
 
 
@@ -184,7 +184,7 @@ def test_from_an_all_idb1_folder_and_group_kfold(tmp_path):
 
 
 def test_with_the_real_white_cell_finder(tmp_path):
-    pytest.importorskip("skleuk.preprocessing._segmentation")
+    pytest.importorskip("skleuk.preprocessing._detection")
     # A pale pink smear with two purple nuclei; the left one is the blast.
     h, w = 240, 400
     img = np.empty((h, w, 3), dtype=np.uint8)

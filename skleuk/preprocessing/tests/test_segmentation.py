@@ -1,4 +1,4 @@
-"""Tests of white-cell localisation and cropping (``_segmentation.py``)."""
+"""Tests of white-cell detection and cropping (``_detection``, ``_segmentation``)."""
 
 import pickle
 import warnings
@@ -14,8 +14,9 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.datasets._io import read_image
-from skleuk.preprocessing import _segmentation as seg
-from skleuk.preprocessing._segmentation import WhiteCellCropper, find_white_cells
+from skleuk.preprocessing import _detection
+from skleuk.preprocessing._detection import find_white_cells
+from skleuk.preprocessing._segmentation import WhiteCellCropper
 
 PINK = (0.90, 0.72, 0.76)  # red cells / plasma
 PURPLE = (0.45, 0.25, 0.65)  # stained nucleus
@@ -95,12 +96,12 @@ def test_find_white_cells_auto_parameters():
     centroids, areas = find_white_cells(big)
     np.testing.assert_allclose(centroids, [[300, 700]], atol=1.0)
     assert len(find_white_cells(big, min_area=0.005)[0]) == 0
-    assert seg._resolve_area("auto", 1000, 1000) == 1000
-    assert seg._resolve_area("auto", 60, 60) == pytest.approx(18)
+    assert _detection._resolve_area("auto", 1000, 1000) == 1000
+    assert _detection._resolve_area("auto", 60, 60) == pytest.approx(18)
     assert len(find_white_cells(smear((60, 60), [(30, 30, 3)]))[0]) == 1
     # "auto" merge_distance: 3 % of the shorter side, at most 15 px.
-    assert seg._resolve_length("auto", 1000, 2000) == 15
-    assert seg._resolve_length("auto", 100, 200) == pytest.approx(3)
+    assert _detection._resolve_length("auto", 1000, 2000) == 15
+    assert _detection._resolve_length("auto", 100, 200) == pytest.approx(3)
 
 
 def test_find_white_cells_return_labels():
@@ -134,7 +135,7 @@ def test_find_white_cells_downscaled_work_copy():
     image = smear((300, 400), [(110, 250, 30)])
     full, _ = find_white_cells(image, work_size=None, min_area=2500)
     small, _ = find_white_cells(image, work_size=50, min_area=2500)
-    assert seg._downscale_factor(300, 400, 50, 2500.0) == 6
+    assert _detection._downscale_factor(300, 400, 50, 2500.0) == 6
     np.testing.assert_allclose(full[0], (110, 250), atol=0.5)
     np.testing.assert_allclose(small[0], (110, 250), atol=2.0)
 
