@@ -201,6 +201,26 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
         proba = self.predict_proba(X)
         return self.classes_[np.argmax(proba, axis=1)]
 
+    def score(self, X, y, sample_weight=None):
+        """Accuracy of :meth:`predict`.
+
+        Parameters
+        ----------
+        X : array-like or sequence of paths
+            Input, as the estimator takes it.
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Share of samples whose predicted class equals ``y``
+            (:func:`sklearn.metrics.accuracy_score`).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         base = self._base_estimator()
