@@ -23,18 +23,40 @@ def cmd_grid_search(args):
 
 
 def _grid_search(args, data, out, start):
-    from sklearn.model_selection import (
-        GridSearchCV,
-        StratifiedGroupKFold,
-        StratifiedKFold,
-    )
-
-    from ..metrics import get_scorers
-    from ..model_selection._evaluate import _duplicate_groups, _merge_groups
-
     pipe = _model._build_pipeline(args, reader=data.is_paths)
     param_grid = {"cnn__optimizer": list(args.optimizers),
                   "cnn__epochs": list(args.epochs)}
+    cv, groups = _cv_and_groups(args, data)
+    chosen = _scorers(data)
+    n_candidates = len(args.optimizers) * len(args.epochs)
+    print(f"Data: {data.description}", flush=True)
+    print(f"Grid: optimizer {args.optimizers} x epochs {args.epochs} = "
+          f"{n_candidates} candidates x {args.folds} folds", flush=True)
+    search = _run_search(args, data, pipe, param_grid, cv, groups, chosen,
+                         n_fits=n_candidates * args.folds)
+    rows = _result_rows(search.cv_results_, chosen)
+    best = search.best_params_
+    csv_path, json_path = _write_results(out, args, data, rows, chosen, best)
+    model_path = os.path.join(out, "best_model.joblib")
+    save_model(search.best_estimator_, model_path, target_names=data.target_names,
+               input_kind="paths" if data.is_paths else "images",
+               extra={"data": data.description,
+                      "grid_search": {"optimizer": best["cnn__optimizer"],
+                                      "epochs": best["cnn__epochs"]}})
+    _print_table(rows)
+    print(f"Best: optimizer {best['cnn__optimizer']}, epochs {best['cnn__epochs']} "
+          f"(accuracy {search.best_score_:.3f}); refitted on all images.")
+    print(f"Wrote {csv_path}, {json_path} and {model_path}. Done in "
+          f"{time.perf_counter() - start:.0f} s.")
+    return 0
+
+
+def _cv_and_groups(args, data):
+    """The (grouped) stratified folds and the groups they keep together."""
+    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+
+    from ..model_selection._evaluate import _duplicate_groups, _merge_groups
+
     groups = data.groups
     if args.group_duplicates:
         groups = _merge_groups(groups, _duplicate_groups(data.X))
@@ -43,6 +65,13 @@ def _grid_search(args, data, out, start):
                                   random_state=args.random_state)
     else:
         cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
+    return cv, groups
+
+
+def _scorers(data):
+    """Accuracy, ROC AUC, sensitivity and specificity scorers for ``data``."""
+    from ..metrics import get_scorers
+
     if len(data.target_names) > 2:
         # Multi-class: macro averages and one-vs-rest ROC AUC, as evaluate.
         scorers = get_scorers(average="macro")
@@ -54,12 +83,13 @@ def _grid_search(args, data, out, start):
                  f"is assumed to be {data.target_names[pos_label]!r} (choose it "
                  "with --positive-class)")
         scorers = get_scorers(pos_label=pos_label)
-    chosen = {k: scorers[k] for k in ("accuracy", "roc_auc", "sensitivity",
-                                       "specificity")}
-    n_candidates = len(args.optimizers) * len(args.epochs)
-    print(f"Data: {data.description}", flush=True)
-    print(f"Grid: optimizer {args.optimizers} x epochs {args.epochs} = "
-          f"{n_candidates} candidates x {args.folds} folds", flush=True)
+    return {k: scorers[k] for k in ("accuracy", "roc_auc", "sensitivity",
+                                    "specificity")}
+
+
+def _run_search(args, data, pipe, param_grid, cv, groups, chosen, n_fits):
+    """Fit the GridSearchCV (refit on accuracy), with a progress bar."""
+    from sklearn.model_selection import GridSearchCV
 
     bar = None
     if not args.quiet:
@@ -67,8 +97,7 @@ def _grid_search(args, data, out, start):
 
         from ..model_selection._evaluate import _bar_kwargs
 
-        bar = tqdm(total=n_candidates * args.folds, desc="grid search",
-                   unit="fit", **_bar_kwargs())
+        bar = tqdm(total=n_fits, desc="grid search", unit="fit", **_bar_kwargs())
 
     def scoring(estimator, X, y):
         scores = {k: s(estimator, X, y) for k, s in chosen.items()}
@@ -84,8 +113,11 @@ def _grid_search(args, data, out, start):
     finally:
         if bar is not None:
             bar.close()
+    return search
 
-    res = search.cv_results_
+
+def _result_rows(res, chosen):
+    """One dict per candidate from ``cv_results_``, best first."""
     rows = []
     for i, params in enumerate(res["params"]):
         row = {"optimizer": params["cnn__optimizer"], "epochs": params["cnn__epochs"]}
@@ -96,12 +128,16 @@ def _grid_search(args, data, out, start):
         row["mean_fit_time_s"] = float(res["mean_fit_time"][i])
         rows.append(row)
     rows.sort(key=lambda r: (r["rank_accuracy"], -r["mean_roc_auc"]))
+    return rows
+
+
+def _write_results(out, args, data, rows, chosen, best):
+    """Write grid_search_results.csv and .json; return their paths."""
     csv_path = os.path.join(out, "grid_search_results.csv")
     with open(csv_path, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
-    best = search.best_params_
     json_path = os.path.join(out, "grid_search_results.json")
     with open(json_path, "w", encoding="utf-8") as fh:
         json.dump(
@@ -112,14 +148,11 @@ def _grid_search(args, data, out, start):
              "results": rows},
             fh, indent=1,
         )
-    model_path = os.path.join(out, "best_model.joblib")
-    best_est = search.best_estimator_
-    save_model(best_est, model_path, target_names=data.target_names,
-               input_kind="paths" if data.is_paths else "images",
-               extra={"data": data.description,
-                      "grid_search": {"optimizer": best["cnn__optimizer"],
-                                      "epochs": best["cnn__epochs"]}})
+    return csv_path, json_path
 
+
+def _print_table(rows):
+    """Print the candidates as an aligned table (mean ± std per score)."""
     header = ["optimizer", "epochs", "accuracy", "ROC AUC", "sensitivity",
               "specificity", "rank"]
     lines = []
@@ -136,8 +169,3 @@ def _grid_search(args, data, out, start):
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     for line in lines:
         print("  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)))
-    print(f"Best: optimizer {best['cnn__optimizer']}, epochs {best['cnn__epochs']} "
-          f"(accuracy {search.best_score_:.3f}); refitted on all images.")
-    print(f"Wrote {csv_path}, {json_path} and {model_path}. Done in "
-          f"{time.perf_counter() - start:.0f} s.")
-    return 0

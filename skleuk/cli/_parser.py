@@ -99,43 +99,8 @@ def _add_cv_options(p):
     return g
 
 
-def build_parser():
-    """Build the ``skleuk`` argument parser.
-
-    Returns
-    -------
-    parser : argparse.ArgumentParser
-
-    Examples
-    --------
-    >>> from skleuk.cli import build_parser
-    >>> args = build_parser().parse_args(["demo", "--epochs", "2"])
-    >>> args.command, args.epochs
-    ('demo', 2)
-    """
-    from .._version import __version__
-    from ..utils._image_io import DEFAULT_MAX_IMAGE_PIXELS
-
-    parser = argparse.ArgumentParser(
-        prog=PROG,
-        description="Detect Acute Lymphoblastic Leukemia in blood smear images "
-        "with a lightweight CNN (Alkhouli & Joshi), scikit-learn style.",
-        epilog="Start with 'skleuk demo'. Run 'skleuk COMMAND --help' for the "
-        "options of a command.",
-    )
-    parser.add_argument("--version", action="version",
-                        version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true",
-                        help="show the Python traceback of errors")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
-    def add(name, func, help_, description=None):
-        p = sub.add_parser(name, help=help_, description=description or help_,
-)
-        p.set_defaults(func=func)
-        _add_common(p)
-        return p
-
+def _add_demo(add):
+    """Add the ``demo`` command (``add``: build_parser's sub-parser factory)."""
     p = add("demo", cmd_demo,
             "cross-validate the default pipeline on built-in synthetic smears",
             "Generate synthetic blood smear images, cross-validate the default "
@@ -158,6 +123,9 @@ def build_parser():
     p.add_argument("--no-figures", action="store_true", help="skip the figures")
     _add_model_options(p, demo=True)
 
+
+def _add_evaluate(add):
+    """Add the ``evaluate`` command (``add``: build_parser's sub-parser factory)."""
     p = add("evaluate", cmd_evaluate,
             "cross-validate the pipeline on your images and write a report",
             "Cross-validate the default pipeline on a local copy of ALL-IDB or a "
@@ -176,6 +144,9 @@ def build_parser():
     _add_model_options(p)
     _add_operating_point_option(p)
 
+
+def _add_train(add):
+    """Add the ``train`` command (``add``: build_parser's sub-parser factory)."""
     p = add("train", cmd_train,
             "fit the pipeline on all your images and save the model",
             "Fit the default pipeline on all images of --data and save it to "
@@ -193,6 +164,9 @@ def build_parser():
     _add_model_options(p)
     _add_operating_point_option(p)
 
+
+def _add_grid_search(add):
+    """Add the ``grid-search`` command (``add``: build_parser's sub-parser factory)."""
     p = add("grid-search", cmd_grid_search,
             "choose optimizer and epochs by cross-validated grid search",
             "Grid-search the optimizer and the number of epochs with "
@@ -215,6 +189,11 @@ def build_parser():
                    "files and figures are replaced, other files kept)")
     _add_model_options(p, grid=True)
 
+
+def _add_predict(add):
+    """Add the ``predict`` command (``add``: build_parser's sub-parser factory)."""
+    from ..utils._image_io import DEFAULT_MAX_IMAGE_PIXELS
+
     p = add("predict", cmd_predict,
             "classify images with a saved model",
             "Print one line per image: file, predicted class and its "
@@ -233,6 +212,9 @@ def build_parser():
     p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
                    help="images read and classified at a time (default: 32)")
 
+
+def _add_screen(add):
+    """Add the ``screen`` command (``add``: build_parser's sub-parser factory)."""
     p = add("screen", cmd_screen,
             "find, classify and count every white cell of whole smears",
             "Screen whole smears with a model from 'skleuk train --screening': "
@@ -257,8 +239,47 @@ def build_parser():
     p.add_argument("--dpi", type=_positive_int, default=100, metavar="N",
                    help="resolution of the overlays (default: 100)")
 
-    p = add("version", cmd_version, "print the skleuk version")
-    p = add("show-versions", cmd_show_versions,
-            "print the versions of Python and of skleuk's dependencies "
-            "(for bug reports)")
+
+def build_parser():
+    """Build the ``skleuk`` argument parser.
+
+    Returns
+    -------
+    parser : argparse.ArgumentParser
+
+    Examples
+    --------
+    >>> from skleuk.cli import build_parser
+    >>> args = build_parser().parse_args(["demo", "--epochs", "2"])
+    >>> args.command, args.epochs
+    ('demo', 2)
+    """
+    from .._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Detect Acute Lymphoblastic Leukemia in blood smear images "
+        "with a lightweight CNN (Alkhouli & Joshi), scikit-learn style.",
+        epilog="Start with 'skleuk demo'. Run 'skleuk COMMAND --help' for the "
+        "options of a command.",
+    )
+    parser.add_argument("--version", action="version",
+                        version=f"%(prog)s {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the Python traceback of errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name, func, help_, description=None):
+        p = sub.add_parser(name, help=help_, description=description or help_)
+        p.set_defaults(func=func)
+        _add_common(p)
+        return p
+
+    for adder in (_add_demo, _add_evaluate, _add_train, _add_grid_search,
+                  _add_predict, _add_screen):
+        adder(add)
+    add("version", cmd_version, "print the skleuk version")
+    add("show-versions", cmd_show_versions,
+        "print the versions of Python and of skleuk's dependencies "
+        "(for bug reports)")
     return parser

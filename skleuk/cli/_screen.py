@@ -64,22 +64,24 @@ def _overlay_name(path, used):
     return name
 
 
-def cmd_screen(args):
-    """``skleuk screen``: find, classify and count the cells of smears."""
-    from ..datasets import ImageReadError
-    from ..screening import ScreeningSummaryWriter, SmearScreener
+def _load_screener(model_path):
+    """The SmearScreener of a model file, its class names and classes."""
+    from ..screening import SmearScreener
 
-    files = _expand_inputs(args.inputs)
     try:
-        model = load_model(args.model)
+        model = load_model(model_path)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from exc
     screener = model["estimator"]
     if not isinstance(screener, SmearScreener):
-        raise CLIError(f"{args.model!r} is a cell classifier, not a screening "
+        raise CLIError(f"{model_path!r} is a cell classifier, not a screening "
                        "model; train one with 'skleuk train --screening'.")
-    names = model["target_names"]
-    classes = list(screener.classes_)
+    return screener, model["target_names"], list(screener.classes_)
+
+
+def _output_paths(args):
+    """cells.csv, smears.csv and the summaries in --out, which is created;
+    earlier results there are only overwritten with --force."""
     cells_csv = os.path.join(args.out, "cells.csv")
     smears_csv = os.path.join(args.out, "smears.csv")
     summaries = [os.path.join(args.out, f"summary.{ext}") for ext in ("html", "md")]
@@ -92,23 +94,95 @@ def cmd_screen(args):
                            "overwrite the screening results in "
                            f"{args.out!r}.")
     os.makedirs(args.out, exist_ok=True)
-    overlays = None if args.no_overlays else os.path.join(args.out, "overlays")
-    if overlays:
-        os.makedirs(overlays, exist_ok=True)
-        import matplotlib
+    return cells_csv, smears_csv, summaries
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
 
-        from ..plotting import plot_screening
-    bar = None
-    if not args.quiet:
-        from tqdm.auto import tqdm
+def _prepare_overlays(args):
+    """The overlays folder (created, Agg backend set), or None."""
+    if args.no_overlays:
+        return None
+    overlays = os.path.join(args.out, "overlays")
+    os.makedirs(overlays, exist_ok=True)
+    import matplotlib
 
-        from ..model_selection._evaluate import _bar_kwargs
+    matplotlib.use("Agg")
+    return overlays
 
-        bar = tqdm(total=len(files), desc="screening", unit="smear",
-                   **_bar_kwargs())
+
+def _progress_bar(args, total):
+    if args.quiet:
+        return None
+    from tqdm.auto import tqdm
+
+    from ..model_selection._evaluate import _bar_kwargs
+
+    return tqdm(total=total, desc="screening", unit="smear", **_bar_kwargs())
+
+
+def _report_skipped(path, exc, sums, bar):
+    """Warn about a smear that could not be screened; list it in the summaries."""
+    if bar is not None:
+        bar.clear()
+    _err(f"warning: skipped {path}: {exc}")
+    for w in sums:
+        w.add(source=path, error=str(exc))
+    if bar is not None:
+        bar.update(1)
+
+
+def _write_cells(wc, path, res, names):
+    """One cells.csv row per located cell of a screened smear."""
+    p_blast = 1.0 - res.probabilities[:, res.healthy_column]
+    for k in range(len(res.centres)):
+        r, c = res.centres[k]
+        wc.writerow([path, k, f"{r:.1f}", f"{c:.1f}",
+                     *(f"{v:.0f}" for v in res.boxes[k]),
+                     int(res.border[k]), int(res.overlap[k]),
+                     f"{p_blast[k]:.6f}",
+                     names[int(res.probabilities[k].argmax())]])
+
+
+def _save_overlay(res, verdict, path, overlays, used, dpi):
+    """Draw and save the overlay PNG of a smear; return its path."""
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_screening
+
+    overlay = os.path.join(overlays, _overlay_name(path, used))
+    shown = dict(res)
+    shown["verdict"] = verdict
+    fig = plot_screening(shown)
+    fig.savefig(overlay, dpi=dpi)
+    plt.close(fig)
+    return overlay
+
+
+def _write_smear(ws, sums, path, res, verdict, overlay, out):
+    """The smear's summary rows and its smears.csv row."""
+    for w in sums:
+        w.add(source=path, n_cells=len(res.centres),
+              blast_count=res.blast_count,
+              blast_fraction=res.blast_fraction, verdict=verdict,
+              probability=res.probability,
+              overlay=os.path.relpath(overlay, out).replace(
+                  os.sep, "/") if overlay else None)
+    ws.writerow([path, len(res.centres), res.blast_count,
+                 "" if not res.found else f"{res.blast_fraction:.4f}",
+                 verdict,
+                 "" if not res.found else f"{res.probability:.6f}",
+                 overlay])
+
+
+def cmd_screen(args):
+    """``skleuk screen``: find, classify and count the cells of smears."""
+    from ..datasets import ImageReadError
+    from ..screening import ScreeningSummaryWriter
+
+    files = _expand_inputs(args.inputs)
+    screener, names, classes = _load_screener(args.model)
+    cells_csv, smears_csv, summaries = _output_paths(args)
+    overlays = _prepare_overlays(args)
+    bar = _progress_bar(args, len(files))
     failed, used = 0, set()
     with open(cells_csv, "w", newline="") as fc, \
             open(smears_csv, "w", newline="") as fs, \
@@ -132,44 +206,16 @@ def cmd_screen(args):
                     res = screener.screen([path])[0]
                 except (ImageReadError, ValueError, TypeError) as exc:
                     failed += 1
-                    if bar is not None:
-                        bar.clear()
-                    _err(f"warning: skipped {path}: {exc}")
-                    for w in sums:
-                        w.add(source=path, error=str(exc))
-                    if bar is not None:
-                        bar.update(1)
+                    _report_skipped(path, exc, sums, bar)
                     continue
-                p_blast = 1.0 - res.probabilities[:, res.healthy_column]
-                for k in range(len(res.centres)):
-                    r, c = res.centres[k]
-                    wc.writerow([path, k, f"{r:.1f}", f"{c:.1f}",
-                                 *(f"{v:.0f}" for v in res.boxes[k]),
-                                 int(res.border[k]), int(res.overlap[k]),
-                                 f"{p_blast[k]:.6f}",
-                                 names[int(res.probabilities[k].argmax())]])
+                _write_cells(wc, path, res, names)
                 verdict = (names[classes.index(res.verdict)] if res.found
                            else res.verdict)
                 overlay = ""
                 if overlays:
-                    overlay = os.path.join(overlays, _overlay_name(path, used))
-                    shown = dict(res)
-                    shown["verdict"] = verdict
-                    fig = plot_screening(shown)
-                    fig.savefig(overlay, dpi=args.dpi)
-                    plt.close(fig)
-                for w in sums:
-                    w.add(source=path, n_cells=len(res.centres),
-                          blast_count=res.blast_count,
-                          blast_fraction=res.blast_fraction, verdict=verdict,
-                          probability=res.probability,
-                          overlay=os.path.relpath(overlay, args.out).replace(
-                              os.sep, "/") if overlay else None)
-                ws.writerow([path, len(res.centres), res.blast_count,
-                             "" if not res.found else f"{res.blast_fraction:.4f}",
-                             verdict,
-                             "" if not res.found else f"{res.probability:.6f}",
-                             overlay])
+                    overlay = _save_overlay(res, verdict, path, overlays, used,
+                                            args.dpi)
+                _write_smear(ws, sums, path, res, verdict, overlay, args.out)
                 fc.flush()
                 fs.flush()
                 if bar is not None:

@@ -8,17 +8,16 @@ from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.metrics import balanced_accuracy_score
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from ..preprocessing._segmentation import _map_index
-from ..utils._image_io import read_image
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
+from ._aggregate import _RULES, _aggregate, _rule_score
+from ._cells import _load_smear, _source_name, _window
 from ._localise import locate_white_cells
 
 __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
@@ -27,55 +26,8 @@ __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 #: white cell found.
 NO_CELL_VERDICT = "no white cell found"
 
-_RULES = ("mean", "top_k", "max", "fraction")
 # healthy_label=None picks the class with one of these names, else the first.
 _HEALTHY_NAMES = ("healthy", "benign", "normal", "negative")
-
-
-def _source_name(x, i):
-    return os.fspath(x) if isinstance(x, (str, os.PathLike)) else f"X[{i}]"
-
-
-def _load_smear(x, i):
-    """One smear as float32 (h, w, 3); errors name the file or the index."""
-    if isinstance(x, (str, os.PathLike)):
-        return check_images([read_image(x)], input_name=repr(os.fspath(x)), min_size=8)[
-            0
-        ]
-    if isinstance(x, bytes):
-        raise TypeError(f"X[{i}]: expected an image array or a file path, got bytes.")
-    return check_images([x], input_name=f"X[{i}]", min_size=8)[0]
-
-
-def _window(image, centre, side):
-    """``side`` x ``side`` window centred on ``centre``, reflected at borders.
-
-    Only windows reaching past the border are padded (never the whole
-    smear); the placement is that of :func:`skleuk.datasets.extract_cells`.
-    """
-    h, w = image.shape[:2]
-    r0 = int(np.floor(centre[0] + 0.5)) - side // 2
-    c0 = int(np.floor(centre[1] + 0.5)) - side // 2
-    if r0 >= 0 and c0 >= 0 and r0 + side <= h and c0 + side <= w:
-        return image[r0 : r0 + side, c0 : c0 + side]
-    rows = _map_index(np.arange(r0, r0 + side), h, "reflect")
-    cols = _map_index(np.arange(c0, c0 + side), w, "reflect")
-    return image[rows[:, None], cols[None, :]]
-
-
-def _aggregate(P, rule, top_k, n_classes):
-    """Image-level class scores (n_classes,) from cell probabilities."""
-    if rule == "mean":
-        s = P.mean(axis=0)
-    elif rule == "max":
-        s = P.max(axis=0)
-    elif rule == "top_k":
-        k = min(top_k, len(P))
-        s = np.sort(P, axis=0)[-k:].mean(axis=0)
-    else:  # fraction of cells voting for each class
-        s = np.bincount(P.argmax(axis=1), minlength=n_classes) / len(P)
-    total = s.sum()
-    return s / total if total > 0 else np.full(n_classes, 1.0 / n_classes)
 
 
 class SmearScreener(ClassifierMixin, BaseEstimator):
@@ -444,36 +396,10 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             for i in idx[te]:
                 oof[i] = self._cell_proba(model, crops[i])
         n_classes = len(self.classes_)
-        binary = n_classes == 2
-        pos = int(np.flatnonzero(self.classes_ != self.healthy_label_)[0])
         results = {}
         for rule in _RULES:
             S = np.array([_aggregate(oof[i], rule, self.top_k, n_classes) for i in idx])
-            if binary:
-                cand = np.unique(np.r_[S[:, pos], 0.5])
-                scores = [
-                    balanced_accuracy_score(
-                        yh,
-                        np.where(
-                            S[:, pos] >= t, self.classes_[pos], self.healthy_label_
-                        ),
-                    )
-                    for t in cand
-                ]
-                best = int(np.argmax(scores))
-                # Midway to the next candidate: a margin on both sides.
-                t = cand[best]
-                lower = cand[best - 1] if best > 0 else t
-                results[rule] = {
-                    "balanced_accuracy": float(scores[best]),
-                    "threshold": float((t + lower) / 2.0),
-                }
-            else:
-                pred = self.classes_[S.argmax(axis=1)]
-                results[rule] = {
-                    "balanced_accuracy": float(balanced_accuracy_score(yh, pred)),
-                    "threshold": 0.5,
-                }
+            results[rule] = _rule_score(S, yh, self.classes_, self.healthy_label_)
         best = max(_RULES, key=lambda r: results[r]["balanced_accuracy"])
         self.aggregation_ = best
         self.threshold_ = results[best]["threshold"]

@@ -271,7 +271,7 @@ def test_with_the_skleuk_cnn_pipeline(data):
 )
 def test_window_matches_padding_the_whole_image(r, c, side):
     from skleuk.datasets._cells import _crop
-    from skleuk.screening._screener import _window
+    from skleuk.screening._cells import _window
 
     image = np.random.default_rng(0).random((25, 35, 3))
     m = side // 2 + 1
