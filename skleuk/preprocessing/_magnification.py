@@ -46,6 +46,7 @@ from sklearn.utils._param_validation import Interval, StrOptions, validate_param
 from ..utils._image_ops import PAD_MODES, _fill_rgb
 from ..utils.validation import check_images
 from ._base import BaseImageTransformer
+from ._segmentation import _map_index
 
 __all__ = ["MagnificationNormalizer", "estimate_rbc_diameter"]
 
@@ -232,19 +233,6 @@ def estimate_rbc_diameter(images, *, work_size=128):
 # ---------------------------------------------------------------------------
 # Rescaling about the centre, one factor per image
 # ---------------------------------------------------------------------------
-
-
-def _map_index(idx, size, mode):
-    """Indices outside ``[0, size)`` mapped in (numpy pad modes)."""
-    if mode in ("constant", "edge") or size == 1:
-        return np.clip(idx, 0, size - 1)
-    if mode == "reflect":
-        period = 2 * (size - 1)
-        idx = np.abs(idx) % period
-        return np.where(idx >= size, period - idx, idx)
-    period = 2 * size  # symmetric
-    idx = np.mod(idx, period)
-    return np.where(idx >= size, period - 1 - idx, idx)
 
 
 def _zoom_taps(n_in, factors):
