@@ -6,12 +6,10 @@ import contextlib
 import os
 import time
 
-from . import _data, _model
-from ._common import _check_out_dir, _out_dir
+from . import _model
 from ._data import _pos_label
 from ._model import (
     THRESHOLD_FOLDS,
-    _check_model_args,
     _pipeline_settings,
     _with_operating_point,
 )
@@ -48,12 +46,7 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
 
 def cmd_evaluate(args):
     """``skleuk evaluate``: cross-validate the pipeline on your images."""
-    start = time.perf_counter()
-    _check_model_args(args)
-    _check_out_dir(args.out, args.force)
-    data = _data._load_data(args)
-    with _out_dir(args.out, args.force, data.folder_root) as out:
-        return _evaluate(args, data, out, start)
+    return _model._run_on_data(args, _evaluate)
 
 
 def _evaluate(args, data, out, start):

@@ -7,19 +7,14 @@ import json
 import os
 import time
 
-from . import _data, _model
-from ._common import _check_out_dir, _err, _out_dir
-from ._model import _check_model_args, save_model
+from . import _model
+from ._common import _err
+from ._model import save_model
 
 
 def cmd_grid_search(args):
     """``skleuk grid-search``: optimizer x epochs with cross-validation."""
-    start = time.perf_counter()
-    _check_model_args(args)
-    _check_out_dir(args.out, args.force)
-    data = _data._load_data(args)
-    with _out_dir(args.out, args.force, data.folder_root) as out:
-        return _grid_search(args, data, out, start)
+    return _model._run_on_data(args, _grid_search)
 
 
 def _grid_search(args, data, out, start):

@@ -5,7 +5,14 @@ from __future__ import annotations
 import os
 import time
 
-from ._common import CLIError, _import_tensorflow, _silence_fd2
+from . import _data
+from ._common import (
+    CLIError,
+    _check_out_dir,
+    _import_tensorflow,
+    _out_dir,
+    _silence_fd2,
+)
 from ._data import _pos_label
 
 MODEL_FORMAT = "skleuk-model"
@@ -237,3 +244,15 @@ def _fit_with_progress(pipe, X, y, args, desc="training"):
     with _epoch_progress(pipe, not args.quiet, desc):
         pipe.fit(X, y)
     return pipe
+
+
+def _run_on_data(args, body):
+    """Check the model arguments and ``--out``, load the data, then run
+    ``body(args, data, out, start)`` inside the output folder (removed again
+    if the run fails and created it)."""
+    start = time.perf_counter()
+    _check_model_args(args)
+    _check_out_dir(args.out, args.force)
+    data = _data._load_data(args)
+    with _out_dir(args.out, args.force, data.folder_root) as out:
+        return body(args, data, out, start)
