@@ -156,8 +156,14 @@ class BaseImageTransformer(TransformerMixin, BaseEstimator):
             # A subclass with its own fit/transform: keep their semantics.
             return super().fit_transform(X, y, **fit_params)
         X = self._check_images(X)
-        self._fit(X)
+        out = self._fit_transform(X)
         self.is_fitted_ = True
+        return out
+
+    def _fit_transform(self, X):
+        """Fit on the validated batch and transform it (default: ``_fit``
+        then ``_transform``). Override when both share work."""
+        self._fit(X)
         return apply_by_shape(self._transform, X)
 
     def transform(self, X):

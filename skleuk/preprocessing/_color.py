@@ -281,6 +281,48 @@ def _image_lab_stats(X):
     return means, stds
 
 
+@_single_blas_thread
+def _lab0_into(X, out):
+    """L*a*b* (without L*'s offset) of a 4-D batch into ``out``, block by
+    block; returns the per-image means (of lab0) and stds, (n, 3) each."""
+    n = X.shape[0]
+    means, stds = np.empty((n, 3)), np.empty((n, 3))
+    block = _block_size(X.shape)
+    for start in range(0, n, block):
+        xb = X[start : start + block]
+        m = xb.shape[0]
+        lab0 = _by_pixel_chunks(_rgb_to_lab0_rows, xb).reshape(m, -1, 3)
+        means[start : start + m], stds[start : start + m] = _lab_stats(lab0)
+        out[start : start + m].reshape(m, -1, 3)[...] = lab0
+    return means, stds
+
+
+@_single_blas_thread
+def _reinhard_from_lab0(lab0, out, mean0, std, ref_mean, ref_std):
+    """Reinhard's map of lab0 images (m, ...) into RGB ``out`` (m, ...).
+
+    ``lab0`` and ``out`` may be the same array (a 4-D batch, processed in
+    cache-sized blocks, each read whole before it is written).
+    """
+    n = lab0.shape[0]
+    block = _block_size(out.shape)
+    for start in range(0, n, block):
+        stop = min(n, start + block)
+        m = stop - start
+        lb = lab0[start:stop].reshape(m, -1, 3)
+        gain = np.where(std[start:stop] > _MIN_STD,
+                        ref_std / np.maximum(std[start:stop], _MIN_STD), 1.0)
+        shift = ref_mean - gain * (mean0[start:stop] + _LAB_OFFSET)
+        # lab' = lab * gain + shift, then L*a*b* -> f(XYZ): one affine map
+        # per image, applied as a batched 3x3 matrix product.
+        mat = (gain[:, :, None] * _LAB_TO_F[None]).astype(np.float32)
+        off = (shift + (gain - 1.0) * _LAB_OFFSET) @ _LAB_TO_F
+        f = _add_rowwise(np.matmul(lb, mat), off)
+        # Clipped straight into the output (a contiguous block of it).
+        _f_to_rgb(f.reshape(-1, 3), out=out[start:stop].reshape(-1, 3))
+    return out
+
+
 _N_LEVELS = 256
 
 
@@ -494,6 +536,30 @@ class ColorNormalizer(BaseImageTransformer):
             return images.view(_PrivateBatch)
         return images
 
+    def _fit_transform(self, X):
+        if not (
+            self.method == "reinhard"
+            and self.reference is None
+            and isinstance(X, np.ndarray)
+        ):
+            return super()._fit_transform(X)
+        # One L*a*b* conversion instead of two: the per-image statistics of
+        # the training images (which make the reference) are those the
+        # transform needs, and L*a*b* is kept in the output buffer (same
+        # shape and dtype) until the reference is known.
+        for attr in ("reference_mean_", "reference_std_", "reference_quantiles_"):
+            if hasattr(self, attr):
+                delattr(self, attr)
+        private = type(X) is _PrivateBatch
+        X = np.asarray(X)
+        out = X if private else np.empty(X.shape, dtype=np.float32)
+        means0, stds = _lab0_into(X, out)
+        self.reference_mean_ = np.median(means0 + _LAB_OFFSET, axis=0)
+        self.reference_std_ = np.median(stds, axis=0)
+        _reinhard_from_lab0(out, out, means0, stds, self.reference_mean_,
+                            self.reference_std_)
+        return out
+
     @_single_blas_thread
     def _transform(self, X):
         private = type(X) is _PrivateBatch
@@ -516,15 +582,8 @@ class ColorNormalizer(BaseImageTransformer):
             # the offset moves the means only, and is folded in below.
             lab0 = _by_pixel_chunks(_rgb_to_lab0_rows, xb).reshape(m, h * w, 3)
             mean0, std = _lab_stats(lab0)
-            gain = np.where(std > _MIN_STD, ref_std / np.maximum(std, _MIN_STD), 1.0)
-            shift = ref_mean - gain * (mean0 + _LAB_OFFSET)
-            # lab' = lab * gain + shift, then L*a*b* -> f(XYZ): one affine
-            # map per image, applied as a batched 3x3 matrix product.
-            mat = (gain[:, :, None] * _LAB_TO_F[None]).astype(np.float32)
-            off = (shift + (gain - 1.0) * _LAB_OFFSET) @ _LAB_TO_F
-            f = _add_rowwise(np.matmul(lab0, mat), off)
-            # Clipped straight into the output (a contiguous block of it).
-            _f_to_rgb(f.reshape(-1, 3), out=out[start : start + m].reshape(-1, 3))
+            _reinhard_from_lab0(lab0, out[start : start + m], mean0, std,
+                                ref_mean, ref_std)
         return out
 
     def _match_histograms(self, X):
