@@ -84,23 +84,36 @@ def _cell_regions(det, chosen):
 def _crop_batch(X, centers, size, pad_mode, fill, region=None, det=None, found=None):
     """Crop ``size x size`` windows centred on ``centers``.
 
-    One gather for the whole batch: linear indices ``(n, size, size)`` into
-    the flattened pixels (``np.take`` on them is several times faster than
-    multi-array fancy indexing).
+    Windows inside their image are copied as slices; the windows reaching
+    beyond it are taken in one gather of linear indices into the flattened
+    pixels, through the padding mode's index map (``np.take`` on them is
+    several times faster than multi-array fancy indexing).
     """
     n, h, w, _ = X.shape
     start = np.floor(centers - (size - 1) / 2.0 + 0.5).astype(np.intp)
     offs = np.arange(size, dtype=np.intp)
     rows = start[:, 0, None] + offs  # (n, size)
     cols = start[:, 1, None] + offs
-    base = (np.arange(n, dtype=np.intp) * h)[:, None]
-    lin = (base + _map_index(rows, h, pad_mode))[:, :, None] * w
-    lin = lin + _map_index(cols, w, pad_mode)[:, None, :]
-    out = X.reshape(-1, 3).take(lin.ravel(), axis=0).reshape(n, size, size, 3)
     inside_r = (rows >= 0) & (rows < h)
     inside_c = (cols >= 0) & (cols < w)
-    if pad_mode == "constant" and not (inside_r.all() and inside_c.all()):
-        out[~(inside_r[:, :, None] & inside_c[:, None, :])] = fill
+    out = np.empty((n, size, size, 3), dtype=np.float32)
+    # Windows inside their image: plain slices (a copy of contiguous rows,
+    # several times faster than a gather); the others (windows reaching
+    # beyond the image): one gather with the padding mode's index map.
+    whole = inside_r.all(axis=1) & inside_c.all(axis=1)
+    for i in np.flatnonzero(whole):
+        r, c = start[i]
+        out[i] = X[i, r : r + size, c : c + size]
+    part = np.flatnonzero(~whole)
+    if part.size:
+        base = (part * h)[:, None]
+        lin = (base + _map_index(rows[part], h, pad_mode))[:, :, None] * w
+        lin = lin + _map_index(cols[part], w, pad_mode)[:, None, :]
+        sub = X.reshape(-1, 3).take(lin.ravel(), axis=0)
+        sub = sub.reshape(part.size, size, size, 3)
+        if pad_mode == "constant":
+            sub[~(inside_r[part, :, None] & inside_c[part, None, :])] = fill
+        out[part] = sub
     if region is not None and found.any():
         factor = det["factor"]
         r0, c0 = det["offset"]
