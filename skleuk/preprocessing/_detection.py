@@ -130,14 +130,22 @@ def _stain_feature(X, factor):
     hs, ws = h // factor, w // factor
     r0, c0 = (h - hs * factor) // 2, (w - ws * factor) // 2
     X = X[:, r0 : r0 + hs * factor, c0 : c0 + ws * factor]
+    # uint8 input: each value converted as check_images converts it, so the
+    # sums are those of the float32 images, bit for bit.
+    scale = np.float32(1.0 / 255.0) if X.dtype == np.uint8 else None
     # Block sums as strided slices (much faster than a 6-D reshape + mean).
     G = np.zeros((n, hs, ws), dtype=np.float32)
     B = np.zeros((n, hs, ws), dtype=np.float32)
+    tmp = None if scale is None else np.empty((n, hs, ws), dtype=np.float32)
     for i in range(factor):
         rows = X[:, i::factor]
         for j in range(factor):
-            G += rows[:, :, j::factor, 1]
-            B += rows[:, :, j::factor, 2]
+            if scale is None:
+                G += rows[:, :, j::factor, 1]
+                B += rows[:, :, j::factor, 2]
+            else:
+                G += np.multiply(rows[:, :, j::factor, 1], scale, out=tmp)
+                B += np.multiply(rows[:, :, j::factor, 2], scale, out=tmp)
     # The ratio is scale-free: block sums need no division by factor**2,
     # but the epsilon must be scaled alike.
     F = (B - G) / (B + G + _RATIO_EPS * factor * factor)

@@ -18,7 +18,8 @@ rules below hold everywhere:
   and batches of mixed image shapes (unless ``allow_ragged=True``) are
   rejected with a message that says what was expected and what came.
 
-The output is always ``float32``: a 4-D C-contiguous array, or -- only with
+The output is ``float32`` (``uint8`` RGB input is kept only when a step
+asks for it with ``keep_uint8=True``): a 4-D C-contiguous array, or -- only with
 ``allow_ragged=True`` and only when the images really differ in shape -- a
 list of 3-D arrays.
 """
@@ -182,6 +183,7 @@ def check_images(
     min_size: int = 1,
     input_name: str = "X",
     copy: bool = False,
+    keep_uint8: bool = False,
 ):
     """Validate a batch of images and return it as float32 RGB.
 
@@ -213,12 +215,19 @@ def check_images(
         Name used in error messages.
     copy : bool, default=False
         Always return a new array, never a view of ``X``.
+    keep_uint8 : bool, default=False
+        Return ``uint8`` RGB input as it is (validated, not converted), for a
+        step that reads only part of the pixels and converts that part
+        itself (``x.astype(np.float32) * np.float32(1 / 255)``, the same
+        values as the conversion here). A list of images is kept only when
+        every image is ``uint8`` RGB; any other input is converted as usual.
 
     Returns
     -------
     images : ndarray of shape (n_images, height, width, 3) or list of ndarray
-        ``float32`` images. A list of 3-D arrays only when
-        ``allow_ragged=True`` and the input shapes differ.
+        ``float32`` images (``uint8`` with ``keep_uint8=True``, see there).
+        A list of 3-D arrays only when ``allow_ragged=True`` and the input
+        shapes differ.
 
     Raises
     ------
@@ -253,7 +262,8 @@ def check_images(
 
     if isinstance(X, np.ndarray) and X.dtype != object:
         return _check_array_batch(
-            X, value_range, ensure_min_samples, min_size, input_name, copy
+            X, value_range, ensure_min_samples, min_size, input_name, copy,
+            keep_uint8,
         )
 
     if isinstance(X, np.ndarray):  # object array: maybe an array of images
@@ -273,6 +283,7 @@ def check_images(
             f"got {len(X)}."
         )
     images = []
+    keep = keep_uint8 and all(_is_uint8_rgb(x, 3) for x in X)
     for i, x in enumerate(X):
         if isinstance(x, (str, bytes, os.PathLike)):
             raise TypeError(
@@ -291,8 +302,9 @@ def check_images(
                 f"(height, width, channels) image, got {x.ndim}-D with shape "
                 f"{x.shape}."
             )
-        x = _to_float32(x, value_range, f"{input_name}[{i}]")
-        x = _fix_channels(x, batched=False, input_name=input_name, where=f"[{i}]")
+        if not keep:
+            x = _to_float32(x, value_range, f"{input_name}[{i}]")
+            x = _fix_channels(x, batched=False, input_name=input_name, where=f"[{i}]")
         _check_min_size(x.shape[:2], min_size, f"{input_name}[{i}]")
         images.append(x)
     shapes = {x.shape for x in images}
@@ -331,7 +343,18 @@ def _check_min_size(hw, min_size, name):
         )
 
 
-def _check_array_batch(X, value_range, ensure_min_samples, min_size, input_name, copy):
+def _is_uint8_rgb(x, ndim):
+    return (
+        isinstance(x, np.ndarray)
+        and x.dtype == np.uint8
+        and x.ndim == ndim
+        and x.shape[-1] == 3
+    )
+
+
+def _check_array_batch(
+    X, value_range, ensure_min_samples, min_size, input_name, copy, keep_uint8=False
+):
     if X.dtype.kind in "USV":
         raise TypeError(
             f"{input_name}: expected numeric image data, got {_describe(X)}."
@@ -379,8 +402,11 @@ def _check_array_batch(X, value_range, ensure_min_samples, min_size, input_name,
             f"channels (shape {X.shape}). Images must be laid out as (height, "
             "width, channels)."
         )
-    out = _to_float32(X, value_range, input_name)
-    out = _fix_channels(out, batched=True, input_name=input_name, where="")
+    if keep_uint8 and _is_uint8_rgb(X, 4):
+        out = X
+    else:
+        out = _to_float32(X, value_range, input_name)
+        out = _fix_channels(out, batched=True, input_name=input_name, where="")
     if copy and np.may_share_memory(out, X):
         out = out.copy()
     return np.ascontiguousarray(out)

@@ -498,3 +498,25 @@ def test_bccd_crops_contain_the_cell(bccd):
         # The box centre lies inside the crop window.
         bc = np.array([(box[1] + box[3]) / 2, (box[0] + box[2]) / 2])
         assert np.all(np.abs(bc - center) <= 144)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"crop_size": 40, "pad_mode": "reflect"}, {"mask_background": True},
+     {"crop_size": 30, "work_size": None}],
+)
+def test_cropper_uint8_input_gives_the_float_input_crops(params):
+    # uint8 images are kept as they are by the validation and converted
+    # crop by crop: the result must be the crops of the converted images,
+    # bit for bit (inside windows and windows reaching beyond the image).
+    from skleuk.datasets import make_blood_smears
+    from skleuk.utils.validation import check_images
+
+    X = make_blood_smears(n_samples=12, image_size=48, random_state=0).images
+    assert X.dtype == np.uint8
+    cropper = WhiteCellCropper(**params)
+    a = clone(cropper).fit_transform(X)
+    b = clone(cropper).fit_transform(check_images(X))
+    assert a.dtype == np.float32
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(clone(cropper).fit(X).transform(list(X)), b)

@@ -291,3 +291,18 @@ def test_assume_finite_skips_only_the_unchecked_range_scan():
         # ... but a [0, 1] range check still scans (and so still rejects).
         with pytest.raises(ValueError, match="NaN"):
             check_images(X)
+
+
+def test_keep_uint8_returns_uint8_rgb_unconverted():
+    X = np.arange(2 * 4 * 5 * 3, dtype=np.uint8).reshape(2, 4, 5, 3)
+    out = check_images(X, keep_uint8=True)
+    assert out.dtype == np.uint8 and np.array_equal(out, X)
+    # A list of uint8 RGB images is kept too; anything else is converted.
+    assert check_images(list(X), keep_uint8=True).dtype == np.uint8
+    mixed = [X[0], X[1].astype(np.float32) / 255]
+    assert check_images(mixed, keep_uint8=True).dtype == np.float32
+    gray = np.zeros((2, 4, 5), dtype=np.uint8)
+    assert check_images(gray, keep_uint8=True).dtype == np.float32
+    # Validation still applies.
+    with pytest.raises(ValueError, match="channels"):
+        check_images(np.zeros((1, 4, 4, 2), dtype=np.uint8), keep_uint8=True)
