@@ -158,21 +158,32 @@ def make_model(name, level, random_state=0):
     if name == "default":
         return make_pipeline(cnn__random_state=random_state, **crop)
     # "arch@size:key=value,key=value" -- a candidate: the default recipe
-    # with that network, input size and parameters.
+    # with that network, input size and parameters (``steps=[...]``: the
+    # steps in that order, e.g. the paper's).
     spec, _, rest = name.partition(":")
     arch, _, size = spec.partition("@")
     params = {"cnn__random_state": random_state, **crop}
     steps = {"color", "sharpen", "average", "crop", "resize", "scale", "cnn"}
     from skleuk.neural_network._architectures import ARCHITECTURE_PARAMS
 
+    order = None
     for item in _split_top_level(rest):
         key, _, value = item.partition("=")
+        if key == "steps":  # the order of the steps, e.g. the paper's
+            order = json.loads(value)
+            continue
         if key in ARCHITECTURE_PARAMS:  # a field of the network
             key = f"cnn__model__{key}"
         elif "__" not in key and key not in steps:
             key = f"cnn__{key}"
         params[key] = json.loads(value)
-    return make_pipeline(image_size=int(size), architecture=arch, **params)
+    pipe = make_pipeline(image_size=int(size), architecture=arch, **params)
+    if order is not None:
+        named = dict(pipe.steps)
+        if sorted(order) != sorted(named):
+            raise ValueError(f"steps={order} must order the steps {sorted(named)}")
+        pipe.steps = [(k, named[k]) for k in order]
+    return pipe
 
 
 def _split_top_level(text):
@@ -508,8 +519,8 @@ def main(argv=None):
     parser.add_argument(
         "--models", default=",".join(DEFAULT_MODELS),
         help="comma-separated (';' when a candidate has commas); candidates as "
-             "'arch@size:param=json,...' (cnn parameters, <step>__<param>, or "
-             "<step>=\"passthrough\")")
+             "'arch@size:param=json,...' (cnn parameters, <step>__<param>, "
+             "<step>=\"passthrough\", or steps=[...] for the order of the steps)")
     parser.add_argument(
         "--tasks", default=",".join(TASKS))
     parser.add_argument(

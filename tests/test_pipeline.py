@@ -21,7 +21,8 @@ from skleuk.preprocessing._reader import ImageReader
 from skleuk.preprocessing._segmentation import WhiteCellCropper
 
 TINY = {f"cnn__{k}": v for k, v in TINY_CNN.items()}
-STEPS = ["color", "sharpen", "average", "crop", "resize", "scale", "cnn"]
+STEPS = ["crop", "sharpen", "average", "resize", "color", "scale", "cnn"]
+PAPER_STEPS = ["color", "sharpen", "average", "crop", "resize", "scale", "cnn"]
 
 
 @pytest.fixture(scope="module")
@@ -33,19 +34,23 @@ def smears():
     )
 
 
-def test_steps_in_the_papers_order():
+def test_default_steps_crop_first_and_paper_steps_in_the_papers_order():
     pipe = make_pipeline()
     assert isinstance(pipe, Pipeline)
     assert [name for name, _ in pipe.steps] == STEPS
     assert [type(step) for _, step in pipe.steps] == [
-        ColorNormalizer,
+        WhiteCellCropper,
         LaplacianSharpener,
         NeighborhoodAverager,
-        WhiteCellCropper,
         Resizer,
+        ColorNormalizer,
         ImageScaler,
         LightweightCNNClassifier,
     ]
+    paper = make_pipeline(recipe="paper")
+    assert [name for name, _ in paper.steps] == PAPER_STEPS
+    assert isinstance(paper.named_steps["color"], ColorNormalizer)
+    assert paper.named_steps["resize"].size == 32
     assert pipe.named_steps["resize"].size == DEFAULT_IMAGE_SIZE
     assert pipe.named_steps["cnn"].architecture == DEFAULT_ARCHITECTURE
     assert is_classifier(pipe)
@@ -95,8 +100,8 @@ def test_reader_step():
 
 
 def test_unknown_step_is_a_clear_error():
-    with pytest.raises(ValueError, match=r"no step 'foo'.*color, sharpen, average, "
-                                         r"crop, resize, scale, cnn"):
+    with pytest.raises(ValueError, match=r"no step 'foo'.*crop, sharpen, average, "
+                                         r"resize, color, scale, cnn"):
         make_pipeline(foo__bar=1)
     with pytest.raises(ValueError, match="no step 'reader'.*reader=True"):
         make_pipeline(reader__size=32)

@@ -177,8 +177,9 @@ fig.tight_layout()
 plt.show()
 
 # %%
-# In a pipeline, the cropper comes after colour normalisation, sharpening and
-# averaging, and a :class:`~skleuk.preprocessing.Resizer` brings its crops to
-# the CNN's input size. The same segmentation finds every white cell of a
+# In the default pipeline the cropper is the first step (in the paper's
+# recipe it comes after colour normalisation, sharpening and averaging), and
+# a :class:`~skleuk.preprocessing.Resizer` brings its crops to the CNN's
+# input size. The same segmentation finds every white cell of a
 # whole smear with :func:`~skleuk.preprocessing.find_white_cells`, which
 # :func:`~skleuk.datasets.extract_cells` uses on ALL-IDB1 images.
