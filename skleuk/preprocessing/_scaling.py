@@ -26,6 +26,8 @@ def _channel_mean_std(X):
     avoids the cancellation of ``E[x^2] - E[x]^2``; exact enough that a
     constant channel gets a standard deviation of 0.
     """
+    if isinstance(X, np.ndarray):
+        return _batch_mean_std(X)
     total, count = np.zeros(3), 0
     for block in _pixel_blocks(X):
         total += block.sum(axis=0, dtype=np.float64)
@@ -36,6 +38,32 @@ def _channel_mean_std(X):
         dev = block.astype(np.float64) - mean
         total_sq += np.einsum("ij,ij->j", dev, dev)
     return mean, np.sqrt(total_sq / count)
+
+
+def _batch_mean_std(X, block_rows=4096):
+    """:func:`_channel_mean_std` of a 4-D batch, summed along image rows.
+
+    The batch is seen as rows of ``width * 3`` values; sums over rows are
+    elementwise additions of whole rows (vectorised), folded into the 3
+    channels at the end -- several times faster than reductions over
+    ``(k, 3)`` pixel blocks, whose inner loop runs over 3 values. Same
+    float64 two-pass arithmetic.
+    """
+    n, h, w, c = X.shape
+    rows = X.reshape(n * h, w * c)
+    count = n * h * w
+    total = np.zeros(w * c)
+    for start in range(0, rows.shape[0], block_rows):
+        total += rows[start : start + block_rows].sum(axis=0, dtype=np.float64)
+    mean = total.reshape(w, c).sum(axis=0) / count
+    tiled = np.tile(mean, w)
+    total_sq = np.zeros(w * c)
+    for start in range(0, rows.shape[0], block_rows):
+        dev = rows[start : start + block_rows].astype(np.float64)
+        dev -= tiled
+        dev *= dev
+        total_sq += dev.sum(axis=0)
+    return mean, np.sqrt(total_sq.reshape(w, c).sum(axis=0) / count)
 
 
 class ImageScaler(BaseImageTransformer):
