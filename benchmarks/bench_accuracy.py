@@ -68,6 +68,8 @@ BCCD_DIR = REPO_ROOT.parent / "shared" / "data" / "bccd" / "JPEGImages"
 BORDER = 24  # pixels cut from each side of a 224x224 field (scale bar)
 CELL_WINDOW = 64  # side of the window cut around each white cell
 DEFAULT_MODELS = ("colour-histogram", "hog-svm", "paper-seed", "default")
+#: Reference models, left out of --render-variants tables (they have their own).
+BASELINES = ("colour-histogram", "hog-svm", "paper-seed")
 TASKS = ("cell-binary", "cell-4class", "field-binary", "field-4class")
 
 
@@ -486,7 +488,9 @@ def variants_fragment(results, proba_dir=None, note=""):
     rows = []
     for res in results:
         for task, found in res["tasks"].items():
-            rows += [{"task": task, **r} for r in found]
+            if not task.endswith("binary"):
+                continue
+            rows += [{"task": task, **r} for r in found if r["model"] not in BASELINES]
     if proba_dir:
         rows += _ensemble_rows(proba_dir)
     head = ["task", "model", "seed", "accuracy", "sensitivity", "specificity",
