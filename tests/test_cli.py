@@ -360,6 +360,64 @@ def test_grid_search_with_stand_in(stand_in, image_folder, tmp_path, capsys):
     _one_line_error(capsys.readouterr().err, "already exists")
 
 
+def test_n_jobs_reaches_evaluate_and_grid_search_with_the_same_results(
+    stand_in, image_folder, tmp_path, capsys, monkeypatch
+):
+    # Threads instead of processes: the stand-in lives in this test module.
+    import sklearn.model_selection._search as search_module
+
+    from skleuk.model_selection import _evaluate
+
+    seen = []
+    real_evaluate = _evaluate.evaluate
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("n_jobs"))
+        return real_evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(_evaluate, "evaluate", spy)
+    reports = []
+    with joblib.parallel_config(backend="threading"):
+        for n_jobs in ("1", "2"):
+            out = tmp_path / f"rep{n_jobs}"
+            assert main(["evaluate", "--data", str(image_folder), "--folds", "2",
+                         "--n-jobs", n_jobs, "--out", str(out), "-q",
+                         "--no-figures"]) == 0
+            reports.append(json.loads((out / "report.json").read_text()))
+    assert seen == [1, 2]
+    scores = [{k: v for k, v in r["summary"].items() if not k.endswith("_time")}
+              for r in reports]
+    assert scores[0] == scores[1] and "accuracy" in scores[0]
+
+    searches = []
+    real_fit = search_module.GridSearchCV.fit
+
+    def grid_spy(self, *args, **kwargs):
+        searches.append(self.n_jobs)
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(search_module.GridSearchCV, "fit", grid_spy)
+    rows = []
+    with joblib.parallel_config(backend="threading"):
+        for n_jobs in ("1", "-1"):
+            out = tmp_path / f"gs{n_jobs}"
+            assert main(["grid-search", "--data", str(image_folder), "--folds", "2",
+                         "--optimizers", "sgd", "adam", "--epochs", "1",
+                         "--n-jobs", n_jobs, "--out", str(out), "-q"]) == 0
+            rows.append(list(csv.DictReader(open(out / "grid_search_results.csv"))))
+    assert searches == [1, -1]
+    keys = ("optimizer", "mean_accuracy", "mean_roc_auc")
+    assert [[r[k] for k in keys] for r in rows[0]] == [
+        [r[k] for k in keys] for r in rows[1]
+    ]
+
+
+@pytest.mark.parametrize("bad", ["0", "-2", "two"])
+def test_n_jobs_must_be_positive_or_minus_one(bad, capsys):
+    assert main(["evaluate", "--n-jobs", bad]) == 2
+    assert "positive integer or -1" in capsys.readouterr().err
+
+
 # ---------------------------------------------------------------------------
 # the real CNN pipeline, tiny settings
 # ---------------------------------------------------------------------------

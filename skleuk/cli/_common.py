@@ -112,6 +112,19 @@ def _positive_int(text):
     return value
 
 
+def _n_jobs(text):
+    """A joblib ``n_jobs``: a positive integer, or -1 for every core."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(
+            f"expected a positive integer or -1 (every core), got {text!r}"
+        )
+    return value
+
+
 def _folds_int(text):
     value = _positive_int(text)
     if value < 2:

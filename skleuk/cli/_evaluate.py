@@ -33,6 +33,7 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
         pos_label=pos,
         target_names=target_names,
         progress=not args.quiet,
+        n_jobs=getattr(args, "n_jobs", 1),
     )
     if args.force:
         # Figures of an earlier run must not sit beside the new report.

@@ -87,7 +87,10 @@ def _run_search(args, data, pipe, param_grid, cv, groups, chosen, n_fits):
     from sklearn.model_selection import GridSearchCV
 
     bar = None
-    if not args.quiet:
+    n_jobs = getattr(args, "n_jobs", 1)
+    # The bar counts fits in this process: with worker processes the
+    # scorer runs there, so there is no bar (the search prints nothing).
+    if not args.quiet and n_jobs == 1:
         from tqdm.auto import tqdm
 
         from ..model_selection._evaluate import _bar_kwargs
@@ -102,7 +105,7 @@ def _run_search(args, data, pipe, param_grid, cv, groups, chosen, n_fits):
         return scores
 
     search = GridSearchCV(pipe, param_grid, scoring=scoring, refit="accuracy",
-                          cv=cv, error_score="raise")
+                          cv=cv, error_score="raise", n_jobs=n_jobs)
     try:
         search.fit(data.X, data.y, groups=groups)
     finally:

@@ -9,6 +9,7 @@ from ._common import (
     PROG,
     _folds_int,
     _image_size,
+    _n_jobs,
     _positive_int,
     _probability,
     _seed,
@@ -96,6 +97,11 @@ def _add_cv_options(p):
                    help="number of folds (default: 5)")
     g.add_argument("--group-duplicates", action="store_true",
                    help="keep near-duplicate images in the same fold")
+    g.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
+                   help="train N folds (evaluate) or fits (grid-search) at a "
+                   "time in worker processes, -1 for every core (default: 1). "
+                   "Each trains its own network, so memory grows about N-fold; "
+                   "seeded runs give the same results for every N")
     return g
 
 
