@@ -272,6 +272,16 @@ def _chain_text(res):
             f"({c['transform_assume_finite_images_per_s']:.0f} images/s)"
         )
     text += f"; per step (``transform``), in ms: {steps}."
+    if "reference_fit_transform_s" in c:
+        text += (
+            " The same steps in the paper's order ("
+            + ", ".join(c["reference_steps"])
+            + f"), timed in the same rounds: ``fit_transform`` in "
+            f"{c['reference_fit_transform_s']:.2f} s "
+            f"({c['reference_fit_transform_images_per_s']:.0f} images/s; the "
+            "default order is "
+            f"{c['reference_fit_transform_s'] / c['fit_transform_s']:.1f}x faster)."
+        )
     if "cnn_train_images_per_s" in c:
         text += (
             f" In the same run, the default network (``{c['cnn_architecture']}"

@@ -227,7 +227,10 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     # Steps without an OpenCV counterpart, and the whole chain.
     pipe = make_pipeline(image_size=image_size)
     pre = pipe[:-1]
-    crop_in = pre[:3].fit_transform(X_uint8)
+    # The cropper's input in the default pipeline: whatever its steps
+    # before the crop make of the raw images (nothing: it comes first).
+    before = [name for name, _ in pre.steps].index("crop")
+    crop_in = pre[:before].fit_transform(X_uint8) if before else X_uint8
     cropper = WhiteCellCropper()
     crop_out = cropper.fit_transform(crop_in)
     resized = Resizer(size=image_size).transform(crop_out)
@@ -254,7 +257,12 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     }
     if y is None:
         y = np.arange(n) % 2
-    out["chain"] = run_chain(X_uint8, y, pipe, repeat=repeat)
+    # The same steps in the paper's order (the default's order until 0.2):
+    # whole images normalised before the crop.
+    paper_order = make_pipeline(image_size=image_size)
+    named = dict(paper_order.steps)
+    paper_order.steps = [(k, named[k]) for k in PAPER_ORDER]
+    out["chain"] = run_chain(X_uint8, y, pipe, repeat=repeat, reference=paper_order)
     out["chain"]["crop_size"] = int(cropper.crop_size_)
     out["load_average_end"] = load_average()
     return out
@@ -307,7 +315,11 @@ def _assume_finite(func):
     return run_assuming_finite
 
 
-def run_chain(X_uint8, y, pipe, repeat=5):
+#: The steps of make_pipeline(recipe="paper"), in its order.
+PAPER_ORDER = ("color", "sharpen", "average", "crop", "resize", "scale", "cnn")
+
+
+def run_chain(X_uint8, y, pipe, repeat=5, reference=None):
     """The default preprocessing chain against the default CNN's training.
 
     The chain (every step of ``pipe`` but the classifier) is timed on the
@@ -317,18 +329,23 @@ def run_chain(X_uint8, y, pipe, repeat=5):
     output, and its training throughput is taken from the epochs after the
     first (which traces the graph). Both in the same run, so under the
     same load: their ratio is the figure of merit (target: the chain at
-    least 5 times the network's training throughput).
+    least 5 times the network's training throughput). ``reference``: the
+    same steps in another order, whose ``fit_transform`` is timed in the
+    same interleaved rounds.
     """
     from .bench_cnn import train_throughput
 
     n = len(X_uint8)
     pre = pipe[:-1]
     clf = pipe[-1]
-    chain = compare({
+    funcs = {
         "fit_transform": lambda: pre.fit_transform(X_uint8),
         "transform": lambda: pre.transform(X_uint8),
         "transform_assume_finite": _assume_finite(lambda: pre.transform(X_uint8)),
-    }, repeat=max(2, repeat // 2))
+    }
+    if reference is not None:
+        funcs["reference_fit_transform"] = lambda: reference[:-1].fit_transform(X_uint8)
+    chain = compare(funcs, repeat=max(2, repeat // 2))
     per_step = {}
     Z = X_uint8
     for name, step in pre.steps:
@@ -361,6 +378,12 @@ def run_chain(X_uint8, y, pipe, repeat=5):
         "cnn_train_images_per_s": cnn["images_per_s"],
         "cnn_epoch_times": cnn["epoch_times"],
         "chain_over_cnn_train": ft / cnn["images_per_s"],
+        **({} if reference is None else {
+            "reference_steps": [name for name, _ in reference.steps[:-1]],
+            "reference_fit_transform_s": chain["reference_fit_transform"]["median"],
+            "reference_fit_transform_images_per_s":
+                n / chain["reference_fit_transform"]["median"],
+        }),
     }
 
 
