@@ -120,19 +120,28 @@ def test_multiclass_roc_auc_ovr_with_string_labels():
 
 def test_grid_search_over_optimizer_and_epochs(smears):
     X, y = smears
+    # Two candidates that differ in both routed parameters (not the 2x2
+    # product: four more fits check nothing more).
     grid = GridSearchCV(
         tiny_pipeline(cnn__random_state=0),
-        {"cnn__optimizer": ["sgd", "adam"], "cnn__epochs": [1, 2]},
+        [{"cnn__optimizer": ["sgd"], "cnn__epochs": [1]},
+         {"cnn__optimizer": ["adam"], "cnn__epochs": [2]}],
         cv=StratifiedKFold(2, shuffle=True, random_state=0),
         scoring=["accuracy", "roc_auc"],
         refit="roc_auc",
         error_score="raise",
     ).fit(X, y)
     results = grid.cv_results_
-    assert len(results["params"]) == 4
+    assert results["params"] == [
+        {"cnn__epochs": 1, "cnn__optimizer": "sgd"},
+        {"cnn__epochs": 2, "cnn__optimizer": "adam"},
+    ]
     assert np.all(np.isfinite(results["mean_test_roc_auc"]))
     assert np.all(np.isfinite(results["mean_test_accuracy"]))
     assert grid.best_params_["cnn__optimizer"] in ("sgd", "adam")
+    best = grid.best_estimator_.named_steps["cnn"]  # the routed values reached it
+    assert best.n_iter_ == grid.best_params_["cnn__epochs"]
+    assert type(best.model_.optimizer).__name__.lower() == best.optimizer
     assert grid.predict_proba(X).shape == (len(X), 2)
     assert is_classifier(grid)
 
