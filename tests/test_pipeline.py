@@ -33,13 +33,6 @@ def smears():
     )
 
 
-@pytest.fixture(scope="module")
-def fitted(smears):
-    """The tiny pipeline fitted on the smears (read-only: shared)."""
-    X, y = smears
-    return make_pipeline(image_size=16, cnn__random_state=0, **TINY).fit(X, y)
-
-
 def test_steps_in_the_papers_order():
     pipe = make_pipeline()
     assert isinstance(pipe, Pipeline)
@@ -112,6 +105,13 @@ def test_unknown_step_is_a_clear_error():
     with pytest.raises(ValueError, match=r"step 'cnn' \(LightweightCNNClassifier\) "
                                          r"has no parameter 'epoch'"):
         make_pipeline(cnn__epoch=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(smears):
+    """The tiny pipeline fitted on the smears (read-only: shared)."""
+    X, y = smears
+    return make_pipeline(image_size=16, cnn__random_state=0, **TINY).fit(X, y)
 
 
 def test_fit_predict_end_to_end(smears, fitted):
