@@ -433,7 +433,10 @@ needs_pipeline = pytest.mark.skipif(
     not _has_make_pipeline(), reason="skleuk.make_pipeline not available yet"
 )
 
-TINY = ["--image-size", "16", "--epochs", "1", "--architecture", "light"]
+# Plain SGD: a Keras fit with Adam traces twice as long; the CLI paths are the
+# point here.
+TINY = ["--image-size", "16", "--epochs", "1", "--architecture", "light",
+        "--optimizer", "sgd"]
 
 
 @needs_pipeline

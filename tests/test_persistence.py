@@ -42,15 +42,18 @@ def fitted_pipeline(smears):
 
 @pytest.fixture(scope="module")
 def fitted_clf():
+    # Adam, not TINY_CNN's plain SGD: its slot variables are optimizer state
+    # that a pickle must carry.
     X, y = make_images(n=24, size=16, n_classes=3, labels=["Early", "Pre", "Pro"])
-    return LightweightCNNClassifier(**TINY_CNN, random_state=0).fit(X, y), X
+    params = {**TINY_CNN, "optimizer": "adam"}
+    return LightweightCNNClassifier(**params, random_state=0).fit(X, y), X
 
 
 def test_fresh_process_gives_identical_probabilities(fitted_pipeline, smears, tmp_path):
     X, y = smears
     grid = GridSearchCV(
         make_pipeline(image_size=16, cnn__random_state=0, **TINY),
-        {"cnn__optimizer": ["sgd", "adam"]},
+        {"cnn__batch_size": [8]},  # one candidate: the pickle is the point
         cv=StratifiedKFold(2),
         scoring="roc_auc",
     ).fit(X, y)

@@ -112,9 +112,16 @@ def test_unknown_step_is_a_clear_error():
         make_pipeline(cnn__epoch=3)
 
 
-def test_fit_predict_end_to_end(smears):
+@pytest.fixture(scope="module")
+def fitted(smears):
+    """The tiny pipeline fitted on the smears (read-only: shared)."""
     X, y = smears
-    pipe = make_pipeline(image_size=16, cnn__random_state=0, **TINY).fit(X, y)
+    return make_pipeline(image_size=16, cnn__random_state=0, **TINY).fit(X, y)
+
+
+def test_fit_predict_end_to_end(smears, fitted):
+    X, y = smears
+    pipe = fitted
     proba = pipe.predict_proba(X)
     assert proba.shape == (len(X), 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
@@ -128,7 +135,7 @@ def test_fit_predict_end_to_end(smears):
     np.testing.assert_array_equal(again.predict_proba(X), proba)
 
 
-def test_pipeline_on_file_paths(smears, tmp_path):
+def test_pipeline_on_file_paths(smears, fitted, tmp_path):
     X, y = smears
     paths = []
     for i, img in enumerate(X):
@@ -138,7 +145,7 @@ def test_pipeline_on_file_paths(smears, tmp_path):
     paths = np.array(paths)
     pipe = make_pipeline(reader=True, image_size=16, cnn__random_state=0, **TINY)
     pipe.fit(paths, y)
-    from_arrays = make_pipeline(image_size=16, cnn__random_state=0, **TINY).fit(X, y)
+    from_arrays = fitted  # the same pipeline without the reader, on arrays
     np.testing.assert_allclose(
         pipe.predict_proba(paths[:5]), from_arrays.predict_proba(X[:5]), atol=1e-6
     )

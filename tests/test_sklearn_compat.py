@@ -84,20 +84,22 @@ def test_cv_5_is_stratified():
 
 
 def test_cross_validate_accuracy_and_auc_are_finite_and_folds_stratified():
-    X, y = make_images(n=40, size=16, n_classes=2)
+    # cv=3, not 5: an integer cv all the same, two fits fewer
+    X, y = make_images(n=24, size=16, n_classes=2)
     order = np.argsort(y, kind="stable")  # sorted labels
     X, y = X[order], y[order]
     clf = LightweightCNNClassifier(**TINY_CNN, random_state=0)
     res = cross_validate(
-        clf, X, y, cv=5, scoring=["accuracy", "roc_auc"], return_indices=True,
+        clf, X, y, cv=3, scoring=["accuracy", "roc_auc"], return_indices=True,
         error_score="raise",
     )
     assert np.all(np.isfinite(res["test_roc_auc"]))
     assert np.all(np.isfinite(res["test_accuracy"]))
+    assert len(res["indices"]["test"]) == 3
     for test in res["indices"]["test"]:
         np.testing.assert_array_equal(np.bincount(y[test]), [4, 4])
     # what KFold would have done with these sorted labels
-    assert any(len(np.unique(y[test])) == 1 for _, test in KFold(5).split(X, y))
+    assert any(len(np.unique(y[test])) == 1 for _, test in KFold(3).split(X, y))
 
 
 def test_cross_validate_pipeline_with_auc(smears):
@@ -120,19 +122,28 @@ def test_multiclass_roc_auc_ovr_with_string_labels():
 
 def test_grid_search_over_optimizer_and_epochs(smears):
     X, y = smears
+    # Two candidates that differ in both routed parameters (not the 2x2
+    # product: four more fits check nothing more).
     grid = GridSearchCV(
         tiny_pipeline(cnn__random_state=0),
-        {"cnn__optimizer": ["sgd", "adam"], "cnn__epochs": [1, 2]},
+        [{"cnn__optimizer": ["sgd"], "cnn__epochs": [1]},
+         {"cnn__optimizer": ["adam"], "cnn__epochs": [2]}],
         cv=StratifiedKFold(2, shuffle=True, random_state=0),
         scoring=["accuracy", "roc_auc"],
         refit="roc_auc",
         error_score="raise",
     ).fit(X, y)
     results = grid.cv_results_
-    assert len(results["params"]) == 4
+    assert results["params"] == [
+        {"cnn__epochs": 1, "cnn__optimizer": "sgd"},
+        {"cnn__epochs": 2, "cnn__optimizer": "adam"},
+    ]
     assert np.all(np.isfinite(results["mean_test_roc_auc"]))
     assert np.all(np.isfinite(results["mean_test_accuracy"]))
     assert grid.best_params_["cnn__optimizer"] in ("sgd", "adam")
+    best = grid.best_estimator_.named_steps["cnn"]  # the routed values reached it
+    assert best.n_iter_ == grid.best_params_["cnn__epochs"]
+    assert type(best.model_.optimizer).__name__.lower() == best.optimizer
     assert grid.predict_proba(X).shape == (len(X), 2)
     assert is_classifier(grid)
 

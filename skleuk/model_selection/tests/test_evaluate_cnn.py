@@ -45,14 +45,32 @@ def network_passes(monkeypatch):
     return counter
 
 
-def test_one_network_pass_per_fold_side(network_passes):
+@pytest.fixture(scope="module")
+def serial_run():
+    """A seeded serial evaluate() and its pass counts (shared, read-only)."""
     X, y = make_images(n=24, size=16, random_state=0)
-    report = evaluate(_pipe(random_state=0), X, y, cv=2, random_state=0,
-                      return_estimators=True)
+    counter = {"n": 0}
+    original = LightweightCNNClassifier._predict_raw
+
+    def counting(self, X):
+        counter["n"] += 1
+        return original(self, X)
+
+    CountingIdentity.calls = 0
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(LightweightCNNClassifier, "_predict_raw", counting)
+        report = evaluate(_pipe(random_state=0), X, y, cv=2, random_state=0,
+                          return_estimators=True)
+    return X, y, report, {"network": counter["n"],
+                          "preprocessing": CountingIdentity.calls}
+
+
+def test_one_network_pass_per_fold_side(serial_run):
+    X, y, report, passes = serial_run
     # Train fold and test fold: one network pass and one preprocessing
     # pass each (fit_transform during fit is one more per fold).
-    assert network_passes["n"] == 2 * 2
-    assert CountingIdentity.calls == 3 * 2
+    assert passes["network"] == 2 * 2
+    assert passes["preprocessing"] == 3 * 2
     # ...and the predictions are exactly what predict/predict_proba give.
     for f, est in zip(report.folds, report.estimators_, strict=True):
         X_test = X[f["test_index"]]
@@ -73,11 +91,9 @@ def test_abstaining_classifier_keeps_its_predict(network_passes):
 
 
 @pytest.mark.slow
-def test_seeded_cnn_same_report_with_n_jobs_2():
-    X, y = make_images(n=24, size=16, random_state=0)
-    kw = {"cv": 2, "random_state": 0}
-    one = evaluate(_pipe(random_state=0), X, y, n_jobs=1, **kw)
-    two = evaluate(_pipe(random_state=0), X, y, n_jobs=2, **kw)
+def test_seeded_cnn_same_report_with_n_jobs_2(serial_run):
+    X, y, one, _ = serial_run  # n_jobs=None: serial
+    two = evaluate(_pipe(random_state=0), X, y, cv=2, random_state=0, n_jobs=2)
     for a, b in zip(one.folds, two.folds, strict=True):
         np.testing.assert_array_equal(a["test_index"], b["test_index"])
         np.testing.assert_array_equal(a["y_pred"], b["y_pred"])
