@@ -522,7 +522,8 @@ def main(argv=None):
     parser.add_argument("--cells", type=int, default=3)
     parser.add_argument(
         "--models", default=",".join(DEFAULT_MODELS),
-        help="comma-separated (';' when a candidate has commas); candidates as "
+        help="comma-separated (';' when a candidate has commas -- even a single "
+             "one: end it with ';'); candidates as "
              "'arch@size:param=json,...' (cnn parameters, <step>__<param>, "
              "<step>=\"passthrough\", or steps=[...] for the order of the steps)")
     parser.add_argument(
