@@ -135,7 +135,7 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
         NeighborhoodAverager,
         Resizer,
     )
-    from skleuk.preprocessing._color import rgb_to_lab
+    from skleuk.preprocessing._lab import rgb_to_lab
     from skleuk.preprocessing._segmentation import WhiteCellCropper
 
     X = (X_uint8 / np.float32(255)).astype(np.float32)

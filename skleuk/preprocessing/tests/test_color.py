@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.datasets import read_image
 from skleuk.preprocessing import ColorNormalizer
-from skleuk.preprocessing._color import lab_to_rgb, rgb_to_lab
+from skleuk.preprocessing._lab import lab_to_rgb, rgb_to_lab
 
 
 @st.composite
