@@ -13,8 +13,9 @@ network at 32 px, 2 epochs):
   ``n_jobs=2`` (the latter starts two worker processes that import
   TensorFlow).
 
-Run with ``python -m benchmarks.bench_evaluate``; writes
-``benchmarks/results/evaluate.json``. Not part of ``benchmarks.run`` yet.
+Run with ``python -m benchmarks.bench_evaluate`` or as the ``evaluate``
+section of ``python -m benchmarks.run``; writes
+``benchmarks/results/evaluate.json``.
 """
 
 from __future__ import annotations
@@ -72,12 +73,8 @@ def bench_evaluate(n_jobs_values=(1, 2)):
     return out
 
 
-def main():
-    quiet_tensorflow()
-    result = {"load_before": load_average()}
-    result["prediction"] = bench_prediction()
-    result["evaluate"] = bench_evaluate()
-    result["load_after"] = load_average()
+def print_results(result):
+    """Print the two tables."""
     print_table(
         ["prediction of one fold", "median s", "min s"],
         [[k, f"{v['median']:.2f}", f"{v['min']:.2f}"]
@@ -87,6 +84,15 @@ def main():
         ["evaluate, 3 folds", "wall s"],
         [[f"n_jobs={k}", f"{v['wall_s']:.1f}"] for k, v in result["evaluate"].items()],
     )
+
+
+def main():
+    quiet_tensorflow()
+    result = {"load_before": load_average()}
+    result["prediction"] = bench_prediction()
+    result["evaluate"] = bench_evaluate()
+    result["load_after"] = load_average()
+    print_results(result)
     print(f"load average {result['load_before']} -> {result['load_after']}")
     write_json("evaluate", result)
 

@@ -15,7 +15,9 @@ accuracy), ``pipeline`` (``pipeline.predict`` against the bare Keras
 model), ``end_to_end`` (the default 5-fold, 30-epoch evaluation per
 candidate default), ``memory`` (peak RSS of training and of ``skleuk
 predict`` on 1,000 and 10,000 files), ``dask`` (a grid search serial,
-with loky and on a local Dask cluster), ``accuracy`` (accuracy on real
+with loky and on a local Dask cluster), ``evaluate`` (the prediction
+pass of a fold, and ``evaluate`` with ``n_jobs`` 1 and 2; see
+``benchmarks/bench_evaluate.py``), ``accuracy`` (accuracy on real
 smears, the Aria B-ALL fields given with ``--data`` or ``SKLEUK_ARIA_DATA``;
 skipped without them; see ``benchmarks/bench_accuracy.py``) and ``trust``
 (calibration, tuned operating point and abstention on the real Aria B-ALL
@@ -55,7 +57,7 @@ from ._common import (
 quiet_tensorflow()
 
 SECTIONS = ("preprocessing", "cnn", "bf16", "pipeline", "end_to_end", "memory",
-            "dask", "accuracy", "trust", "magnification")
+            "dask", "evaluate", "accuracy", "trust", "magnification")
 
 
 class SkipSection(Exception):
@@ -247,6 +249,14 @@ def section_dask(args, out):
     bd.print_results(out)
 
 
+def section_evaluate(args, out):
+    from . import bench_evaluate as bev
+
+    out["prediction"] = bev.bench_prediction(repeat=2 if args.quick else 5)
+    out["evaluate"] = bev.bench_evaluate()
+    bev.print_results(out)
+
+
 def section_accuracy(args, out):
     from . import bench_accuracy as ba
 
@@ -406,6 +416,7 @@ def main(argv=None):
         "pipeline": section_pipeline,
         "memory": section_memory,
         "dask": section_dask,
+        "evaluate": section_evaluate,
         "accuracy": section_accuracy,
         "trust": section_trust,
         "magnification": section_magnification,
