@@ -116,7 +116,7 @@ def make_pipeline(
     normalised and filtered before the crop). The default crops first: the
     colour statistics are then those of the cell window rather than of the
     whole field, and every later step works on a crop -- the preprocessing
-    runs several times faster, and was as accurate or better on real cells
+    runs several times faster, and was as accurate on real cells
     (see the docs' *Results on real smears*).
 
     The ``reader`` step is present only with ``reader=True``; the pipeline
