@@ -333,7 +333,12 @@ class WhiteCellCropper(BaseImageTransformer):
         # uint8 images stay uint8: detection reads a block-averaged copy and
         # only the crops are converted to float32 (the same values as a
         # whole-image conversion, at a fraction of its cost).
-        return check_images(X, allow_ragged=True, keep_uint8=True)
+        return check_images(
+            X,
+            allow_ragged=self._allow_ragged,
+            value_range=self._value_range,
+            keep_uint8=True,
+        )
 
     def _params(self):
         return {
