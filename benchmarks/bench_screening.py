@@ -194,7 +194,7 @@ def main(argv=None):
                    help="--aria: JSON of make_pipeline() parameters for the "
                    "cell model, e.g. '{\"cnn__class_weight\": \"balanced\"}'")
     p.add_argument("--out", default=None,
-                   help="--aria: results name in benchmarks/results/")
+                   help="--aria: results name in benchmarks/results/, without .json")
     p.add_argument("--per-class", type=int, default=80,
                    help="--aria: fields per class (default 80)")
     p.add_argument("--tasks", default="binary,4class",
@@ -416,7 +416,7 @@ def aria_fragment(results):
         if params is None:  # runs before the recipe weighted the classes
             params = {"cnn__class_weight": None}
         cell = ("``make_pipeline(" + ", ".join(f"{k}={v!r}" for k, v in params.items())
-                + ")``")
+                + ")``" + (f", {res['note']}" if res.get("note") else ""))
         for task, r in res["tasks"].items():
             for model in ("screener", "colour_histogram"):
                 f = r[model]
