@@ -33,6 +33,7 @@ from ..utils.validation import check_images
 from ._augment import dihedral_views
 from ._batch_norm import recalibrate_batch_norm
 from ._compat import EndOfTagsChain, classifier_tags, quiet_retracing
+from ._inference import inference_function, predict_batches
 from ._label_encoder import _OneHotLabelEncoder
 from ._params import ROUTING_PREFIXES, routed
 from ._persistence import pack_state, unpack_state
@@ -452,14 +453,35 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         pred_args.update(routed(params, "predict"))
         if pred_args.get("batch_size") is None:
             pred_args.pop("batch_size")
-        pred_args["callbacks"] = list(getattr(self, "_predict_callbacks", []))
+        callbacks = list(getattr(self, "_predict_callbacks", []))
         with quiet_retracing():
-            if not self.tta:
-                return self.model_.predict(X, **pred_args)
-            return np.mean(
-                [self.model_.predict(v, **pred_args) for v in dihedral_views(X)],
-                axis=0,
+            if callbacks or pred_args.get("verbose") or set(pred_args) - {
+                "batch_size", "verbose"
+            }:
+                # Keras's predict loop: callbacks, a progress bar or routed
+                # predict__ arguments.
+                pred_args["callbacks"] = callbacks
+                if not self.tta:
+                    return self.model_.predict(X, **pred_args)
+                return np.mean(
+                    [self.model_.predict(v, **pred_args) for v in dihedral_views(X)],
+                    axis=0,
+                )
+            return predict_batches(
+                self._inference_function(X.shape[1] == X.shape[2]),
+                X,
+                pred_args.get("batch_size") or 32,
             )
+
+    def _inference_function(self, square):
+        """The compiled forward pass of ``model_`` (cached per network)."""
+        cache = getattr(self, "_inference_cache", None)
+        if cache is None or cache[0] is not self.model_:
+            cache = self._inference_cache = (self.model_, {})
+        key = (bool(self.tta), bool(square))
+        if key not in cache[1]:
+            cache[1][key] = inference_function(self.model_, *key)
+        return cache[1][key]
 
     def predict_proba(self, X):
         """Class probabilities of images.
@@ -522,7 +544,8 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
     # ------------------------------------------------------------------
     def __getstate__(self):
         return pack_state(
-            super().__getstate__(), ("_fit_callbacks", "_predict_callbacks")
+            super().__getstate__(),
+            ("_fit_callbacks", "_predict_callbacks", "_inference_cache"),
         )
 
     def __setstate__(self, state):
