@@ -529,7 +529,10 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         its default ``safe_mode=True``; ``import skleuk.neural_network`` first,
         which registers the augmentation layers). It holds only the network:
         the preprocessing steps and the class labels (``classes_``, the order
-        of the output columns) must be kept separately.
+        of the output columns) must be kept separately, and it predicts
+        without test-time augmentation: with ``tta=True`` the classifier's
+        ``predict_proba`` is the mean of its predictions on the 8 flips and
+        rotations of each image (:func:`numpy.flip`, :func:`numpy.swapaxes`).
 
         Parameters
         ----------
