@@ -246,7 +246,7 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
     classes = np.unique(y)
     cv = StratifiedGroupKFold(folds, shuffle=True, random_state=random_state)
     proba = np.zeros((len(y), len(classes)))
-    proba_tta = None
+    proba_other, tta = None, False
     train_acc = []
     t0 = time.perf_counter()
     for k, (train, test) in enumerate(cv.split(np.zeros(len(y)), y, groups)):
@@ -254,17 +254,26 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
         model.fit(X[train], y[train])
         proba[test] = model.predict_proba(X[test])
         cnn = getattr(model, "named_steps", {}).get("cnn")
-        if cnn is not None and not cnn.tta:
-            # Test-time augmentation, measured on the same fitted network.
-            proba_tta = proba.copy() if proba_tta is None else proba_tta
-            cnn.set_params(tta=True)
-            proba_tta[test] = model.predict_proba(X[test])
-            cnn.set_params(tta=False)
+        tta = cnn is not None and cnn.tta
+        if cnn is not None:
+            # The other test-time augmentation setting, on the same fitted
+            # network: with it for a model without (``tta_*`` keys),
+            # without it for a model with (``no_tta_*``).
+            proba_other = proba.copy() if proba_other is None else proba_other
+            cnn.set_params(tta=not tta)
+            proba_other[test] = model.predict_proba(X[test])
         sub = train[:: max(1, len(train) // 500)]
+        if tta:  # the network's own predictions on its training fold
+            cnn.set_params(tta=False)
         train_acc.append(float(np.mean(model.predict(X[sub]) == y[sub])))
+        if cnn is not None:
+            cnn.set_params(tta=tta)
     seconds = time.perf_counter() - t0
+    proba_tta = proba if tta else proba_other
     if save_proba is not None:
         extra = {} if proba_tta is None else {"proba_tta": proba_tta}
+        if tta:
+            extra["proba_no_tta"] = proba_other
         where = source if source is not None else np.arange(len(y))
         np.savez_compressed(save_proba, proba=proba, y=y, classes=classes,
                             source=where, **extra)
@@ -276,9 +285,11 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
         "train_accuracy": float(np.mean(train_acc)),
         **_scores(y, proba, classes, neg),
     }
-    if proba_tta is not None:
-        tta = _scores(y, proba_tta, classes, neg)
-        res.update({f"tta_{k}": v for k, v in tta.items()})
+    if proba_other is not None:
+        other = _scores(y, proba_other, classes, neg)
+        prefix = "no_tta_" if tta else "tta_"
+        res.update({prefix + k: v for k, v in other.items()})
+        res["tta"] = tta
     if source is not None:
         # Field-level: mean of the cell probabilities of each field.
         fields = np.unique(source)
@@ -292,6 +303,8 @@ def cross_validate_model(name, X, y, groups, level, folds, random_state=0,
              if "sensitivity" in res else "")
           + (f"  | field acc {res['field_accuracy']:.3f}" if source is not None else "")
           + (f"  | TTA acc {res['tta_accuracy']:.3f}" if "tta_accuracy" in res else "")
+          + (f"  | no-TTA acc {res['no_tta_accuracy']:.3f}"
+             if "no_tta_accuracy" in res else "")
           + f"  train {res['train_accuracy']:.3f}  {seconds:.0f}s", flush=True)
     return res
 
@@ -301,7 +314,14 @@ def binary(y):
 
 
 def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
-        on_result=None, skip=(), model_seed=0, proba_dir=None, shortcut=True):
+        on_result=None, skip=(), model_seed=0, proba_dir=None, shortcut=True,
+        reuse=None):
+    """Every model on every task; returns the results dict.
+
+    ``reuse`` is ``(results, names)``: the rows of the models ``names`` are
+    copied from an earlier results dict of the same data and folds (models
+    whose code the change under test does not touch) instead of refitted.
+    """
     from skleuk.model_selection import find_duplicate_groups
 
     t0 = time.perf_counter()
@@ -323,6 +343,18 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         "shortcut": {},
         "tasks": {},
     }
+    reused = {}
+    if reuse is not None:
+        earlier, names = reuse
+        if earlier["data"] != out["data"]:
+            raise SystemExit(
+                f"--reuse: the earlier run's data {earlier['data']} differ from "
+                f"this run's {out['data']}")
+        for task, rows in earlier["tasks"].items():
+            for r in rows:
+                if r["model"] in names and r.get("model_seed", 0) == model_seed:
+                    reused[task, r["model"]] = {
+                        **r, "reused_from": r.get("reused_from", earlier["when"])}
     # The shortcut, on raw and normalised fields.
     for label, Z in (("raw", X_raw), ("normalised", X)) if shortcut else ():
         r = cross_validate_model("colour-histogram", Z, y4, groups, "field", folds,
@@ -343,6 +375,12 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         rows = []
         for name in models:
             if (task, name) in skip:
+                continue
+            if (task, name) in reused:
+                rows.append(reused[task, name])
+                print(f"    {name:<40} reused from the run of "
+                      f"{rows[-1]['reused_from']}", flush=True)
+                out["tasks"][task] = rows
                 continue
             save = None
             if proba_dir is not None:
@@ -382,13 +420,21 @@ def fragment(res):
         "``paper-seed`` (``make_pipeline(recipe=\"paper\")``), ``default`` "
         "(``make_pipeline()``); ``arch@size:...`` are variants of the default. "
         "Field-level columns of the cell tasks average the cells' probabilities "
-        "per field; TTA: the same networks with ``tta=True``.",
+        "per field; TTA and no-TTA: the same fitted networks with test-time "
+        "augmentation switched on, or off (the default recipe uses it).",
         "",
         "Colour shortcut (colour-histogram + logistic regression, 4-class "
         f"macro-F1): raw fields {res['shortcut']['raw']['macro_f1']:.3f}, "
         f"colour-normalised fields {res['shortcut']['normalised']['macro_f1']:.3f}.",
         "",
     ]
+    reused = sorted({r["reused_from"] for rows in res["tasks"].values()
+                     for r in rows if "reused_from" in r})
+    if reused:
+        lines += ["(*) Copied from the run of " + " and ".join(reused) + " (same "
+                  "data, folds and seeds; the code of those models did not "
+                  "change).", ""]
+
     for task, rows in res["tasks"].items():
         binary_task = task.endswith("binary")
         cell = task.startswith("cell")
@@ -398,12 +444,15 @@ def fragment(res):
         head += ["field acc.", "field macro-F1"] if cell else []
         head += ["field sens.", "field spec."] if cell and binary_task else []
         tta = any("tta_accuracy" in r for r in rows)
+        no_tta = any("no_tta_accuracy" in r for r in rows)
         head += ["TTA acc.", "TTA AUC"] if tta else []
+        head += ["no-TTA acc.", "no-TTA AUC"] if no_tta else []
         head += ["time (s)"]
         lines += [f".. list-table:: {task}", "   :header-rows: 1", ""]
         lines.append("   * - " + "\n     - ".join(head))
         for r in rows:
-            vals = [f"``{r['model']}``", r["accuracy"], r["macro_f1"]]
+            mark = " (*)" if "reused_from" in r else ""
+            vals = [f"``{r['model']}``{mark}", r["accuracy"], r["macro_f1"]]
             vals += [r["sensitivity"], r["specificity"]] if binary_task else []
             vals += [r["auc"], r["log_loss"], r["train_accuracy"]]
             vals += [r["field_accuracy"], r["field_macro_f1"]] if cell else []
@@ -411,6 +460,8 @@ def fragment(res):
                      if cell and binary_task else [])
             if tta:
                 vals += [r.get("tta_accuracy", ""), r.get("tta_auc", "")]
+            if no_tta:
+                vals += [r.get("no_tta_accuracy", ""), r.get("no_tta_auc", "")]
             vals += [f"{r['seconds']:.0f}"]
             cells = [v if isinstance(v, str) else f"{v:.3f}" for v in vals]
             lines.append("   * - " + "\n     - ".join(cells))
@@ -422,6 +473,7 @@ _LOG_ROW = re.compile(
     r"^ {4}(?P<model>\S+)\s+acc (?P<acc>[\d.]+)\s+macro-F1 (?P<f1>[\d.]+)\s+"
     r"AUC (?P<auc>[\d.]+)(?:\s+sens (?P<sens>[\d.]+) spec (?P<spec>[\d.]+))?"
     r"(?:\s+\| field acc (?P<field>[\d.]+))?(?:\s+\| TTA acc (?P<tta>[\d.]+))?"
+    r"(?:\s+\| no-TTA acc (?P<notta>[\d.]+))?"
     r"\s+train (?P<train>[\d.]+)\s+(?P<sec>\d+)s$"
 )
 
@@ -500,6 +552,8 @@ def variants_fragment(results, proba_dir=None, note=""):
              "   * - " + "\n     - ".join(head)]
 
     def f(r, k):
+        if k.startswith("tta_") and r.get("tta"):  # the model's own TTA
+            k = k[4:]
         return f"{r[k]:.3f}" if k in r else ""
 
     for r in rows:
@@ -508,6 +562,53 @@ def variants_fragment(results, proba_dir=None, note=""):
                                    "tta_sensitivity", "tta_specificity",
                                    "field_sensitivity", "field_specificity")]
         lines.append("   * - " + "\n     - ".join(vals))
+    return "\n".join(lines) + "\n"
+
+
+def _with_and_without_tta(r):
+    """``(without, with)`` score dicts of a row that measured both, or None."""
+    keys = ("accuracy", "macro_f1", "auc", "specificity")
+    if r.get("tta"):
+        other = "no_tta_"
+    elif "tta_accuracy" in r:
+        other = "tta_"
+    else:
+        return None
+    own = {k: r[k] for k in keys if k in r}
+    alt = {k: r[other + k] for k in keys if other + k in r}
+    return (alt, own) if r.get("tta") else (own, alt)
+
+
+def tta_fragment(named_results, note=""):
+    """Every network scored with and without test-time augmentation."""
+    head = ["results", "task", "model", "seed", "accuracy", "macro-F1", "AUC",
+            "specificity"]
+    lines = [".. Generated by benchmarks/bench_accuracy.py --render-tta -- do not "
+             "edit.", "", note, "", ".. list-table::", "   :header-rows: 1", "",
+             "   * - " + "\n     - ".join(head)]
+    gains = []
+    for name, res in named_results:
+        for task, rows in res["tasks"].items():
+            for r in rows:
+                pair = None if r["model"] in BASELINES else _with_and_without_tta(r)
+                if pair is None or "reused_from" in r:
+                    continue
+                off, on = pair
+                gains.append(on["accuracy"] - off["accuracy"])
+                vals = [f"``{name}``", task, f"``{r['model']}``",
+                        str(r.get("model_seed", "-"))]
+                vals += [f"{off[k]:.3f} -> {on[k]:.3f}" if k in off else ""
+                         for k in ("accuracy", "macro_f1", "auc", "specificity")]
+                lines.append("   * - " + "\n     - ".join(vals))
+    if gains:
+        g = np.array(gains)
+        lines[3:3] = [
+            f"Without -> with test-time augmentation, on the same fitted networks: "
+            f"accuracy higher in {int(np.sum(g > 0))}, equal in "
+            f"{int(np.sum(g == 0))} and lower in {int(np.sum(g < 0))} of "
+            f"{len(g)} cross-validated runs (mean change {g.mean():+.3f}, "
+            f"range {g.min():+.3f} to {g.max():+.3f}; the baselines and "
+            f"``paper-seed``, which learns none of the tasks, left out).", ""]
     return "\n".join(lines) + "\n"
 
 
@@ -539,6 +640,10 @@ def main(argv=None):
     parser.add_argument("--no-shortcut", action="store_true",
                         help="leave out the colour-histogram shortcut check "
                         "(when only extra models or seeds are run)")
+    parser.add_argument("--reuse", default=None, metavar="RESULTS:MODEL,...",
+                        help="copy these models' rows from benchmarks/results/"
+                        "RESULTS (same data and folds) instead of refitting "
+                        "them; the docs table marks them")
     parser.add_argument("--out", default=None,
                         help="results file name in benchmarks/results/ (default "
                         "accuracy.json, which also rewrites "
@@ -554,7 +659,19 @@ def main(argv=None):
                         help="render the binary rows of several results files "
                         "(and, with --save-proba DIR, the seed averages of the "
                         "probabilities saved there) as docs/_generated/FRAGMENT")
+    parser.add_argument("--render-tta", nargs="+", metavar=("FRAGMENT", "RESULTS"),
+                        help="render every network of these results files with "
+                        "and without test-time augmentation as "
+                        "docs/_generated/FRAGMENT")
     args = parser.parse_args(argv)
+    if args.render_tta:
+        frag, *names = args.render_tta
+        named = [(n, json.loads((RESULTS_DIR / n).read_text())) for n in names]
+        text = tta_fragment(named, "Rendered from " + ", ".join(
+            f"``{n}``" for n in names) + ".")
+        (DOCS_GENERATED / frag).write_text(text)
+        print(text)
+        return text
     if args.render_variants:
         frag, *names = args.render_variants
         results = [json.loads((RESULTS_DIR / n).read_text()) for n in names]
@@ -596,10 +713,16 @@ def main(argv=None):
         path.write_text(json.dumps(res, indent=1))
 
     skip = {tuple(item.split("/", 1)) for item in args.skip.split(",") if item}
+    reuse = None
+    if args.reuse:
+        name, _, which = args.reuse.partition(":")
+        reuse = (json.loads((RESULTS_DIR / name).read_text()),
+                 {m for m in which.split(",") if m})
     save(run(args.data, per_class=args.per_class, folds=args.folds,
              max_cells=args.cells, models=models, tasks=args.tasks.split(","),
              on_result=save, skip=skip, model_seed=args.model_seed,
-             proba_dir=args.save_proba, shortcut=not args.no_shortcut))
+             proba_dir=args.save_proba, shortcut=not args.no_shortcut,
+             reuse=reuse))
     print(f"wrote {path}")
     if not args.quick and not args.out:
         (DOCS_GENERATED / "accuracy.rst").write_text(fragment(res))

@@ -1,0 +1,111 @@
+"""The real-data accuracy benchmark's own mechanics, on tiny made-up images.
+
+The benchmark itself needs the Aria images; these tests check what it
+computes and renders from a run, so that a table in the docs cannot say
+something the run did not measure.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+bench = pytest.importorskip(
+    "benchmarks.bench_accuracy", reason="run from the repository root")
+
+TINY = ('light@16:epochs=1,batch_size=8,augment=false,optimizer="sgd",'
+        'filters=4,dense_units=8')
+
+
+@pytest.fixture(scope="module")
+def tiny_fields():
+    rng = np.random.default_rng(0)
+    y = np.array(["Benign", "Malignant"] * 8)
+    X = rng.integers(0, 256, (16, 16, 16, 3), dtype=np.uint8)
+    X[y == "Malignant", 4:12, 4:12] //= 3  # a dark blob
+    return X, y, np.arange(16)
+
+
+@pytest.mark.parametrize("tta", [False, True])
+def test_cross_validate_measures_the_other_tta_setting(tiny_fields, tta):
+    """Each network is also scored with TTA switched the other way."""
+    X, y, groups = tiny_fields
+    res = bench.cross_validate_model(f"{TINY},tta={json.dumps(tta)}", X, y, groups,
+                                     "field", folds=2)
+    assert res["tta"] is tta
+    ours, other = ("tta_", "no_tta_") if tta else ("no_tta_", "tta_")
+    assert not any(k.startswith(ours) for k in res)
+    for key in ("accuracy", "sensitivity", "specificity", "auc"):
+        assert 0 <= res[other + key] <= 1
+    assert 0 <= res["train_accuracy"] <= 1
+
+
+def _results(rows, when="2026-12-01 00:00"):
+    return {"when": when, "load_average": 1.0, "quick": False,
+            "machine": {"cpu": {"model_name": "cpu", "cores": 2}},
+            "data": {"n_fields": 4, "n_cells": 8, "per_class": 1, "folds": 2,
+                     "max_cells": 2, "duplicates_grouped": 0, "classes": ["a"],
+                     "border": 24, "cell_window": 64},
+            "shortcut": {"raw": {"macro_f1": 0.9}, "normalised": {"macro_f1": 0.8}},
+            "tasks": {"field-binary": rows}, "peak_rss_mib": 1.0}
+
+
+def _row(model, **extra):
+    return {"model": model, "accuracy": 0.9, "macro_f1": 0.9, "sensitivity": 0.9,
+            "specificity": 0.8, "auc": 0.95, "log_loss": 0.3,
+            "train_accuracy": 1.0, "seconds": 3.0, "model_seed": 0, **extra}
+
+
+def test_fragment_labels_tta_columns_and_reused_rows():
+    rows = [_row("paper-seed", tta=False, tta_accuracy=0.5, tta_auc=0.6,
+                 reused_from="2026-11-30 10:00"),
+            _row("default", tta=True, no_tta_accuracy=0.85, no_tta_auc=0.93)]
+    text = bench.fragment(_results(rows))
+    assert "no-TTA acc." in text and "TTA AUC" in text
+    assert "``paper-seed`` (*)" in text and "``default``\n" in text
+    assert "(*) Copied from the run of 2026-11-30 10:00" in text
+    assert "0.850" in text and "0.500" in text
+
+
+def test_variants_table_takes_a_tta_models_own_figures_as_its_tta_columns():
+    rows = [_row("default", tta=True, no_tta_sensitivity=0.7)]
+    text = bench.variants_fragment([_results(rows)])
+    # accuracy, sensitivity, specificity, AUC, then TTA sens. and spec.
+    assert "- 0.900\n     - 0.900\n     - 0.800\n     - 0.950\n     - 0.900\n" \
+           "     - 0.800" in text
+
+
+def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
+    earlier = _results([_row("paper-seed")])
+    monkeypatch.setattr(bench, "load_fields", lambda *a: (
+        np.zeros((4, 80, 80, 3), np.uint8), np.array(["a"] * 4), ["f"] * 4))
+    monkeypatch.setattr(bench, "normalise", lambda X, ref: X[:, 8:-8, 8:-8])
+    monkeypatch.setattr(bench, "bccd_reference", lambda: None)
+    monkeypatch.setattr(bench, "cut_cells", lambda X, y, g, m: (
+        np.zeros((8, 64, 64, 3), np.uint8), np.repeat(y, 2), np.repeat(g, 2),
+        np.repeat(np.arange(4), 2)))
+    with pytest.raises(SystemExit, match="--reuse"):
+        bench.run("nowhere", per_class=1, folds=2, max_cells=2, models=["paper-seed"],
+                  tasks=["field-binary"], shortcut=False,
+                  reuse=(earlier, {"paper-seed"}))
+    # Same data and folds: the row is copied, marked, and nothing is fitted.
+    kwargs = dict(per_class=1, folds=2, max_cells=2, tasks=["field-binary"],
+                  shortcut=False)
+    earlier["data"] = bench.run("nowhere", models=[], **kwargs)["data"]
+    out = bench.run("nowhere", models=["paper-seed"],
+                    reuse=(earlier, {"paper-seed"}), **kwargs)
+    (row,) = out["tasks"]["field-binary"]
+    assert row["reused_from"] == earlier["when"] and row["accuracy"] == 0.9
+
+
+def test_tta_table_pairs_each_networks_scores_without_and_with_tta():
+    rows = [_row("default", tta=True, no_tta_accuracy=0.8, no_tta_macro_f1=0.8,
+                 no_tta_auc=0.9, no_tta_specificity=0.7),
+            _row("light@64:x=1", tta=False, tta_accuracy=0.85, tta_macro_f1=0.8,
+                 tta_auc=0.9, tta_specificity=0.8),
+            _row("paper-seed", tta=False, tta_accuracy=0.1),
+            _row("hog-svm")]
+    text = bench.tta_fragment([("r.json", _results(rows))])
+    assert "0.800 -> 0.900" in text and "0.900 -> 0.850" in text
+    assert "paper-seed``\n" not in text and "hog-svm``\n" not in text
+    assert "higher in 1, equal in 0 and lower in 1 of 2" in text
