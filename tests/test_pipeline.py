@@ -155,11 +155,12 @@ def test_pipeline_on_file_paths(smears, fitted, tmp_path):
 
 def test_recipes():
     default = make_pipeline().get_params()
-    assert default["resize__size"] == 64 and default["cnn__architecture"] == "light"
+    assert default["resize__size"] == 64 and default["cnn__architecture"] == "wide"
     assert default["sharpen__strength"] == 0.0 and default["average__size"] == 1
     assert default["scale__method"] == "standard"
     assert default["cnn__epochs"] == 60 and default["cnn__batch_size"] == 16
     assert default["cnn__lr_schedule"] == "cosine"
+    assert default["cnn__tta"] is True
     paper = make_pipeline(recipe="paper").get_params()
     # The paper's system: every step with its own defaults, Algorithm 1 at 32 px.
     assert paper["resize__size"] == 32 and paper["cnn__architecture"] == "paper"

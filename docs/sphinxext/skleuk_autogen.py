@@ -178,7 +178,8 @@ def write_cnn(folder):
         _write(folder / "cnn_costs.rst", _list_table(header, rows))
         _write(folder / "cnn_substitutions.rst", "\n".join(subs) + "\n")
     except Exception as exc:  # the code under documentation is incomplete
-        for name in ("cnn_costs.rst", "cnn_layers_paper.rst", "cnn_layers_light.rst"):
+        for name in ("cnn_costs.rst", "cnn_layers_paper.rst", "cnn_layers_light.rst",
+                     "cnn_layers_wide.rst"):
             _missing(folder / name, "building the CNN with skleuk.neural_network", exc)
         _write(
             folder / "cnn_substitutions.rst",
@@ -190,6 +191,8 @@ def write_cnn(folder):
                     "paper_flops",
                     "light_params",
                     "light_flops",
+                    "wide_params",
+                    "wide_flops",
                 )
             )
             + "\n",

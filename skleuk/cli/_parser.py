@@ -47,7 +47,7 @@ def _add_model_options(p, *, grid=False, demo=False):
                    help="the pipeline's recipe: 'default' (chosen on real "
                    "smears) or 'paper' (Alkhouli & Joshi's system as "
                    "published; see skleuk.make_pipeline)")
-    g.add_argument("--architecture", choices=["paper", "light"], default=None,
+    g.add_argument("--architecture", choices=["paper", "light", "wide"], default=None,
                    help="CNN architecture (default: the recipe's)")
     g.add_argument(
         "--image-size", type=_image_size, metavar="S",

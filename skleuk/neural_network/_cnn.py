@@ -64,7 +64,7 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
 
     Parameters
     ----------
-    architecture : {"paper", "light"} or dict, default="paper"
+    architecture : {"paper", "light", "wide"} or dict, default="paper"
         The network: a preset name, or a dict of fields changing a preset,
         e.g. ``{"preset": "light", "filters": 32}`` (``"preset"`` defaults
         to ``"paper"``). One field can also be set as the routed parameter
@@ -73,7 +73,10 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         grid search varies. ``"paper"`` is Algorithm 1; ``"light"`` differs
         in ``filters=(16, 32, 64)``, ``kernel_size=3``, ``padding="same"``,
         ``pooling="interleaved"``, ``global_pooling=True`` and
-        ``dense_units=64``. The fields (paper's value in brackets):
+        ``dense_units=64``; ``"wide"`` is ``"light"`` with
+        ``filters=(32, 64, 128)`` (the network of
+        :func:`skleuk.make_pipeline`'s default recipe). The fields (paper's
+        value in brackets):
 
         - ``n_conv_layers`` (3): number of ``Conv2D`` layers (ReLU);
         - ``filters`` (64): filters of every convolution, or a tuple with

@@ -61,6 +61,10 @@ def test_parameter_counts_of_presets():
         ("light", 32): 28_130,
         ("light", 48): 28_130,  # global pooling: independent of the size
     }
+    # "wide": light with 32, 64 and 128 filters.
+    # (3*9*32+32) + (32*9*64+64) + (64*9*128+128) + 128*64+64 + 4*64 + 64*2+2
+    assert build_lightweight_cnn((32, 32, 3), 2, architecture="wide").count_params() \
+        == 101_890
 
 
 def test_light_architecture_layers():
@@ -141,7 +145,7 @@ def test_unknown_preset_and_key():
         resolve_architecture("resnet")
     with pytest.raises(ValueError, match="Unknown architecture parameter"):
         resolve_architecture("paper", depth=3)
-    assert set(ARCHITECTURES) == {"paper", "light"}
+    assert set(ARCHITECTURES) == {"paper", "light", "wide"}
 
 
 def test_too_small_input_gives_clear_error():
