@@ -103,6 +103,17 @@ def targets_fragment(results):
                      f"within 1.5x on both measures: "
                      f"{', '.join(held) if held else 'none'}")
             ok = ok and worst_cpu["ratio_cpu_1thread"] <= 1.5
+        config = pre.get("skleuk_config")
+        if config is not None:
+            backed = [r["step"] for r in compared if r.get("skleuk_uses_opencv")]
+            text = (f"skleuk's default configuration (``opencv={config!r}``; "
+                    f"OpenCV {pre['opencv_version']} installed, called by: "
+                    f"{', '.join(backed) if backed else 'none'}): " + text)
+            if all("ratio_numpy" in r for r in compared):
+                worst_np = max(compared, key=lambda r: r["ratio_numpy"])
+                text += (f". With ``opencv=False`` (numpy only, not judged): "
+                         f"worst {worst_np['step']} at "
+                         f"{worst_np['ratio_numpy']:.1f}x")
         rows.append(["every preprocessing step within 1.5x of OpenCV", text,
                      _held(ok)])
         crops = pre["chain"]["fit_transform_images_per_s"]
@@ -206,22 +217,31 @@ def targets_fragment(results):
 
 
 def preprocessing_fragment(res):
-    """skleuk steps against OpenCV."""
+    """skleuk steps against OpenCV (both skleuk backends when measured)."""
     rows = []
     cpu_col = any("ratio_cpu_1thread" in r for r in res["steps"])
+    np_col = any("ratio_numpy" in r for r in res["steps"])
     before = (res.get("previous") or {}).get("ratios") or {}
+    n_cols = 8 + cpu_col + 3 * np_col
     for r in res["steps"]:
         if r.get("opencv"):
             old = before.get(r["step"])
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}",
+            numpy_cells = [
+                f"{r['skleuk_numpy_s'] * 1e3:.0f}", f"{r['ratio_numpy']:.2f}",
+                f"{r['ratio_numpy_cpu_1thread']:.2f}",
+            ] if "ratio_numpy" in r else [""] * 3
+            rows.append([r["step"]
+                         + (" (OpenCV)" if r.get("skleuk_uses_opencv") else ""),
+                         f"{r['skleuk_s'] * 1e3:.0f}",
                          f"``{r['opencv']}``", f"{r['opencv_s'] * 1e3:.0f}",
                          f"{r['ratio']:.2f}", f"{r['ratio_1thread']:.2f}",
                          *([f"{r['ratio_cpu_1thread']:.2f}"] if cpu_col else []),
+                         *(numpy_cells if np_col else []),
                          f"{old:.2f}" if old is not None else "",
                          f"{r['max_abs_difference']:.1e}"])
         else:
             rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"]
-                        + [""] * (7 if cpu_col else 6))
+                        + [""] * (n_cols - 2))
     prev = res.get("previous")
     before_txt = (
         f" *ratio before*: the same ratio in the previous run of this "
@@ -229,6 +249,18 @@ def preprocessing_fragment(res):
         + (f", {prev['cpu']}" if prev.get("cpu") else "")
         + "), under that run's load and machine: compare it with care, the "
         "ratios of one run are the robust figures." if prev else ""
+    )
+    config = res.get("skleuk_config")
+    backend_txt = (
+        f" skleuk runs in its default configuration (``opencv={config!r}``): "
+        "the steps marked *(OpenCV)* call OpenCV, where it computes the same "
+        "as their numpy code, the others run numpy on one core"
+        + ("; the *numpy* columns time the same steps with "
+           "``skleuk.set_config(opencv=False)`` in the same rounds (*ratio "
+           "numpy (CPU)*: against 1-thread OpenCV in CPU time)" if np_col else "")
+        + ". *ratio (1 thread)* and *ratio (CPU, 1 thread)* run OpenCV's pool "
+        "at one thread on both sides."
+        if config is not None else " skleuk runs numpy on one core."
     )
     cpu = (res.get("machine") or {}).get("cpu", {}).get("model_name")
     text = [
@@ -238,8 +270,9 @@ def preprocessing_fragment(res):
         f"the same batch for both sides, timed in interleaved rounds (median "
         f"of the rounds). OpenCV {res['opencv_version']} filters one image "
         f"per call (a loop over the batch), with its default "
-        f"{res['opencv_threads']} threads and with 1 thread; skleuk runs "
-        "numpy on one core. *ratio*: skleuk time / OpenCV time (lower is "
+        f"{res['opencv_threads']} threads and with 1 thread."
+        + backend_txt
+        + " *ratio*: skleuk time / OpenCV time (lower is "
         "better; the target is 1.5 or less)."
         + (" *ratio (CPU)*: the same against 1-thread OpenCV in CPU time "
            "(``time.process_time`` of the same calls), which grows much less "
@@ -252,6 +285,8 @@ def preprocessing_fragment(res):
         _list_table(["skleuk step", "ms", "OpenCV equivalent", "ms", "ratio",
                      "ratio (1 thread)",
                      *(["ratio (CPU, 1 thread)"] if cpu_col else []),
+                     *(["numpy ms", "ratio numpy", "ratio numpy (CPU)"]
+                       if np_col else []),
                      "ratio before", "max abs diff"], rows),
         _chain_text(res),
         "",

@@ -9,7 +9,11 @@ as an OpenCV user would write it, timed with its thread pool at its default
 (``cv2.getNumThreads()``) and with one thread (skleuk's numpy code runs on
 one core). skleuk's side is the transformer's
 ``transform`` (input validation included), or ``fit_transform`` for steps
-that learn.
+that learn, timed twice: in skleuk's default configuration
+(``skleuk.set_config(opencv="auto")``: the steps that have an exact OpenCV
+equivalent call OpenCV, which is installed here) and with ``opencv=False``
+(numpy only), so that both backends stand side by side. The targets judge
+the default configuration.
 
 Each pair is also checked to compute the same thing: the largest absolute
 difference of the outputs is recorded.
@@ -128,18 +132,74 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     """
     cv2 = _cv2()
     from skleuk import make_pipeline
+    from skleuk.preprocessing import ImageScaler, Resizer
+    from skleuk.preprocessing._segmentation import WhiteCellCropper
+
+    X = (X_uint8 / np.float32(255)).astype(np.float32)
+    n = len(X)
+    rows = time_steps(X, image_size, repeat=repeat, extra_sizes=extra_sizes)
+
+    # Steps without an OpenCV counterpart, and the whole chain.
+    pipe = make_pipeline(image_size=image_size)
+    pre = pipe[:-1]
+    # The cropper's input in the default pipeline: whatever its steps
+    # before the crop make of the raw images (nothing: it comes first).
+    before = [name for name, _ in pre.steps].index("crop")
+    crop_in = pre[:before].fit_transform(X_uint8) if before else X_uint8
+    cropper = WhiteCellCropper()
+    crop_out = cropper.fit_transform(crop_in)
+    resized = Resizer(size=image_size).transform(crop_out)
+    alone = compare({
+        "crop": lambda: WhiteCellCropper().fit_transform(crop_in),
+        "scale": lambda: ImageScaler().fit_transform(resized),
+    }, repeat=max(2, repeat // 2))
+    for key, label in (("crop", "WhiteCellCropper (fit_transform)"),
+                       ("scale", "ImageScaler (fit_transform)")):
+        rows.append({
+            "step": label,
+            "sub_row": False,
+            "opencv": None,
+            "skleuk_s": alone[key]["median"],
+            "skleuk_min_s": alone[key]["min"],
+            "skleuk_images_per_s": n / alone[key]["median"],
+        })
+    out = {
+        "n_images": n,
+        "input_size": int(X.shape[1]),
+        "opencv_version": cv2.__version__,
+        "opencv_threads": cv2.getNumThreads(),
+        "skleuk_config": skleuk_config(),
+        "steps": rows,
+    }
+    if y is None:
+        y = np.arange(n) % 2
+    # The same steps in the paper's order (the default's order until 0.2):
+    # whole images normalised before the crop.
+    paper_order = make_pipeline(image_size=image_size)
+    named = dict(paper_order.steps)
+    paper_order.steps = [(k, named[k]) for k in PAPER_ORDER]
+    out["chain"] = run_chain(X_uint8, y, pipe, repeat=repeat, reference=paper_order)
+    out["chain"]["crop_size"] = int(cropper.crop_size_)
+    out["load_average_end"] = load_average()
+    return out
+
+
+#: Steps whose default configuration calls OpenCV (with OpenCV installed),
+#: by row name; the others run numpy in every configuration (the choice is
+#: tested in skleuk/preprocessing/tests/test_opencv.py).
+OPENCV_BACKED = ("LaplacianSharpener", "NeighborhoodAverager", "Resizer")
+
+
+def _pairs(X, image_size, extra_sizes):
+    """(row name, OpenCV name, skleuk function, OpenCV function) per step."""
     from skleuk.preprocessing import (
         ColorNormalizer,
-        ImageScaler,
         LaplacianSharpener,
         NeighborhoodAverager,
         Resizer,
     )
     from skleuk.preprocessing._lab import rgb_to_lab
-    from skleuk.preprocessing._segmentation import WhiteCellCropper
 
-    X = (X_uint8 / np.float32(255)).astype(np.float32)
-    n = len(X)
     norm = ColorNormalizer().fit(X)
     pairs = [
         (
@@ -182,7 +242,42 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
             lambda s=s: Resizer(size=s).transform(X),
             lambda s=s: opencv_resize_area(X, s),
         ))
+    return pairs
+
+
+def time_steps(X, image_size, repeat=5, extra_sizes=(64,)):
+    """Time every step against OpenCV, with skleuk's two backends.
+
+    Per step, interleaved in the same rounds: skleuk in its default
+    configuration (``opencv="auto"``) and with ``opencv=False`` (numpy),
+    OpenCV with its default threads and with one thread, and skleuk's
+    default configuration with OpenCV's pool at one thread too (what it
+    calls of OpenCV then runs on one core, like its numpy code).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, h, w, 3)
+        float32 images in ``[0, 1]``.
+    image_size : int
+        The pipeline's default CNN input size (a ``Resizer`` target).
+    repeat : int, default=5
+        Timed rounds.
+    extra_sizes : tuple of int, default=(64,)
+        Other ``Resizer`` targets to compare.
+
+    Returns
+    -------
+    list of dict
+        One row per step: times (s), ratios to OpenCV of both backends
+        (wall clock, and CPU time against 1-thread OpenCV), throughput and
+        the largest output differences.
+    """
+    import skleuk
+
+    cv2 = _cv2()
+    n = len(X)
     default_threads = cv2.getNumThreads()
+    config = skleuk.get_config()["opencv"]
 
     def one_thread(func):
         def run_single():
@@ -194,18 +289,32 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
 
         return run_single
 
+    def numpy_only(func):
+        def run_numpy():
+            with skleuk.config_context(opencv=False):
+                return func()
+
+        return run_numpy
+
     rows = []
-    for name, cv_name, ours, theirs in pairs:
+    for name, cv_name, ours, theirs in _pairs(X, image_size, extra_sizes):
         t, cpu = compare_with_cpu_time(
-            {"skleuk": ours, "opencv": theirs, "opencv_1": one_thread(theirs)},
+            {"skleuk": ours, "skleuk_1": one_thread(ours),
+             "skleuk_numpy": numpy_only(ours), "opencv": theirs,
+             "opencv_1": one_thread(theirs)},
             repeat=repeat,
         )
-        a, b = ours(), theirs()
-        diff = float(np.max(np.abs(a - b)))  # L*a*b* units for rgb_to_lab
+        a, a_numpy, b = ours(), numpy_only(ours)(), theirs()
+        # L*a*b* units for rgb_to_lab.
+        diff = float(np.max(np.abs(a - b)))
+        diff_numpy = float(np.max(np.abs(a_numpy - b)))
         row = {
             "step": name.strip(),
             "sub_row": name.startswith(" "),
             "opencv": cv_name,
+            "skleuk_config": config,
+            "skleuk_uses_opencv":
+                config is not False and name.startswith(OPENCV_BACKED),
             "skleuk_s": t["skleuk"]["median"],
             "opencv_s": t["opencv"]["median"],
             "skleuk_min_s": t["skleuk"]["min"],
@@ -213,59 +322,36 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
             "ratio": t["skleuk"]["median"] / t["opencv"]["median"],
             "ratio_of_min": t["skleuk"]["min"] / t["opencv"]["min"],
             "opencv_1thread_s": t["opencv_1"]["median"],
-            "ratio_1thread": t["skleuk"]["median"] / t["opencv_1"]["median"],
-            "skleuk_cpu_s": cpu["skleuk"],
+            "skleuk_1thread_s": t["skleuk_1"]["median"],
+            "ratio_1thread": t["skleuk_1"]["median"] / t["opencv_1"]["median"],
+            "skleuk_cpu_s": cpu["skleuk_1"],
             "opencv_1thread_cpu_s": cpu["opencv_1"],
-            "ratio_cpu_1thread": cpu["skleuk"] / cpu["opencv_1"],
+            "ratio_cpu_1thread": cpu["skleuk_1"] / cpu["opencv_1"],
+            "skleuk_numpy_s": t["skleuk_numpy"]["median"],
+            "ratio_numpy": t["skleuk_numpy"]["median"] / t["opencv"]["median"],
+            "ratio_numpy_1thread":
+                t["skleuk_numpy"]["median"] / t["opencv_1"]["median"],
+            "skleuk_numpy_cpu_s": cpu["skleuk_numpy"],
+            "ratio_numpy_cpu_1thread": cpu["skleuk_numpy"] / cpu["opencv_1"],
             "skleuk_images_per_s": n / t["skleuk"]["median"],
             "max_abs_difference": diff,
+            "max_abs_difference_numpy": diff_numpy,
         }
         rows.append(row)
-        print(f"  {row['step']}: {row['skleuk_s'] * 1e3:.0f} ms vs OpenCV "
-              f"{row['opencv_s'] * 1e3:.0f} ms (x{row['ratio']:.2f})", flush=True)
+        print(f"  {row['step']}: {row['skleuk_s'] * 1e3:.0f} ms "
+              f"(numpy {row['skleuk_numpy_s'] * 1e3:.0f} ms) vs OpenCV "
+              f"{row['opencv_s'] * 1e3:.0f} ms (x{row['ratio']:.2f}, numpy "
+              f"x{row['ratio_numpy']:.2f}; CPU, 1 thread: "
+              f"x{row['ratio_cpu_1thread']:.2f}, numpy "
+              f"x{row['ratio_numpy_cpu_1thread']:.2f})", flush=True)
+    return rows
 
-    # Steps without an OpenCV counterpart, and the whole chain.
-    pipe = make_pipeline(image_size=image_size)
-    pre = pipe[:-1]
-    # The cropper's input in the default pipeline: whatever its steps
-    # before the crop make of the raw images (nothing: it comes first).
-    before = [name for name, _ in pre.steps].index("crop")
-    crop_in = pre[:before].fit_transform(X_uint8) if before else X_uint8
-    cropper = WhiteCellCropper()
-    crop_out = cropper.fit_transform(crop_in)
-    resized = Resizer(size=image_size).transform(crop_out)
-    alone = compare({
-        "crop": lambda: WhiteCellCropper().fit_transform(crop_in),
-        "scale": lambda: ImageScaler().fit_transform(resized),
-    }, repeat=max(2, repeat // 2))
-    for key, label in (("crop", "WhiteCellCropper (fit_transform)"),
-                       ("scale", "ImageScaler (fit_transform)")):
-        rows.append({
-            "step": label,
-            "sub_row": False,
-            "opencv": None,
-            "skleuk_s": alone[key]["median"],
-            "skleuk_min_s": alone[key]["min"],
-            "skleuk_images_per_s": n / alone[key]["median"],
-        })
-    out = {
-        "n_images": n,
-        "input_size": int(X.shape[1]),
-        "opencv_version": cv2.__version__,
-        "opencv_threads": cv2.getNumThreads(),
-        "steps": rows,
-    }
-    if y is None:
-        y = np.arange(n) % 2
-    # The same steps in the paper's order (the default's order until 0.2):
-    # whole images normalised before the crop.
-    paper_order = make_pipeline(image_size=image_size)
-    named = dict(paper_order.steps)
-    paper_order.steps = [(k, named[k]) for k in PAPER_ORDER]
-    out["chain"] = run_chain(X_uint8, y, pipe, repeat=repeat, reference=paper_order)
-    out["chain"]["crop_size"] = int(cropper.crop_size_)
-    out["load_average_end"] = load_average()
-    return out
+
+def skleuk_config():
+    """skleuk's OpenCV setting during the run (``skleuk.get_config()``)."""
+    import skleuk
+
+    return skleuk.get_config()["opencv"]
 
 
 def compare_with_cpu_time(funcs, repeat=5, warmup=1):
@@ -388,34 +474,43 @@ def run_chain(X_uint8, y, pipe, repeat=5, reference=None):
 
 
 def print_results(res):
-    """Print the comparison table."""
+    """Print the comparison table (both skleuk backends against OpenCV)."""
     rows = []
     for r in res["steps"]:
         if r.get("opencv"):
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}", r["opencv"],
-                         f"{r['opencv_s'] * 1e3:.0f}", f"{r['ratio']:.2f}",
-                         f"{r['ratio_1thread']:.2f}"
-                         + (f" (CPU {r['ratio_cpu_1thread']:.2f})"
-                            if "ratio_cpu_1thread" in r else ""),
-                         f"{r['max_abs_difference']:.1e}"])
+            numpy_ms = (f"{r['skleuk_numpy_s'] * 1e3:.0f}"
+                        if "skleuk_numpy_s" in r else "-")
+            rows.append([
+                r["step"] + (" [OpenCV]" if r.get("skleuk_uses_opencv") else ""),
+                f"{r['skleuk_s'] * 1e3:.0f}", numpy_ms, r["opencv"],
+                f"{r['opencv_s'] * 1e3:.0f}", f"{r['ratio']:.2f}",
+                f"{r['ratio_1thread']:.2f}"
+                + (f" (CPU {r['ratio_cpu_1thread']:.2f})"
+                   if "ratio_cpu_1thread" in r else ""),
+                (f"{r['ratio_numpy']:.2f} (CPU {r['ratio_numpy_cpu_1thread']:.2f})"
+                 if "ratio_numpy" in r else "-"),
+                f"{r['max_abs_difference']:.1e}",
+            ])
         else:
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"] + ["-"] * 5)
+            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"] + ["-"] * 7)
     c = res["chain"]
     rows.append([f"whole chain fit_transform (to {c['image_size']} px)",
-                 f"{c['fit_transform_s'] * 1e3:.0f}"] + ["-"] * 5)
+                 f"{c['fit_transform_s'] * 1e3:.0f}"] + ["-"] * 7)
     rows.append(["whole chain transform", f"{c['transform_s'] * 1e3:.0f}"]
-                + ["-"] * 5)
+                + ["-"] * 7)
     if "cnn_train_images_per_s" in c:
         rows.append(["whole chain transform (assume_finite)",
-                     f"{c['transform_assume_finite_s'] * 1e3:.0f}"] + ["-"] * 5)
+                     f"{c['transform_assume_finite_s'] * 1e3:.0f}"] + ["-"] * 7)
         print(f"  chain fit_transform {c['fit_transform_images_per_s']:.0f} img/s, "
               f"CNN {c['cnn_architecture']}@{c['image_size']} training "
               f"{c['cnn_train_images_per_s']:.0f} img/s: ratio "
               f"{c['chain_over_cnn_train']:.2f}", flush=True)
     print_table(
-        ["skleuk step", "ms", "OpenCV equivalent", "ms", "ratio",
-         "ratio (1 thread)", "max |diff|"],
+        ["skleuk step", "ms", "numpy ms", "OpenCV equivalent", "ms", "ratio",
+         "ratio (1 thread)", "ratio numpy (1 thread CPU)", "max |diff|"],
         rows,
         title=f"Preprocessing {res['n_images']} images of {res['input_size']} px "
-        f"(OpenCV {res['opencv_version']}, {res['opencv_threads']} threads)",
+        f"(OpenCV {res['opencv_version']}, {res['opencv_threads']} threads; "
+        f"skleuk opencv={res.get('skleuk_config', 'auto')!r}, [OpenCV]: the "
+        "step calls OpenCV)",
     )
