@@ -184,14 +184,25 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     return out
 
 
-#: Steps whose default configuration calls OpenCV (with OpenCV installed),
-#: by row name; the others run numpy in every configuration (the choice is
-#: tested in skleuk/preprocessing/tests/test_opencv.py).
-OPENCV_BACKED = ("LaplacianSharpener", "NeighborhoodAverager", "Resizer")
+#: Filters whose settings here call OpenCV (when skleuk's configuration
+#: allows it), by row name; the colour steps run numpy in every
+#: configuration, and the resize depends on its sizes (the choices are tested
+#: in skleuk/preprocessing/tests/test_opencv.py).
+OPENCV_BACKED = ("LaplacianSharpener", "NeighborhoodAverager")
+
+
+def _uses_opencv(name, input_hw, size):
+    """Whether skleuk's step of this row calls OpenCV, if allowed to."""
+    if name.startswith("Resizer"):
+        from skleuk.preprocessing._opencv import resize_interpolation
+
+        return resize_interpolation(input_hw, (size, size), True) is not None
+    return name.startswith(OPENCV_BACKED)
 
 
 def _pairs(X, image_size, extra_sizes):
-    """(row name, OpenCV name, skleuk function, OpenCV function) per step."""
+    """(row name, OpenCV name, skleuk function, OpenCV function, size) per
+    step (size: the Resizer target, else None)."""
     from skleuk.preprocessing import (
         ColorNormalizer,
         LaplacianSharpener,
@@ -207,24 +218,28 @@ def _pairs(X, image_size, extra_sizes):
             "cvtColor Lab + meanStdDev + cvtColor RGB",
             lambda: norm.transform(X),
             lambda: opencv_reinhard(X, norm.reference_mean_, norm.reference_std_),
+            None,
         ),
         (
             "  RGB to L*a*b* only (rgb_to_lab)",
             "cvtColor(COLOR_RGB2Lab)",
             lambda: rgb_to_lab(X),
             lambda: opencv_rgb_to_lab(X),
+            None,
         ),
         (
             "LaplacianSharpener",
             "Laplacian(ksize=1) + scaleAdd + clip",
             lambda: LaplacianSharpener().transform(X),
             lambda: opencv_laplacian_sharpen(X),
+            None,
         ),
         (
             "NeighborhoodAverager(size=6)",
             "blur((6, 6))",
             lambda: NeighborhoodAverager(size=6).transform(X),
             lambda: opencv_box_mean(X, 6),
+            None,
         ),
         (
             "NeighborhoodAverager(size=5, method='median')",
@@ -233,6 +248,7 @@ def _pairs(X, image_size, extra_sizes):
                 size=5, method="median", mode="nearest"
             ).transform(X),
             lambda: opencv_median(X, 5),
+            None,
         ),
     ]
     for s in (image_size, *extra_sizes):
@@ -241,6 +257,7 @@ def _pairs(X, image_size, extra_sizes):
             "resize(INTER_AREA)",
             lambda s=s: Resizer(size=s).transform(X),
             lambda s=s: opencv_resize_area(X, s),
+            s,
         ))
     return pairs
 
@@ -297,7 +314,7 @@ def time_steps(X, image_size, repeat=5, extra_sizes=(64,)):
         return run_numpy
 
     rows = []
-    for name, cv_name, ours, theirs in _pairs(X, image_size, extra_sizes):
+    for name, cv_name, ours, theirs, size in _pairs(X, image_size, extra_sizes):
         t, cpu = compare_with_cpu_time(
             {"skleuk": ours, "skleuk_1": one_thread(ours),
              "skleuk_numpy": numpy_only(ours), "opencv": theirs,
@@ -314,7 +331,7 @@ def time_steps(X, image_size, repeat=5, extra_sizes=(64,)):
             "opencv": cv_name,
             "skleuk_config": config,
             "skleuk_uses_opencv":
-                config is not False and name.startswith(OPENCV_BACKED),
+                config is not False and _uses_opencv(name, X.shape[1:3], size),
             "skleuk_s": t["skleuk"]["median"],
             "opencv_s": t["opencv"]["median"],
             "skleuk_min_s": t["skleuk"]["min"],

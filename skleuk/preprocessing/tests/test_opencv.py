@@ -121,7 +121,7 @@ def test_resize_equal(X, size, anti_aliasing):
     _assert_same(*_both(Resizer(size=size, anti_aliasing=anti_aliasing), X))
 
 
-@pytest.mark.parametrize("size", [32, 64, 96, 128])
+@pytest.mark.parametrize("size", [32, 64, 96, 128, 300])
 def test_resize_from_257_equal(size):
     X = np.random.default_rng(size).random((2, 257, 257, 3), dtype=np.float32)
     _assert_same(*_both(Resizer(size=size), X))
@@ -159,6 +159,10 @@ def test_resize_from_257_equal(size):
         (Resizer(size=(8, 30)), "resize", False),  # shrink one, enlarge other
         (Resizer(size=(8, 30), anti_aliasing=False), "resize", True),
         (Resizer(size=20), "resize", False),  # same size: a copy
+        (Resizer(size=5), "resize", True),  # 16x fewer pixels
+        (Resizer(size=4), "resize", False),  # 25x: numpy is faster
+        (Resizer(size=(4, 20)), "resize", True),  # 5x
+        (Resizer(size=4, anti_aliasing=False), "resize", True),
     ],
 )
 def test_backend_choice(monkeypatch, est, name, used):
@@ -190,7 +194,7 @@ def test_switched_off_filters_return_input(monkeypatch):
     "est",
     [LaplacianSharpener(), NeighborhoodAverager(size=6),
      NeighborhoodAverager(size=5, method="median", mode="nearest"),
-     Resizer(size=7), Resizer(size=40)],
+     Resizer(size=12), Resizer(size=40)],
 )
 def test_views_read_only_and_uint8(est):
     rng = np.random.default_rng(1)
