@@ -12,44 +12,10 @@ from __future__ import annotations
 import json
 
 from ._common import DOCS_GENERATED, RESULTS_DIR
+from ._report_preprocessing import preprocessing_fragment
+from ._report_rst import _as_list, _held, _list_table, _pct, _when
 
 COMMAND = "``make bench`` (``python -m benchmarks.run``)"
-
-
-def _list_table(header, rows, widths=None):
-    lines = [".. list-table::", "   :header-rows: 1"]
-    if widths:
-        lines.append(f"   :widths: {' '.join(str(w) for w in widths)}")
-    lines.append("")
-    for row in [header, *rows]:
-        for i, cell in enumerate(row):
-            cell = str(cell) if cell not in (None, "") else "--"
-            lines.append(f"   {'* -' if i == 0 else '  -'} {cell}")
-    return "\n".join(lines) + "\n"
-
-
-def _when(res):
-    load = res.get("load_average_start")
-    load_txt = (f"; 1/5/15-minute load average at the start "
-                f"{load[0]:.1f}/{load[1]:.1f}/{load[2]:.1f}" if load else "")
-    end = res.get("load_average_end")
-    if load and end:
-        load_txt += f", at the end {end[0]:.1f}/{end[1]:.1f}/{end[2]:.1f}"
-    return f"Measured {res['date']}{load_txt}."
-
-
-def _pct(x):
-    return f"{100 * x:.0f} %"
-
-
-def _as_list(x):
-    if x is None:
-        return []
-    return x if isinstance(x, list) else [x]
-
-
-def _held(ok):
-    return "**holds**" if ok else "**does not hold**"
 
 
 # ---------------------------------------------------------------------------
@@ -103,6 +69,17 @@ def targets_fragment(results):
                      f"within 1.5x on both measures: "
                      f"{', '.join(held) if held else 'none'}")
             ok = ok and worst_cpu["ratio_cpu_1thread"] <= 1.5
+        config = pre.get("skleuk_config")
+        if config is not None:
+            backed = [r["step"] for r in compared if r.get("skleuk_uses_opencv")]
+            text = (f"skleuk's default configuration (``opencv={config!r}``; "
+                    f"OpenCV {pre['opencv_version']} installed, called by: "
+                    f"{', '.join(backed) if backed else 'none'}): " + text)
+            if all("ratio_numpy" in r for r in compared):
+                worst_np = max(compared, key=lambda r: r["ratio_numpy"])
+                text += (f". With ``opencv=False`` (numpy only, not judged): "
+                         f"worst {worst_np['step']} at "
+                         f"{worst_np['ratio_numpy']:.1f}x")
         rows.append(["every preprocessing step within 1.5x of OpenCV", text,
                      _held(ok)])
         crops = pre["chain"]["fit_transform_images_per_s"]
@@ -203,108 +180,6 @@ def targets_fragment(results):
     if not rows:
         return None
     return _list_table(["target", "measured", "verdict"], rows, widths=[35, 50, 15])
-
-
-def preprocessing_fragment(res):
-    """skleuk steps against OpenCV."""
-    rows = []
-    cpu_col = any("ratio_cpu_1thread" in r for r in res["steps"])
-    before = (res.get("previous") or {}).get("ratios") or {}
-    for r in res["steps"]:
-        if r.get("opencv"):
-            old = before.get(r["step"])
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}",
-                         f"``{r['opencv']}``", f"{r['opencv_s'] * 1e3:.0f}",
-                         f"{r['ratio']:.2f}", f"{r['ratio_1thread']:.2f}",
-                         *([f"{r['ratio_cpu_1thread']:.2f}"] if cpu_col else []),
-                         f"{old:.2f}" if old is not None else "",
-                         f"{r['max_abs_difference']:.1e}"])
-        else:
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"]
-                        + [""] * (7 if cpu_col else 6))
-    prev = res.get("previous")
-    before_txt = (
-        f" *ratio before*: the same ratio in the previous run of this "
-        f"benchmark ({prev.get('date')}, commit {prev.get('git_commit')}"
-        + (f", {prev['cpu']}" if prev.get("cpu") else "")
-        + "), under that run's load and machine: compare it with care, the "
-        "ratios of one run are the robust figures." if prev else ""
-    )
-    cpu = (res.get("machine") or {}).get("cpu", {}).get("model_name")
-    text = [
-        (f"Measured on {cpu}. " if cpu else "")
-        + f"{res['n_images']} synthetic images of {res['input_size']}x"
-        f"{res['input_size']} pixels (ALL-IDB2-sized), float32 in [0, 1], "
-        f"the same batch for both sides, timed in interleaved rounds (median "
-        f"of the rounds). OpenCV {res['opencv_version']} filters one image "
-        f"per call (a loop over the batch), with its default "
-        f"{res['opencv_threads']} threads and with 1 thread; skleuk runs "
-        "numpy on one core. *ratio*: skleuk time / OpenCV time (lower is "
-        "better; the target is 1.5 or less)."
-        + (" *ratio (CPU)*: the same against 1-thread OpenCV in CPU time "
-           "(``time.process_time`` of the same calls), which grows much less "
-           "than the wall clock when the process waits for a busy core: the "
-           "steadier figure under load." if cpu_col else "")
-        + before_txt + " *max |diff|*: "
-        "largest absolute difference between the two outputs (RGB in [0, 1]; "
-        "L*a*b* units for the conversion).",
-        "",
-        _list_table(["skleuk step", "ms", "OpenCV equivalent", "ms", "ratio",
-                     "ratio (1 thread)",
-                     *(["ratio (CPU, 1 thread)"] if cpu_col else []),
-                     "ratio before", "max abs diff"], rows),
-        _chain_text(res),
-        "",
-        _when(res),
-    ]
-    return "\n".join(text) + "\n"
-
-
-def _chain_text(res):
-    """The paragraph on the whole chain (and the CNN of the same run)."""
-    c = res["chain"]
-    steps = ", ".join(f"{k} {v * 1e3:.0f}" for k, v in c["transform_step_s"].items())
-    names = ", ".join(c.get("steps") or [])
-    text = (
-        "The whole preprocessing chain of :func:`skleuk.make_pipeline` "
-        + (f"(default recipe: {names}; crop to {c['crop_size']} px, resize to "
-           f"{c['image_size']} px) " if names else
-           f"(colour, sharpen, average, crop to {c['crop_size']} px, resize to "
-           f"{c['image_size']} px, scale) ")
-        + f"on the {res['n_images']} raw uint8 images: ``fit_transform`` in "
-        f"{c['fit_transform_s']:.2f} s "
-        f"(**{c['fit_transform_images_per_s']:.0f} images/s**), ``transform`` "
-        f"in {c['transform_s']:.2f} s "
-        f"({c['transform_images_per_s']:.0f} images/s)"
-    )
-    if "transform_assume_finite_s" in c:
-        text += (
-            ", ``transform`` under ``sklearn.config_context(assume_finite="
-            f"True)`` in {c['transform_assume_finite_s']:.2f} s "
-            f"({c['transform_assume_finite_images_per_s']:.0f} images/s)"
-        )
-    text += f"; per step (``transform``), in ms: {steps}."
-    if "reference_fit_transform_s" in c:
-        text += (
-            " The same steps in the paper's order ("
-            + ", ".join(c["reference_steps"])
-            + f"), timed in the same rounds: ``fit_transform`` in "
-            f"{c['reference_fit_transform_s']:.2f} s "
-            f"({c['reference_fit_transform_images_per_s']:.0f} images/s; the "
-            "default order is "
-            f"{c['reference_fit_transform_s'] / c['fit_transform_s']:.1f}x faster)."
-        )
-    if "cnn_train_images_per_s" in c:
-        text += (
-            f" In the same run, the default network (``{c['cnn_architecture']}"
-            f"@{c['image_size']}``, batches of {c['cnn_batch_size']}, "
-            f"{c.get('cnn_dtype_policy', 'float32')}) trains on the chain's "
-            f"output at **{c['cnn_train_images_per_s']:.0f} images/s** (epochs "
-            "after the first): the chain runs at "
-            f"**{c['chain_over_cnn_train']:.2f}x** the network's training "
-            "throughput (target: 5x)."
-        )
-    return text
 
 
 def cnn_fragment(res):

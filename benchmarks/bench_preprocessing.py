@@ -9,7 +9,11 @@ as an OpenCV user would write it, timed with its thread pool at its default
 (``cv2.getNumThreads()``) and with one thread (skleuk's numpy code runs on
 one core). skleuk's side is the transformer's
 ``transform`` (input validation included), or ``fit_transform`` for steps
-that learn.
+that learn, timed twice: in skleuk's default configuration
+(``skleuk.set_config(opencv="auto")``: the steps that have an exact OpenCV
+equivalent call OpenCV, which is installed here) and with ``opencv=False``
+(numpy only), so that both backends stand side by side. The targets judge
+the default configuration.
 
 Each pair is also checked to compute the same thing: the largest absolute
 difference of the outputs is recorded.
@@ -128,101 +132,12 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     """
     cv2 = _cv2()
     from skleuk import make_pipeline
-    from skleuk.preprocessing import (
-        ColorNormalizer,
-        ImageScaler,
-        LaplacianSharpener,
-        NeighborhoodAverager,
-        Resizer,
-    )
-    from skleuk.preprocessing._lab import rgb_to_lab
+    from skleuk.preprocessing import ImageScaler, Resizer
     from skleuk.preprocessing._segmentation import WhiteCellCropper
 
     X = (X_uint8 / np.float32(255)).astype(np.float32)
     n = len(X)
-    norm = ColorNormalizer().fit(X)
-    pairs = [
-        (
-            "ColorNormalizer (Reinhard)",
-            "cvtColor Lab + meanStdDev + cvtColor RGB",
-            lambda: norm.transform(X),
-            lambda: opencv_reinhard(X, norm.reference_mean_, norm.reference_std_),
-        ),
-        (
-            "  RGB to L*a*b* only (rgb_to_lab)",
-            "cvtColor(COLOR_RGB2Lab)",
-            lambda: rgb_to_lab(X),
-            lambda: opencv_rgb_to_lab(X),
-        ),
-        (
-            "LaplacianSharpener",
-            "Laplacian(ksize=1) + scaleAdd + clip",
-            lambda: LaplacianSharpener().transform(X),
-            lambda: opencv_laplacian_sharpen(X),
-        ),
-        (
-            "NeighborhoodAverager(size=6)",
-            "blur((6, 6))",
-            lambda: NeighborhoodAverager(size=6).transform(X),
-            lambda: opencv_box_mean(X, 6),
-        ),
-        (
-            "NeighborhoodAverager(size=5, method='median')",
-            "medianBlur(5)",
-            lambda: NeighborhoodAverager(
-                size=5, method="median", mode="nearest"
-            ).transform(X),
-            lambda: opencv_median(X, 5),
-        ),
-    ]
-    for s in (image_size, *extra_sizes):
-        pairs.append((
-            f"Resizer(size={s}) from {X.shape[1]} px",
-            "resize(INTER_AREA)",
-            lambda s=s: Resizer(size=s).transform(X),
-            lambda s=s: opencv_resize_area(X, s),
-        ))
-    default_threads = cv2.getNumThreads()
-
-    def one_thread(func):
-        def run_single():
-            cv2.setNumThreads(1)
-            try:
-                return func()
-            finally:
-                cv2.setNumThreads(default_threads)
-
-        return run_single
-
-    rows = []
-    for name, cv_name, ours, theirs in pairs:
-        t, cpu = compare_with_cpu_time(
-            {"skleuk": ours, "opencv": theirs, "opencv_1": one_thread(theirs)},
-            repeat=repeat,
-        )
-        a, b = ours(), theirs()
-        diff = float(np.max(np.abs(a - b)))  # L*a*b* units for rgb_to_lab
-        row = {
-            "step": name.strip(),
-            "sub_row": name.startswith(" "),
-            "opencv": cv_name,
-            "skleuk_s": t["skleuk"]["median"],
-            "opencv_s": t["opencv"]["median"],
-            "skleuk_min_s": t["skleuk"]["min"],
-            "opencv_min_s": t["opencv"]["min"],
-            "ratio": t["skleuk"]["median"] / t["opencv"]["median"],
-            "ratio_of_min": t["skleuk"]["min"] / t["opencv"]["min"],
-            "opencv_1thread_s": t["opencv_1"]["median"],
-            "ratio_1thread": t["skleuk"]["median"] / t["opencv_1"]["median"],
-            "skleuk_cpu_s": cpu["skleuk"],
-            "opencv_1thread_cpu_s": cpu["opencv_1"],
-            "ratio_cpu_1thread": cpu["skleuk"] / cpu["opencv_1"],
-            "skleuk_images_per_s": n / t["skleuk"]["median"],
-            "max_abs_difference": diff,
-        }
-        rows.append(row)
-        print(f"  {row['step']}: {row['skleuk_s'] * 1e3:.0f} ms vs OpenCV "
-              f"{row['opencv_s'] * 1e3:.0f} ms (x{row['ratio']:.2f})", flush=True)
+    rows = time_steps(X, image_size, repeat=repeat, extra_sizes=extra_sizes)
 
     # Steps without an OpenCV counterpart, and the whole chain.
     pipe = make_pipeline(image_size=image_size)
@@ -253,6 +168,7 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
         "input_size": int(X.shape[1]),
         "opencv_version": cv2.__version__,
         "opencv_threads": cv2.getNumThreads(),
+        "skleuk_config": skleuk_config(),
         "steps": rows,
     }
     if y is None:
@@ -266,6 +182,193 @@ def run(X_uint8, image_size, repeat=5, extra_sizes=(64,), y=None):
     out["chain"]["crop_size"] = int(cropper.crop_size_)
     out["load_average_end"] = load_average()
     return out
+
+
+#: Filters whose settings here call OpenCV (when skleuk's configuration
+#: allows it), by row name; the colour steps run numpy in every
+#: configuration, and the resize depends on its sizes (the choices are tested
+#: in skleuk/preprocessing/tests/test_opencv.py).
+OPENCV_BACKED = ("LaplacianSharpener", "NeighborhoodAverager")
+
+
+def _uses_opencv(name, input_hw, size):
+    """Whether skleuk's step of this row calls OpenCV, if allowed to."""
+    if name.startswith("Resizer"):
+        from skleuk.preprocessing._opencv import resize_interpolation
+
+        return resize_interpolation(input_hw, (size, size), True) is not None
+    return name.startswith(OPENCV_BACKED)
+
+
+def _pairs(X, image_size, extra_sizes):
+    """(row name, OpenCV name, skleuk function, OpenCV function, size) per
+    step (size: the Resizer target, else None)."""
+    from skleuk.preprocessing import (
+        ColorNormalizer,
+        LaplacianSharpener,
+        NeighborhoodAverager,
+        Resizer,
+    )
+    from skleuk.preprocessing._lab import rgb_to_lab
+
+    norm = ColorNormalizer().fit(X)
+    pairs = [
+        (
+            "ColorNormalizer (Reinhard)",
+            "cvtColor Lab + meanStdDev + cvtColor RGB",
+            lambda: norm.transform(X),
+            lambda: opencv_reinhard(X, norm.reference_mean_, norm.reference_std_),
+            None,
+        ),
+        (
+            "  RGB to L*a*b* only (rgb_to_lab)",
+            "cvtColor(COLOR_RGB2Lab)",
+            lambda: rgb_to_lab(X),
+            lambda: opencv_rgb_to_lab(X),
+            None,
+        ),
+        (
+            "LaplacianSharpener",
+            "Laplacian(ksize=1) + scaleAdd + clip",
+            lambda: LaplacianSharpener().transform(X),
+            lambda: opencv_laplacian_sharpen(X),
+            None,
+        ),
+        (
+            "NeighborhoodAverager(size=6)",
+            "blur((6, 6))",
+            lambda: NeighborhoodAverager(size=6).transform(X),
+            lambda: opencv_box_mean(X, 6),
+            None,
+        ),
+        (
+            "NeighborhoodAverager(size=5, method='median')",
+            "medianBlur(5)",
+            lambda: NeighborhoodAverager(
+                size=5, method="median", mode="nearest"
+            ).transform(X),
+            lambda: opencv_median(X, 5),
+            None,
+        ),
+    ]
+    for s in (image_size, *extra_sizes):
+        pairs.append((
+            f"Resizer(size={s}) from {X.shape[1]} px",
+            "resize(INTER_AREA)",
+            lambda s=s: Resizer(size=s).transform(X),
+            lambda s=s: opencv_resize_area(X, s),
+            s,
+        ))
+    return pairs
+
+
+def time_steps(X, image_size, repeat=5, extra_sizes=(64,)):
+    """Time every step against OpenCV, with skleuk's two backends.
+
+    Per step, interleaved in the same rounds: skleuk in its default
+    configuration (``opencv="auto"``) and with ``opencv=False`` (numpy),
+    OpenCV with its default threads and with one thread, and skleuk's
+    default configuration with OpenCV's pool at one thread too (what it
+    calls of OpenCV then runs on one core, like its numpy code).
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, h, w, 3)
+        float32 images in ``[0, 1]``.
+    image_size : int
+        The pipeline's default CNN input size (a ``Resizer`` target).
+    repeat : int, default=5
+        Timed rounds.
+    extra_sizes : tuple of int, default=(64,)
+        Other ``Resizer`` targets to compare.
+
+    Returns
+    -------
+    list of dict
+        One row per step: times (s), ratios to OpenCV of both backends
+        (wall clock, and CPU time against 1-thread OpenCV), throughput and
+        the largest output differences.
+    """
+    import skleuk
+
+    cv2 = _cv2()
+    n = len(X)
+    default_threads = cv2.getNumThreads()
+    config = skleuk.get_config()["opencv"]
+
+    def one_thread(func):
+        def run_single():
+            cv2.setNumThreads(1)
+            try:
+                return func()
+            finally:
+                cv2.setNumThreads(default_threads)
+
+        return run_single
+
+    def numpy_only(func):
+        def run_numpy():
+            with skleuk.config_context(opencv=False):
+                return func()
+
+        return run_numpy
+
+    rows = []
+    for name, cv_name, ours, theirs, size in _pairs(X, image_size, extra_sizes):
+        t, cpu = compare_with_cpu_time(
+            {"skleuk": ours, "skleuk_1": one_thread(ours),
+             "skleuk_numpy": numpy_only(ours), "opencv": theirs,
+             "opencv_1": one_thread(theirs)},
+            repeat=repeat,
+        )
+        a, a_numpy, b = ours(), numpy_only(ours)(), theirs()
+        # L*a*b* units for rgb_to_lab.
+        diff = float(np.max(np.abs(a - b)))
+        diff_numpy = float(np.max(np.abs(a_numpy - b)))
+        row = {
+            "step": name.strip(),
+            "sub_row": name.startswith(" "),
+            "opencv": cv_name,
+            "skleuk_config": config,
+            "skleuk_uses_opencv":
+                config is not False and _uses_opencv(name, X.shape[1:3], size),
+            "skleuk_s": t["skleuk"]["median"],
+            "opencv_s": t["opencv"]["median"],
+            "skleuk_min_s": t["skleuk"]["min"],
+            "opencv_min_s": t["opencv"]["min"],
+            "ratio": t["skleuk"]["median"] / t["opencv"]["median"],
+            "ratio_of_min": t["skleuk"]["min"] / t["opencv"]["min"],
+            "opencv_1thread_s": t["opencv_1"]["median"],
+            "skleuk_1thread_s": t["skleuk_1"]["median"],
+            "ratio_1thread": t["skleuk_1"]["median"] / t["opencv_1"]["median"],
+            "skleuk_cpu_s": cpu["skleuk_1"],
+            "opencv_1thread_cpu_s": cpu["opencv_1"],
+            "ratio_cpu_1thread": cpu["skleuk_1"] / cpu["opencv_1"],
+            "skleuk_numpy_s": t["skleuk_numpy"]["median"],
+            "ratio_numpy": t["skleuk_numpy"]["median"] / t["opencv"]["median"],
+            "ratio_numpy_1thread":
+                t["skleuk_numpy"]["median"] / t["opencv_1"]["median"],
+            "skleuk_numpy_cpu_s": cpu["skleuk_numpy"],
+            "ratio_numpy_cpu_1thread": cpu["skleuk_numpy"] / cpu["opencv_1"],
+            "skleuk_images_per_s": n / t["skleuk"]["median"],
+            "max_abs_difference": diff,
+            "max_abs_difference_numpy": diff_numpy,
+        }
+        rows.append(row)
+        print(f"  {row['step']}: {row['skleuk_s'] * 1e3:.0f} ms "
+              f"(numpy {row['skleuk_numpy_s'] * 1e3:.0f} ms) vs OpenCV "
+              f"{row['opencv_s'] * 1e3:.0f} ms (x{row['ratio']:.2f}, numpy "
+              f"x{row['ratio_numpy']:.2f}; CPU, 1 thread: "
+              f"x{row['ratio_cpu_1thread']:.2f}, numpy "
+              f"x{row['ratio_numpy_cpu_1thread']:.2f})", flush=True)
+    return rows
+
+
+def skleuk_config():
+    """skleuk's OpenCV setting during the run (``skleuk.get_config()``)."""
+    import skleuk
+
+    return skleuk.get_config()["opencv"]
 
 
 def compare_with_cpu_time(funcs, repeat=5, warmup=1):
@@ -388,34 +491,43 @@ def run_chain(X_uint8, y, pipe, repeat=5, reference=None):
 
 
 def print_results(res):
-    """Print the comparison table."""
+    """Print the comparison table (both skleuk backends against OpenCV)."""
     rows = []
     for r in res["steps"]:
         if r.get("opencv"):
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}", r["opencv"],
-                         f"{r['opencv_s'] * 1e3:.0f}", f"{r['ratio']:.2f}",
-                         f"{r['ratio_1thread']:.2f}"
-                         + (f" (CPU {r['ratio_cpu_1thread']:.2f})"
-                            if "ratio_cpu_1thread" in r else ""),
-                         f"{r['max_abs_difference']:.1e}"])
+            numpy_ms = (f"{r['skleuk_numpy_s'] * 1e3:.0f}"
+                        if "skleuk_numpy_s" in r else "-")
+            rows.append([
+                r["step"] + (" [OpenCV]" if r.get("skleuk_uses_opencv") else ""),
+                f"{r['skleuk_s'] * 1e3:.0f}", numpy_ms, r["opencv"],
+                f"{r['opencv_s'] * 1e3:.0f}", f"{r['ratio']:.2f}",
+                f"{r['ratio_1thread']:.2f}"
+                + (f" (CPU {r['ratio_cpu_1thread']:.2f})"
+                   if "ratio_cpu_1thread" in r else ""),
+                (f"{r['ratio_numpy']:.2f} (CPU {r['ratio_numpy_cpu_1thread']:.2f})"
+                 if "ratio_numpy" in r else "-"),
+                f"{r['max_abs_difference']:.1e}",
+            ])
         else:
-            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"] + ["-"] * 5)
+            rows.append([r["step"], f"{r['skleuk_s'] * 1e3:.0f}"] + ["-"] * 7)
     c = res["chain"]
     rows.append([f"whole chain fit_transform (to {c['image_size']} px)",
-                 f"{c['fit_transform_s'] * 1e3:.0f}"] + ["-"] * 5)
+                 f"{c['fit_transform_s'] * 1e3:.0f}"] + ["-"] * 7)
     rows.append(["whole chain transform", f"{c['transform_s'] * 1e3:.0f}"]
-                + ["-"] * 5)
+                + ["-"] * 7)
     if "cnn_train_images_per_s" in c:
         rows.append(["whole chain transform (assume_finite)",
-                     f"{c['transform_assume_finite_s'] * 1e3:.0f}"] + ["-"] * 5)
+                     f"{c['transform_assume_finite_s'] * 1e3:.0f}"] + ["-"] * 7)
         print(f"  chain fit_transform {c['fit_transform_images_per_s']:.0f} img/s, "
               f"CNN {c['cnn_architecture']}@{c['image_size']} training "
               f"{c['cnn_train_images_per_s']:.0f} img/s: ratio "
               f"{c['chain_over_cnn_train']:.2f}", flush=True)
     print_table(
-        ["skleuk step", "ms", "OpenCV equivalent", "ms", "ratio",
-         "ratio (1 thread)", "max |diff|"],
+        ["skleuk step", "ms", "numpy ms", "OpenCV equivalent", "ms", "ratio",
+         "ratio (1 thread)", "ratio numpy (1 thread CPU)", "max |diff|"],
         rows,
         title=f"Preprocessing {res['n_images']} images of {res['input_size']} px "
-        f"(OpenCV {res['opencv_version']}, {res['opencv_threads']} threads)",
+        f"(OpenCV {res['opencv_version']}, {res['opencv_threads']} threads; "
+        f"skleuk opencv={res.get('skleuk_config', 'auto')!r}, [OpenCV]: the "
+        "step calls OpenCV)",
     )

@@ -35,12 +35,27 @@ inspection
     Grad-CAM saliency maps of a fitted pipeline on the original images.
 utils
     The shared image validator, estimator checks for images, versions.
+
+Configuration
+-------------
+:func:`set_config`, :func:`get_config` and :func:`config_context` choose
+package-wide backends (whether preprocessing may use OpenCV), as
+:func:`sklearn.set_config` does for scikit-learn.
 """
 
+from ._config import config_context, get_config, set_config
 from ._version import __version__
 from .utils import show_versions
 
-__all__ = ["__version__", "make_baseline_pipeline", "make_pipeline", "show_versions"]
+__all__ = [
+    "__version__",
+    "config_context",
+    "get_config",
+    "make_baseline_pipeline",
+    "make_pipeline",
+    "set_config",
+    "show_versions",
+]
 
 
 def __getattr__(name):

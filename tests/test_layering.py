@@ -10,7 +10,7 @@ Every ``import`` and ``from ... import`` of every module of ``skleuk``
     skleuk (the package itself: make_pipeline), _pipeline
     neural_network
     datasets, preprocessing, feature_extraction, metrics
-    utils, exceptions, base, _version
+    utils, exceptions, base, _version, _config
 
 A module may import from its own layer or any layer below. Within a layer,
 subpackages may import each other in one direction only: the graph of
@@ -38,6 +38,7 @@ LAYERS = {
     "skleuk.exceptions": 0,
     "skleuk.base": 0,
     "skleuk._version": 0,
+    "skleuk._config": 0,
     "skleuk.datasets": 1,
     "skleuk.preprocessing": 1,
     "skleuk.feature_extraction": 1,

@@ -17,6 +17,7 @@ from ._lab import (
     _reinhard_from_lab0,
     _rgb_to_lab0_rows,
     _single_blas_thread,
+    _Work,
 )
 
 __all__ = ["ColorNormalizer"]
@@ -274,15 +275,20 @@ class ColorNormalizer(BaseImageTransformer):
         out = X if private else np.empty(X.shape, dtype=np.float32)
         ref_mean, ref_std = self.reference_mean_, self.reference_std_
         block = _block_size(X.shape)
+        # Work arrays reused for every block (fresh temporaries per block
+        # would cost page faults every time).
+        work = _Work()
         for start in range(0, n, block):
             xb = X[start : start + block]
             m = xb.shape[0]
             # L*a*b* without L*'s constant offset (lab0 = lab - offset):
             # the offset moves the means only, and is folded in below.
-            lab0 = _by_pixel_chunks(_rgb_to_lab0_rows, xb).reshape(m, h * w, 3)
-            mean0, std = _lab_stats(lab0)
+            lab0 = _by_pixel_chunks(_rgb_to_lab0_rows, xb,
+                                    work.rows("lab", m * h * w), work)
+            lab0 = lab0.reshape(m, h * w, 3)
+            mean0, std = _lab_stats(lab0, work)
             _reinhard_from_lab0(lab0, out[start : start + m], mean0, std,
-                                ref_mean, ref_std)
+                                ref_mean, ref_std, work)
         return out
 
     def _match_histograms(self, X):

@@ -9,6 +9,7 @@ from scipy import ndimage as ndi
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ..utils.validation import check_images
+from . import _opencv
 from ._base import BaseImageTransformer
 from ._median import median_filter
 from ._tiles import _BOUNDARY_MODES, _FlatTiles
@@ -219,6 +220,12 @@ class LaplacianSharpener(BaseImageTransformer):
     The step learns nothing (``fit`` only validates). The filter is applied
     to the whole batch at once in ``float32``; images never interact.
 
+    With OpenCV installed and allowed (:func:`skleuk.set_config`
+    ``opencv="auto"``, the default, or ``True``), the modes ``"reflect"``,
+    ``"mirror"`` and ``"nearest"`` run ``cv2.filter2D`` image by image, which
+    gives the numpy result up to float32 rounding; ``"wrap"``, kernels larger
+    than 9 x 9 and ``opencv=False`` run numpy. See :ref:`performance`.
+
     Switched off (``strength=0``), the step returns its validated input
     itself: for a C-contiguous ``float32`` batch in ``[0, 1]`` that is the
     very array passed in (write to the result only after copying it).
@@ -265,6 +272,9 @@ class LaplacianSharpener(BaseImageTransformer):
         # y - c * lap(y) is one correlation with delta - c * lap.
         k = -float(self.strength) * lap
         k[k.shape[0] // 2, k.shape[1] // 2] += 1.0
+        out = _opencv.correlate_clip(X, k, self.mode)
+        if out is not None:
+            return out
         return _correlate_hw(X, k, self.mode, clip=True)
 
 
@@ -307,6 +317,14 @@ class NeighborhoodAverager(BaseImageTransformer):
     its validated input itself, as :class:`LaplacianSharpener` does with
     ``strength=0``.
 
+    With OpenCV installed and allowed (:func:`skleuk.set_config`
+    ``opencv="auto"``, the default, or ``True``), the mean runs ``cv2.blur``
+    for the modes ``"reflect"``, ``"mirror"`` and ``"nearest"``, and the
+    median runs ``cv2.medianBlur`` for sizes 3 and 5 with ``mode="nearest"``
+    (OpenCV's only float32 median); both give the numpy result up to float32
+    rounding. Every other setting, and ``opencv=False``, runs numpy. See
+    :ref:`performance`.
+
     Examples
     --------
     >>> import numpy as np
@@ -342,5 +360,7 @@ class NeighborhoodAverager(BaseImageTransformer):
         if size == 1:  # switched off (the default pipeline): no copy
             return X
         if self.method == "median":
-            return median_filter(X, size, self.mode)
-        return _box_mean(X, size, self.mode)
+            out = _opencv.median(X, size, self.mode)
+            return median_filter(X, size, self.mode) if out is None else out
+        out = _opencv.box_mean(X, size, self.mode)
+        return _box_mean(X, size, self.mode) if out is None else out

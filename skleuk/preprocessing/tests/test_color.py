@@ -325,3 +325,38 @@ def test_normalizer_real_smear_photo():
         out = ColorNormalizer().fit(X[:1]).transform(X)
     # The colour-cast copy ends up much closer to the original.
     assert np.abs(out[1] - out[0]).mean() < 0.2 * np.abs(X[1] / 255 - X[0] / 255).mean()
+
+
+# ------------------------------------ Reinhard against a plain reference
+
+
+def _reinhard_reference(X, ref_mean, ref_std, min_std=1e-2):
+    """Reinhard colour transfer written plainly with scikit-image, in float64:
+    per image, L*a*b* statistics, affine map per channel, back to RGB."""
+    out = np.empty(X.shape)
+    for i, x in enumerate(X.astype(np.float64)):
+        lab = color.rgb2lab(x)
+        mean, std = lab.mean(axis=(0, 1)), lab.std(axis=(0, 1))
+        gain = np.where(std > min_std, ref_std / np.maximum(std, min_std), 1.0)
+        out[i] = np.clip(color.lab2rgb((lab - mean) * gain + ref_mean), 0, 1)
+    return out
+
+
+@pytest.mark.parametrize("n, size", [(1, 33), (30, 64), (3, 257)])
+def test_reinhard_matches_a_plain_skimage_reference(n, size):
+    # Several images per block and one image over several pixel chunks; the
+    # output buffer reused (uint8 input) or fresh (float input).
+    X = _smear_like(n, size, seed=size, cast=(1.0, 0.9, 1.1))
+    X[0, :4, :4] = 0.001  # a few dark pixels: the curves' linear pieces
+    norm = ColorNormalizer().fit(_smear_like(4, 40, seed=1))
+    expected = _reinhard_reference(X, norm.reference_mean_, norm.reference_std_)
+    assert_allclose(norm.transform(X), expected, atol=1e-5)
+    X8 = (X * 255).round().astype(np.uint8)
+    expected8 = _reinhard_reference(X8 / 255.0, norm.reference_mean_,
+                                    norm.reference_std_)
+    assert_allclose(norm.transform(X8), expected8, atol=1e-5)
+    # fit_transform: the images' own median statistics as the reference.
+    fitted = ColorNormalizer()
+    out = fitted.fit_transform(X)
+    assert_allclose(out, _reinhard_reference(X, fitted.reference_mean_,
+                                             fitted.reference_std_), atol=1e-5)
