@@ -174,7 +174,8 @@ def targets_fragment(results):
                 "images/s end to end",
                 f"{rate:.0f} images/s (the files after the first "
                 f"{a['n_files']:,}, so without start-up; all {b['n_files']:,} "
-                f"with start-up: {b['n_files'] / b['wall_s']:.0f} images/s)",
+                f"with start-up: {b['n_files'] / b['wall_s']:.0f} images/s); "
+                f"model: ``{mem.get('model', '?')}``",
                 _held(rate >= 200),
             ])
     if not rows:

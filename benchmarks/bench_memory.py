@@ -188,15 +188,25 @@ def link_subset(paths, labels, folder, n):
     return folder
 
 
-def train_model_file(paths, labels, path, image_size=32):
-    """Train a small file-path pipeline and save it for ``skleuk predict``."""
+def default_model_name():
+    """File name of the predict model: the default recipe, hashed, so that a
+    model cached under another recipe is never measured."""
+    import hashlib
+
+    from skleuk._pipeline import RECIPES
+
+    key = hashlib.sha1(repr(RECIPES["default"]).encode()).hexdigest()[:10]
+    return f"model-default-{key}.joblib"
+
+
+def train_model_file(paths, labels, path):
+    """Train the default file-path pipeline (2 epochs) for ``skleuk predict``."""
     from skleuk import make_pipeline
     from skleuk.cli import save_model
 
     rng = np.random.default_rng(0)
     idx = rng.permutation(len(paths))[:200]
-    pipe = make_pipeline(reader=True, image_size=image_size, architecture="light",
-                         cnn__epochs=2, cnn__random_state=0)
+    pipe = make_pipeline(reader=True, cnn__epochs=2, cnn__random_state=0)
     pipe.fit(np.asarray(paths, dtype=object)[idx], labels[idx])
     save_model(pipe, path, target_names=["healthy", "ALL"], input_kind="paths")
     return path
@@ -229,10 +239,16 @@ def run(cache_dir, counts=(1000, 10000), train_configs=(("paper", 48),),
     start = time.perf_counter()
     paths, labels = write_image_files(files_dir / f"n{max(counts)}", max(counts))
     out["file_generation_s"] = time.perf_counter() - start
-    model = cache_dir / "model.joblib"
+    model = cache_dir / default_model_name()
     if not model.exists():
         train_model_file(paths, labels, model)
-    out["model"] = "make_pipeline(reader=True, image_size=32, architecture='light')"
+    from skleuk._pipeline import RECIPES
+
+    recipe = RECIPES["default"]
+    tta = ", test-time augmentation" if recipe["params"].get("cnn__tta") else ""
+    out["model"] = (
+        f"make_pipeline(reader=True): the default recipe ({recipe['architecture']} "
+        f"network at {recipe['image_size']} px{tta}), trained 2 epochs")
     out["predict"] = []
     for n in counts:
         folder = files_dir / f"n{n}"
@@ -431,7 +447,7 @@ def _main_large(argv=None):  # pragma: no cover - a benchmark entry point
         return rows
     cache = Path(args.cache_dir) / "large"
     cache.mkdir(parents=True, exist_ok=True)
-    model = cache / "model.joblib"
+    model = cache / default_model_name()
     if not model.exists():
         paths, labels = write_image_files(cache / "files", 60, image_size=64)
         train_model_file(paths, labels, model)

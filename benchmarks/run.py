@@ -232,7 +232,7 @@ def section_memory(args, out):
     out.update(bm.run(cache, counts=counts, train_configs=train,
                       train_epochs=1 if args.quick else 3))
     bm.print_results(out)
-    out["large_images"] = bm.run_large(cache / "model.joblib")
+    out["large_images"] = bm.run_large(cache / bm.default_model_name())
     bm.print_large(out["large_images"])
 
 
