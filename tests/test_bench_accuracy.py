@@ -67,12 +67,20 @@ def test_fragment_labels_tta_columns_and_reused_rows():
     assert "0.850" in text and "0.500" in text
 
 
-def test_variants_table_takes_a_tta_models_own_figures_as_its_tta_columns():
-    rows = [_row("default", tta=True, no_tta_sensitivity=0.7)]
-    text = bench.variants_fragment([_results(rows)])
-    # accuracy, sensitivity, specificity, AUC, then TTA sens. and spec.
-    assert "- 0.900\n     - 0.900\n     - 0.800\n     - 0.950\n     - 0.900\n" \
-           "     - 0.800" in text
+def test_variants_table_puts_each_network_without_and_with_tta_in_its_columns():
+    rows = [_row("default", tta=True, no_tta_accuracy=0.7, no_tta_sensitivity=0.71,
+                 no_tta_specificity=0.72, no_tta_auc=0.73),
+            _row("light@64", tta=False, tta_accuracy=0.81, tta_sensitivity=0.82,
+                 tta_specificity=0.83, tta_auc=0.84)]
+    text = bench.variants_fragment([_results(rows)], tasks={"field-binary"})
+    # accuracy, sensitivity, specificity, AUC, then with TTA the same four.
+    cols = "\n     - ".join
+    assert cols(["0.700", "0.710", "0.720", "0.730", "0.900", "0.900", "0.800",
+                 "0.950"]) in text
+    assert cols(["0.900", "0.900", "0.800", "0.950", "0.810", "0.820", "0.830",
+                 "0.840"]) in text
+    assert bench.variants_fragment([_results(rows)], tasks={"cell-binary"}).count(
+        "* - field-binary") == 0
 
 
 def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
