@@ -113,7 +113,9 @@ def test_tta_table_pairs_each_networks_scores_without_and_with_tta():
                  tta_auc=0.9, tta_specificity=0.8),
             _row("paper-seed", tta=False, tta_accuracy=0.1),
             _row("hog-svm")]
-    text = bench.tta_fragment([("r.json", _results(rows))])
+    # The same fit in a second file (a candidate that became the default).
+    text = bench.tta_fragment([("r.json", _results(rows)),
+                               ("s.json", _results(rows[1:2]))])
     assert "0.800 -> 0.900" in text and "0.900 -> 0.850" in text
     assert "paper-seed``\n" not in text and "hog-svm``\n" not in text
     assert "higher in 1, equal in 0 and lower in 1 of 2" in text
