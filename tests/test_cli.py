@@ -497,3 +497,21 @@ def test_console_script_subprocess(tmp_path):
     assert res.returncode == 1
     assert res.stdout == ""
     _one_line_error(res.stderr, "not a skleuk model")
+
+
+@needs_pipeline
+@pytest.mark.parametrize("flags, tta", [([], True), (["--no-tta"], False),
+                                        (["--tta"], True)])
+def test_model_options_reach_the_pipeline(flags, tta):
+    from skleuk.cli._model import _build_pipeline
+    from skleuk.cli._parser import build_parser
+
+    args = build_parser().parse_args(
+        ["train", "--data", "d", "--out", "m.joblib", "--architecture", "wide",
+         *flags])
+    params = _build_pipeline(args, reader=True).get_params()
+    assert params["cnn__tta"] is tta
+    assert params["cnn__architecture"] == "wide"
+    paper = build_parser().parse_args(
+        ["train", "--data", "d", "--out", "m.joblib", "--recipe", "paper"])
+    assert _build_pipeline(paper, reader=True).get_params()["cnn__tta"] is False

@@ -62,6 +62,7 @@ def _build_pipeline(args, *, reader):
         ("epochs", "cnn__epochs"),
         ("batch_size", "cnn__batch_size"),
         ("random_state", "cnn__random_state"),
+        ("tta", "cnn__tta"),
     ):
         value = getattr(args, option, None)
         if value is not None and not isinstance(value, list):

@@ -59,6 +59,11 @@ def _add_model_options(p, *, grid=False, demo=False):
     )
     g.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                    help="training mini-batch size")
+    g.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
+                   help="test-time augmentation: predict the mean over the 8 "
+                   "flips and rotations of each image (default: the recipe's, "
+                   "on for the default one; --no-tta: one network pass per "
+                   "image instead of eight)")
     g.add_argument("--random-state", type=_seed, default=0, metavar="SEED",
                    help="seed of the folds and of the network (default: 0)")
 
