@@ -515,3 +515,29 @@ def test_model_options_reach_the_pipeline(flags, tta):
     paper = build_parser().parse_args(
         ["train", "--data", "d", "--out", "m.joblib", "--recipe", "paper"])
     assert _build_pipeline(paper, reader=True).get_params()["cnn__tta"] is False
+
+
+@needs_pipeline
+def test_predict_switches_test_time_augmentation(image_folder, stand_in_model,
+                                                 tmp_path, capsys):
+    model = tmp_path / "cnn.joblib"
+    assert main(["train", "--data", str(image_folder), "--out", str(model), "-q",
+                 *TINY]) == 0
+    assert cli.load_model(model)["estimator"].get_params()["cnn__tta"] is True
+    capsys.readouterr()
+
+    def probabilities(*flags):
+        assert main(["predict", str(model), str(image_folder / "ALL"),
+                     "--format", "csv", "-q", *flags]) == 0
+        rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
+        return np.array([float(r[2]) for r in rows])
+
+    with_tta, without = probabilities(), probabilities("--no-tta")
+    assert np.array_equal(probabilities("--tta"), with_tta)
+    assert not np.allclose(with_tta, without)
+    # The saved file is not changed.
+    assert cli.load_model(model)["estimator"].get_params()["cnn__tta"] is True
+    # A model without a network says so.
+    assert main(["predict", str(stand_in_model), str(image_folder / "ALL"),
+                 "--no-tta", "-q"]) == 2
+    assert "no network with test-time augmentation" in capsys.readouterr().err

@@ -37,6 +37,17 @@ def _predict_batch(model, paths):
     return [(classes.index(lab), None, None) for lab in labels]
 
 
+def _set_tta(estimator, tta, path):
+    """``--tta``/``--no-tta``: set every network's ``tta`` in the estimator."""
+    keys = [k for k, v in estimator.get_params().items()
+            if (k == "tta" or k.endswith("__tta")) and isinstance(v, bool)]
+    if not keys:
+        raise CLIError(
+            f"--{'' if tta else 'no-'}tta: the model in {path} has no network "
+            "with test-time augmentation (no 'tta' parameter).", code=2)
+    estimator.set_params(**dict.fromkeys(keys, tta))
+
+
 def cmd_predict(args):
     """``skleuk predict``: classify images with a saved model."""
     from ..datasets import ImageReadError
@@ -47,6 +58,8 @@ def cmd_predict(args):
         model = load_model(args.model)
     except FileNotFoundError as exc:
         raise CLIError(str(exc)) from exc
+    if getattr(args, "tta", None) is not None:
+        _set_tta(model["estimator"], args.tta, args.model)
     names = model["target_names"]
     writer = _Writer(args.format, names, sys.stdout)
     bar = None
