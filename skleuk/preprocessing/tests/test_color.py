@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from skimage import color
 from sklearn.exceptions import NotFittedError
@@ -16,18 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 from skleuk.datasets import read_image
 from skleuk.preprocessing import ColorNormalizer
 from skleuk.preprocessing._lab import lab_to_rgb, rgb_to_lab
-
-
-@st.composite
-def image_batches(draw, min_side=1, max_side=24, low=0.0, high=1.0):
-    shape = (
-        draw(st.integers(1, 3)),
-        draw(st.integers(min_side, max_side)),
-        draw(st.integers(min_side, max_side)),
-        3,
-    )
-    elements = st.floats(low, high, width=32, allow_subnormal=False)
-    return draw(arrays(np.float32, shape, elements=elements))
+from skleuk.preprocessing.tests._strategies import image_batches
 
 
 def _lab_stats(X):

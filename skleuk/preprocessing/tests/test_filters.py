@@ -11,22 +11,10 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.preprocessing import LaplacianSharpener, NeighborhoodAverager
 from skleuk.preprocessing._median import _median_plan, median_filter
+from skleuk.preprocessing.tests._strategies import image_batches
 from skleuk.utils.validation import check_images
 
 MODES = ["reflect", "mirror", "nearest", "wrap"]
-
-
-@st.composite
-def image_batches(draw, min_side=1, max_side=24):
-    """Small float32 batches (1-3 images) in [0, 1]."""
-    shape = (
-        draw(st.integers(1, 3)),
-        draw(st.integers(min_side, max_side)),
-        draw(st.integers(min_side, max_side)),
-        3,
-    )
-    elements = st.floats(0, 1, width=32, allow_subnormal=False)
-    return draw(arrays(np.float32, shape, elements=elements))
 
 
 @st.composite

@@ -4,29 +4,16 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.preprocessing import CenterCropper, PadToSquare, Resizer
 from skleuk.preprocessing._geometry import resize_images
+from skleuk.preprocessing.tests._strategies import image_batches
 
 
 def _random_images(shape, seed=0):
     return np.random.default_rng(seed).random(shape, dtype=np.float32)
-
-
-@st.composite
-def image_batches(draw, min_side=1, max_side=24):
-    """Small float32 batches (1-3 images) in [0, 1] of any height/width."""
-    shape = (
-        draw(st.integers(1, 3)),
-        draw(st.integers(min_side, max_side)),
-        draw(st.integers(min_side, max_side)),
-        3,
-    )
-    elements = st.floats(0, 1, width=32, allow_subnormal=False)
-    return draw(arrays(np.float32, shape, elements=elements))
 
 
 sizes = st.one_of(

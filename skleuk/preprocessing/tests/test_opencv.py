@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_array_equal
 
 from skleuk import config_context
@@ -16,24 +15,12 @@ from skleuk.preprocessing import (
     Resizer,
     _opencv,
 )
+from skleuk.preprocessing.tests._strategies import image_batches
 
 cv2 = pytest.importorskip("cv2")
 
 TOL = 1e-5
 MODES = ["reflect", "mirror", "nearest", "wrap"]
-
-
-@st.composite
-def image_batches(draw, min_side=1, max_side=24):
-    """Small float32 batches (1-3 images) in [0, 1] of any height/width."""
-    shape = (
-        draw(st.integers(1, 3)),
-        draw(st.integers(min_side, max_side)),
-        draw(st.integers(min_side, max_side)),
-        3,
-    )
-    elements = st.floats(0, 1, width=32, allow_subnormal=False)
-    return draw(arrays(np.float32, shape, elements=elements))
 
 
 def _both(est, X):

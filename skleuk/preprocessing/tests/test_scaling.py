@@ -3,24 +3,11 @@
 import numpy as np
 import pytest
 from hypothesis import given
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 from skleuk.preprocessing import ImageScaler
-
-
-@st.composite
-def image_batches(draw, min_side=1, max_side=24):
-    shape = (
-        draw(st.integers(1, 3)),
-        draw(st.integers(min_side, max_side)),
-        draw(st.integers(min_side, max_side)),
-        3,
-    )
-    elements = st.floats(0, 1, width=32, allow_subnormal=False)
-    return draw(arrays(np.float32, shape, elements=elements))
+from skleuk.preprocessing.tests._strategies import image_batches
 
 
 @given(X=image_batches())
