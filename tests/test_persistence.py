@@ -186,6 +186,8 @@ def test_corrupt_model_bytes_give_a_clear_error(fitted_clf):
 def test_export_keras_from_a_pipeline(fitted_pipeline, smears, tmp_path):
     import keras
 
+    from skleuk.neural_network._augment import dihedral_views
+
     X, _ = smears
     cnn = fitted_pipeline.named_steps["cnn"]
     path = cnn.export_keras(tmp_path / "cnn.keras")
@@ -193,10 +195,7 @@ def test_export_keras_from_a_pipeline(fitted_pipeline, smears, tmp_path):
     features = fitted_pipeline[:-1].transform(X)
     # The file holds the bare network; with tta=True (the default recipe's)
     # the classifier averages it over the 8 flips and rotations.
-    views = [features]
-    if cnn.tta:
-        views += [features[:, ::-1], features[:, :, ::-1], features[:, ::-1, ::-1]]
-        views += [np.swapaxes(v, 1, 2) for v in views]
+    views = dihedral_views(features) if cnn.tta else [features]
     np.testing.assert_allclose(
         np.mean([model.predict(v, verbose=0) for v in views], axis=0),
         fitted_pipeline.predict_proba(X), atol=1e-6,

@@ -59,10 +59,8 @@ def inference_function(model, tta=False, square=True):
 
 
 def predict_batches(function, X, batch_size):
-    """``function`` over ``X`` in batches of ``batch_size``, as one array."""
-    n = len(X)
-    if n == 0:
-        raise ValueError("Cannot predict on 0 images.")
+    """``function`` over ``X`` (at least one image: the classifier's
+    validation rejects empty batches) in batches of ``batch_size``."""
     out = [np.asarray(function(X[i : i + batch_size]))
-           for i in range(0, n, batch_size)]
+           for i in range(0, len(X), batch_size)]
     return out[0] if len(out) == 1 else np.concatenate(out)

@@ -9,7 +9,6 @@ from sklearn.base import clone
 
 from skleuk.neural_network import LightweightCNNClassifier
 from skleuk.neural_network._augment import dihedral_views
-from skleuk.neural_network._inference import predict_batches
 from skleuk.neural_network.tests._data import make_images
 from skleuk.neural_network.tests._data import tiny_cnn as tiny
 from skleuk.utils.validation import check_images
@@ -88,7 +87,3 @@ def test_pickles_after_predicting_and_a_clone_starts_clean():
     np.testing.assert_allclose(loaded.predict_proba(X), proba, rtol=1e-5, atol=1e-6)
     assert not hasattr(clone(clf), "_inference_cache")
 
-
-def test_predict_batches_rejects_no_images():
-    with pytest.raises(ValueError, match="0 images"):
-        predict_batches(lambda x: x, np.zeros((0, 4, 4, 3)), 8)
