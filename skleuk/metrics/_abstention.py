@@ -14,7 +14,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.multiclass import unique_labels
 
-from ._trust import _check_probabilities
+from ._trust import _check_probabilities, _top_label_hit
 
 __all__ = [
     "accuracy_at_coverage",
@@ -170,9 +170,7 @@ def _confidence_and_hit(y_true, y_proba, classes):
             f"y_proba must have one column per class ({len(classes)}); got shape "
             f"{y_proba.shape}. Pass classes= (the estimator's classes_)."
         )
-    conf = y_proba.max(axis=1)
-    hit = classes[np.argmax(y_proba, axis=1)] == y_true
-    return conf, hit
+    return _top_label_hit(y_true, y_proba, classes)
 
 
 def risk_coverage_curve(y_true, y_proba, *, classes=None):
@@ -184,7 +182,10 @@ def risk_coverage_curve(y_true, y_proba, *, classes=None):
     usually makes more mistakes among them (risk = error rate of the
     decided samples) -- the risk-coverage curve of selective
     classification (El-Yaniv & Wiener 2010; Geifman & El-Yaniv 2017). One
-    point per distinct confidence value.
+    point per distinct confidence value. A sample whose top probability is
+    shared by several classes counts as right for the share of them that is
+    true (random tie-breaking), so the curve does not depend on the order of
+    the columns.
 
     Parameters
     ----------
@@ -223,7 +224,8 @@ def risk_coverage_curve(y_true, y_proba, *, classes=None):
     conf, hit = _confidence_and_hit(y_true, y_proba, classes)
     order = np.argsort(-conf, kind="stable")
     conf, hit = conf[order], hit[order]
-    errors = np.cumsum(~hit)
+    # A tie between top classes is a fractional hit (see _top_label_hit).
+    errors = np.cumsum(1.0 - hit)
     # The last index of each run of equal confidence.
     last = np.r_[np.flatnonzero(np.diff(conf) != 0), conf.size - 1]
     n_decided = last + 1

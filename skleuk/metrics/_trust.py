@@ -48,6 +48,19 @@ def _binary_truth(y_true, pos_label):
     return y_true == pos_label
 
 
+def _top_label_hit(y_true, y_prob, classes):
+    """Top probability of each sample, and whether its top label is right.
+
+    A tie between top classes counts as right for the share of the tied
+    classes that is true (uniformly random tie-breaking), so the result does
+    not depend on the order of the columns: ``hit`` is a float in [0, 1].
+    """
+    conf = y_prob.max(axis=1)
+    top = y_prob == conf[:, None]
+    truth = np.asarray(classes)[None, :] == np.asarray(y_true)[:, None]
+    return conf, (top & truth).sum(axis=1) / top.sum(axis=1)
+
+
 def _check_probabilities(y_prob, name="y_prob"):
     y_prob = np.asarray(y_prob, dtype=float)
     if y_prob.size and (
@@ -145,13 +158,7 @@ def expected_calibration_error(
                 f"y_prob has {y_prob.shape[1]} columns for {len(classes)} classes; "
                 "pass classes= (the estimator's classes_)."
             )
-        conf = y_prob.max(axis=1)
-        # A tie between top classes counts as right for the share of the
-        # tied classes that is true (uniformly random tie-breaking), so the
-        # result does not depend on the order of the columns.
-        top = y_prob == conf[:, None]
-        truth = classes[None, :] == y_true_arr[:, None]
-        hit = (top & truth).sum(axis=1) / top.sum(axis=1)
+        conf, hit = _top_label_hit(y_true_arr, y_prob, classes)
     elif y_prob.ndim == 1:
         conf = y_prob
         hit = _binary_truth(y_true_arr, pos_label).astype(float)

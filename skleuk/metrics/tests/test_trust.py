@@ -175,6 +175,12 @@ def test_abstention_scorers_count_abstentions_separately():
         assert np.all((0 <= res[f"test_{k}"]) & (res[f"test_{k}"] <= 1))
 
 
+def _tie_aware_error(y, P):
+    """1 - the share of each row's tied top classes that is true, averaged."""
+    top = P == P.max(axis=1, keepdims=True)
+    return np.mean(1 - top[np.arange(len(y)), y] / top.sum(axis=1))
+
+
 @given(st.lists(st.tuples(st.integers(0, 2), st.floats(0, 1), st.floats(0, 1),
                           st.floats(0, 1)), min_size=1, max_size=40))
 def test_risk_coverage_curve_properties(rows):
@@ -186,13 +192,37 @@ def test_risk_coverage_curve_properties(rows):
     assert np.all(np.diff(thr) < 0)
     assert np.all((0 <= risk) & (risk <= 1))
     # full coverage: risk is the plain error rate
-    assert_allclose(risk[-1], np.mean(np.argmax(P, axis=1) != y))
+    # (a tie between top classes is right for the share of them that is true)
+    assert_allclose(risk[-1], _tie_aware_error(y, P))
     # each point: the error rate of the samples at least as confident
     conf = P.max(axis=1)
     for c, r, t in zip(cov, risk, thr, strict=True):
         sel = conf >= t
         assert_allclose(c, sel.mean())
-        assert_allclose(r, np.mean(np.argmax(P[sel], axis=1) != y[sel]))
+        assert_allclose(r, _tie_aware_error(y[sel], P[sel]))
+
+
+@given(st.lists(st.tuples(st.integers(0, 2), st.sampled_from([0.0, 0.25, 0.5, 1.0]),
+                          st.sampled_from([0.0, 0.25, 0.5, 1.0]),
+                          st.sampled_from([0.0, 0.5, 1.0])), min_size=1, max_size=30),
+       st.permutations([0, 1, 2]))
+def test_risk_coverage_curve_does_not_depend_on_the_column_order(rows, perm):
+    # Coarse values: many ties between top classes (argmax took the first).
+    y = np.array([r[0] for r in rows])
+    P = np.array([r[1:] for r in rows]) + 0.25
+    P = P / P.sum(axis=1, keepdims=True)
+    a = risk_coverage_curve(y, P, classes=[0, 1, 2])
+    b = risk_coverage_curve(y, P[:, perm], classes=np.array([0, 1, 2])[perm])
+    for u, v in zip(a, b, strict=True):
+        assert_allclose(u, v)
+    assert_allclose(accuracy_at_coverage(y, P, 1.0, classes=[0, 1, 2]),
+                    1 - _tie_aware_error(y, P))
+
+
+def test_risk_coverage_binary_half_is_half_an_error():
+    # p = 0.5 for the positive class: a coin flip, whatever the column order.
+    cov, risk, thr = risk_coverage_curve([1, 0], [0.5, 0.5], classes=[0, 1])
+    assert cov.tolist() == [1.0] and risk.tolist() == [0.5] and thr.tolist() == [0.5]
 
 
 @settings(deadline=None)
