@@ -108,18 +108,35 @@ def normalise(X, reference):
     return out[:, BORDER:-BORDER, BORDER:-BORDER]
 
 
-def cut_cells(X, y, groups, max_cells):
-    """Windows around the white cells of each field (largest first)."""
+def cut_cells(X, y, groups, max_cells, windows="inside"):
+    """Windows around the white cells of each field (largest first).
+
+    ``windows="inside"`` (the default since round 5) shifts a window that
+    would reach beyond the field back inside it: a cell near the border is
+    off-centre, and every pixel is real. ``"reflect"`` (rounds 1-4) centred
+    every window and mirrored the field beyond its border, which put mirrored
+    copies of border cells (kaleidoscope patterns) into about half the
+    windows.
+    """
     from skleuk.preprocessing import find_white_cells
 
+    if windows not in ("inside", "reflect"):
+        raise ValueError(f"windows must be 'inside' or 'reflect', got {windows!r}")
     half = CELL_WINDOW // 2
-    padded = np.pad(X, ((0, 0), (half, half), (half, half), (0, 0)), mode="reflect")
+    height, width = X.shape[1:3]
+    if windows == "reflect":
+        padded = np.pad(X, ((0, 0), (half, half), (half, half), (0, 0)), mode="reflect")
     cells, cy, cg, src = [], [], [], []
     for i, image in enumerate(X):
         centres, areas = find_white_cells(image)[:2]
         for k in np.argsort(areas)[::-1][:max_cells]:
             r, c = (np.asarray(centres[k]) + 0.5).astype(int)
-            cells.append(padded[i, r : r + CELL_WINDOW, c : c + CELL_WINDOW])
+            if windows == "reflect":
+                cells.append(padded[i, r : r + CELL_WINDOW, c : c + CELL_WINDOW])
+            else:
+                r = min(max(r - half, 0), height - CELL_WINDOW)
+                c = min(max(c - half, 0), width - CELL_WINDOW)
+                cells.append(image[r : r + CELL_WINDOW, c : c + CELL_WINDOW])
             cy.append(y[i])
             cg.append(groups[i])
             src.append(i)
@@ -315,7 +332,7 @@ def binary(y):
 
 def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         on_result=None, skip=(), model_seed=0, proba_dir=None, shortcut=True,
-        reuse=None):
+        reuse=None, cell_windows="inside"):
     """Every model on every task; returns the results dict.
 
     ``reuse`` is ``(results, names)``: the rows of the models ``names`` are
@@ -329,7 +346,7 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
     groups = find_duplicate_groups(X_raw)
     n_dup = int(len(groups) - len(np.unique(groups)))
     X = normalise(X_raw, bccd_reference())
-    cells, cy4, cgroups, source = cut_cells(X, y4, groups, max_cells)
+    cells, cy4, cgroups, source = cut_cells(X, y4, groups, max_cells, cell_windows)
     prep = time.perf_counter() - t0
     print(f"  {len(X)} fields ({n_dup} in duplicate groups), {len(cells)} cells, "
           f"prepared in {prep:.0f}s", flush=True)
@@ -339,6 +356,7 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
             "per_class": per_class, "folds": folds, "max_cells": max_cells,
             "duplicates_grouped": n_dup, "classes": list(ARIA_CLASSES),
             "border": BORDER, "cell_window": CELL_WINDOW,
+            "cell_windows": cell_windows,
         },
         "shortcut": {},
         "tasks": {},
@@ -346,7 +364,8 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
     reused = {}
     if reuse is not None:
         earlier, names = reuse
-        if earlier["data"] != out["data"]:
+        # Results from before round 5 reflected windows at the border.
+        if {"cell_windows": "reflect", **earlier["data"]} != out["data"]:
             raise SystemExit(
                 f"--reuse: the earlier run's data {earlier['data']} differ from "
                 f"this run's {out['data']}")
@@ -400,6 +419,12 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
 # ---------------------------------------------------------------------------
 # docs
 # ---------------------------------------------------------------------------
+_WINDOWS = {
+    "inside": " kept inside the field",
+    "reflect": " centred, reflect-padded beyond the field's border",
+}
+
+
 def fragment(res):
     d = res["data"]
     lines = [
@@ -409,7 +434,8 @@ def fragment(res):
         f"drawn with a fixed seed; fields merged into near-duplicate groups: "
         f"{d['duplicates_grouped']}), {d['n_cells']} white cells (at most "
         f"{d['max_cells']} per field, {d['cell_window']}x{d['cell_window']} "
-        f"windows); {d['folds']}-fold stratified, grouped CV. Run "
+        f"windows{_WINDOWS[d.get('cell_windows', 'reflect')]}); "
+        f"{d['folds']}-fold stratified, grouped CV. Run "
         f"{res['when']} on {res['machine']['cpu'].get('model_name', '?')} "
         f"({res['machine']['cpu'].get('cores', '?')} cores, load average "
         f"{res['load_average']:.1f} at the start: timings are noisy), peak "
@@ -638,6 +664,10 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--cells", type=int, default=3)
     parser.add_argument(
+        "--cell-windows", choices=("inside", "reflect"), default="inside",
+        help="windows of cells near the field border: shifted inside the field "
+             "(default) or centred and reflect-padded (rounds 1-4)")
+    parser.add_argument(
         "--models", default=",".join(DEFAULT_MODELS),
         help="comma-separated (';' when a candidate has commas -- even a single "
              "one: end it with ';'); candidates as "
@@ -737,6 +767,7 @@ def main(argv=None):
                  {m for m in which.split(",") if m})
     save(run(args.data, per_class=args.per_class, folds=args.folds,
              max_cells=args.cells, models=models, tasks=args.tasks.split(","),
+             cell_windows=args.cell_windows,
              on_result=save, skip=skip, model_seed=args.model_seed,
              proba_dir=args.save_proba, shortcut=not args.no_shortcut,
              reuse=reuse))

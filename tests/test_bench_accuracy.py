@@ -89,7 +89,7 @@ def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
         np.zeros((4, 80, 80, 3), np.uint8), np.array(["a"] * 4), ["f"] * 4))
     monkeypatch.setattr(bench, "normalise", lambda X, ref: X[:, 8:-8, 8:-8])
     monkeypatch.setattr(bench, "bccd_reference", lambda: None)
-    monkeypatch.setattr(bench, "cut_cells", lambda X, y, g, m: (
+    monkeypatch.setattr(bench, "cut_cells", lambda X, y, g, m, w: (
         np.zeros((8, 64, 64, 3), np.uint8), np.repeat(y, 2), np.repeat(g, 2),
         np.repeat(np.arange(4), 2)))
     with pytest.raises(SystemExit, match="--reuse"):
@@ -104,6 +104,51 @@ def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
                     reuse=(earlier, {"paper-seed"}), **kwargs)
     (row,) = out["tasks"]["field-binary"]
     assert row["reused_from"] == earlier["when"] and row["accuracy"] == 0.9
+    # Results from before round 5 have no "cell_windows": they reflected.
+    del earlier["data"]["cell_windows"]
+    with pytest.raises(SystemExit, match="--reuse"):
+        bench.run("nowhere", models=["paper-seed"], reuse=(earlier, {"paper-seed"}),
+                  **kwargs)
+    out = bench.run("nowhere", models=["paper-seed"], cell_windows="reflect",
+                    reuse=(earlier, {"paper-seed"}), **kwargs)
+    assert out["tasks"]["field-binary"][0]["reused_from"] == earlier["when"]
+
+
+def _field_with_cells(centres, size=100):
+    """A light field with dark-violet round nuclei at ``centres``."""
+    rr, cc = np.mgrid[:size, :size]
+    field = np.full((size, size, 3), (225, 215, 220), np.uint8)
+    for r, c in centres:
+        field[(rr - r) ** 2 + (cc - c) ** 2 < 100] = (90, 40, 150)
+    return field
+
+
+@pytest.mark.parametrize("windows", ["inside", "reflect"])
+def test_cut_cells_windows_near_the_border(windows):
+    # One cell in the middle, one against the top-left corner.
+    X = np.stack([_field_with_cells([(50, 50), (6, 8)])])
+    cells, cy, cg, src = bench.cut_cells(X, np.array(["Pro"]), np.array([7]), 3,
+                                         windows)
+    assert cells.shape == (2, 64, 64, 3) and list(cy) == ["Pro"] * 2
+    assert list(cg) == [7, 7] and list(src) == [0, 0]
+    windows_of_field = [X[0, r:r + 64, c:c + 64] for r in range(37) for c in range(37)]
+    inside = [any(np.array_equal(w, v) for v in windows_of_field) for w in cells]
+    if windows == "inside":
+        # Every window is a piece of the field: the corner one is off-centre.
+        assert all(inside)
+        assert np.array_equal(cells[1], X[0, :64, :64])
+    else:
+        # Centred: the corner cell's window mirrors the field beyond its border,
+        # so it holds more nucleus than the cell has in the field.
+        assert inside[0] and not inside[1]
+        nucleus = (X[0, :20, :20, 1] == 40).sum()
+        assert (cells[1][..., 1] == 40).sum() > 1.5 * nucleus
+
+
+def test_cut_cells_rejects_unknown_windows():
+    with pytest.raises(ValueError, match="windows"):
+        bench.cut_cells(np.zeros((1, 80, 80, 3), np.uint8), np.array(["a"]),
+                        np.array([0]), 1, "wrap")
 
 
 def test_tta_table_pairs_each_networks_scores_without_and_with_tta():
