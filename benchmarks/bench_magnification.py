@@ -149,6 +149,7 @@ def estimator_accuracy(X):
     db, fb = estimate_rbc_diameter(B)
     ok = fb & np.isfinite(truth)
     r = db[ok] / truth[ok]
+    out["white_cell"] = white_cell_ruler(X, d1, f1, B, truth, db, fb)
     out["bccd"] = {
         "n": int(len(B)), **_spread(db),
         "truth_median": float(np.nanmedian(truth)),
@@ -233,6 +234,49 @@ def _summarise(store, factors, classes, yb, folds_done, seconds):
     return {"folds_done": folds_done, "fit_seconds": dict(seconds), "rows": rows}
 
 
+def _ruler_spread(ruler, reference):
+    ok = np.isfinite(ruler) & np.isfinite(reference)
+    r = ruler[ok] / reference[ok]
+    return {"n": int(ok.sum()), "median": float(np.median(r)),
+            "p10": float(np.percentile(r, 10)), "p90": float(np.percentile(r, 90)),
+            "within_10pct": float(np.mean(np.abs(r - 1) <= 0.10)),
+            "within_25pct": float(np.mean(np.abs(r - 1) <= 0.25))}
+
+
+def white_cell_ruler(X, d_aria, f_aria, B, truth, d_bccd, f_bccd):
+    """The fallback ruler of ``MagnificationNormalizer(fallback="white_cell")``.
+
+    The largest white-cell nucleus's equivalent diameter divided by the
+    nucleus-to-red-cell ratio, compared with the red-cell estimate on the
+    Aria fields and with the annotated red cells on BCCD -- with the ratio
+    learnt on the same data set, and with Aria's ratio applied to BCCD (a
+    model trained on one data set measuring another).
+    """
+    from skleuk.preprocessing._magnification import white_cell_diameters
+
+    Xf, Bf = X.astype(np.float32) / 255, B.astype(np.float32) / 255
+    t0 = time.perf_counter()
+    nuc_a = white_cell_diameters(Xf, np.arange(len(X)))
+    nuc_b = white_cell_diameters(Bf, np.arange(len(B)))
+    seconds = (time.perf_counter() - t0) / (len(X) + len(B))
+    ref_a = np.where(f_aria, d_aria, np.nan)
+    ratio_a = float(np.nanmedian(nuc_a / ref_a))
+    ratio_b = float(np.nanmedian(nuc_b / truth))
+    return {
+        "seconds_per_image": seconds,
+        "ratio_aria": ratio_a, "ratio_bccd": ratio_b,
+        "found_aria": int(np.isfinite(nuc_a).sum()),
+        "found_bccd": int(np.isfinite(nuc_b).sum()),
+        "fallback_used_aria": int((~f_aria & np.isfinite(nuc_a)).sum()),
+        "fallback_used_bccd": int((~f_bccd & np.isfinite(nuc_b)).sum()),
+        "aria_vs_red_cells": _ruler_spread(nuc_a / ratio_a, ref_a),
+        "bccd_vs_annotated": _ruler_spread(nuc_b / ratio_b, truth),
+        "bccd_with_aria_ratio": _ruler_spread(nuc_b / ratio_a, truth),
+        "bccd_red_cells_vs_annotated": _ruler_spread(
+            np.where(f_bccd, d_bccd, np.nan), truth),
+    }
+
+
 def run(data, *, per_class, folds, max_cells, random_state=0, epochs=None,
         on_result=None, skip_task=False):
     from skleuk.model_selection import find_duplicate_groups
@@ -258,6 +302,14 @@ def run(data, *, per_class, folds, max_cells, random_state=0, epochs=None,
               f" CV {b['cv']:.3f}, ratio to the boxes {b['ratio_to_truth_median']:.3f}"
               f" [{b['ratio_to_truth_p10']:.3f}, {b['ratio_to_truth_p90']:.3f}]",
               flush=True)
+    w = est.get("white_cell")
+    if w:
+        for key in ("aria_vs_red_cells", "bccd_vs_annotated", "bccd_with_aria_ratio",
+                    "bccd_red_cells_vs_annotated"):
+            r = w[key]
+            print(f"  white-cell ruler {key}: median {r['median']:.2f} "
+                  f"[{r['p10']:.2f}, {r['p90']:.2f}], within 25 %: "
+                  f"{r['within_25pct']:.2f} (n={r['n']})", flush=True)
     if on_result is not None:
         on_result(out)
     if skip_task:
@@ -287,6 +339,46 @@ def print_task(task):
 # ---------------------------------------------------------------------------
 # docs
 # ---------------------------------------------------------------------------
+def _white_cell_lines(w):
+    """The table of the white-cell fallback ruler (absent before round 5)."""
+    if not w:
+        return []
+    rows = [
+        ("Aria fields: white cell / red-cell estimate", "aria_vs_red_cells",
+         f"Aria ({w['ratio_aria']:.2f})"),
+        ("BCCD: white cell / annotated red cells", "bccd_vs_annotated",
+         f"BCCD ({w['ratio_bccd']:.2f})"),
+        ("BCCD: white cell / annotated red cells", "bccd_with_aria_ratio",
+         f"Aria ({w['ratio_aria']:.2f})"),
+        ("BCCD: red-cell estimate / annotated red cells (for comparison)",
+         "bccd_red_cells_vs_annotated", "n/a"),
+    ]
+    lines = [
+        ".. list-table:: The white-cell fallback ruler (largest nucleus's "
+        "equivalent diameter / the learnt nucleus-to-red-cell ratio)",
+        "   :header-rows: 1",
+        "",
+        "   * - measured / reference\n     - ratio learnt on\n     - images\n"
+        "     - median\n     - 10th-90th percentile\n     - within 10 %\n"
+        "     - within 25 %",
+    ]
+    for label, key, learnt in rows:
+        r = w[key]
+        lines.append(
+            f"   * - {label}\n     - {learnt}\n     - {r['n']}\n     - "
+            f"{r['median']:.2f}\n     - {r['p10']:.2f}-{r['p90']:.2f}\n     - "
+            f"{r['within_10pct']:.0%}\n     - {r['within_25pct']:.0%}")
+    lines += [
+        "",
+        f"Images the fallback would measure (no red-cell estimate, a white cell "
+        f"found): {w['fallback_used_aria']} Aria fields, "
+        f"{w['fallback_used_bccd']} BCCD photographs; "
+        f"{w['seconds_per_image'] * 1000:.0f} ms an image.",
+        "",
+    ]
+    return lines
+
+
 def fragment(res):
     d, est = res["data"], res["estimate"]
     a = est["aria"]
@@ -334,6 +426,7 @@ def fragment(res):
             f"{r['ratio_p10']:.3f}-{r['ratio_p90']:.3f}\n     - "
             f"{r['within_10pct']:.0%}")
     lines.append("")
+    lines += _white_cell_lines(est.get("white_cell"))
     task = res.get("task")
     if task:
         lines += [
@@ -377,7 +470,19 @@ def main(argv=None):
     parser.add_argument("--render", nargs=2, metavar=("RESULTS", "FRAGMENT"),
                         help="only render benchmarks/results/RESULTS as "
                         "docs/_generated/FRAGMENT, then exit")
+    parser.add_argument("--render-white-cell", nargs=2, metavar=("RESULTS", "FRAGMENT"),
+                        help="only render the white-cell ruler table of "
+                        "benchmarks/results/RESULTS as docs/_generated/FRAGMENT")
     args = parser.parse_args(argv)
+    if args.render_white_cell:
+        res = json.loads((RESULTS_DIR / args.render_white_cell[0]).read_text())
+        text = "\n".join(
+            [".. Generated by benchmarks/bench_magnification.py -- do not edit.", "",
+             f"Run {res['when']}, the images of the table above.", ""]
+            + _white_cell_lines(res["estimate"]["white_cell"]))
+        (DOCS_GENERATED / args.render_white_cell[1]).write_text(text)
+        print(f"wrote {DOCS_GENERATED / args.render_white_cell[1]}")
+        return res
     if args.render:
         res = json.loads((RESULTS_DIR / args.render[0]).read_text())
         (DOCS_GENERATED / args.render[1]).write_text(fragment(res))

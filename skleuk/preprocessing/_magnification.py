@@ -230,6 +230,22 @@ def estimate_rbc_diameter(images, *, work_size=128):
     return _estimate(X, work_size)
 
 
+def white_cell_diameters(X, indices):
+    """Equivalent diameter of the largest white-cell nucleus of some images.
+
+    ``X`` holds validated images (a 4-D array or a list); the result has one
+    value per index, in input pixels, NaN where no white cell was found.
+    """
+    from ._detection import find_white_cells
+
+    out = np.full(len(indices), np.nan)
+    for j, i in enumerate(indices):
+        areas = find_white_cells(X[i])[1]
+        if len(areas):
+            out[j] = 2.0 * np.sqrt(np.max(areas) / np.pi)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Rescaling about the centre, one factor per image
 # ---------------------------------------------------------------------------
@@ -342,6 +358,16 @@ class MagnificationNormalizer(BaseImageTransformer):
     fill_value : float or tuple of 3 floats, default=1.0
         Colour of that border for ``pad_mode="constant"`` (white: an empty
         slide).
+    fallback : {"white_cell"} or None, default="white_cell"
+        How an image without a red-cell estimate (a crop filled by a white
+        cell, a slide without red cells) is measured. ``"white_cell"``: from
+        the equivalent diameter of its largest white-cell nucleus
+        (:func:`~skleuk.preprocessing.find_white_cells`), divided by the
+        nucleus-to-red-cell ratio learnt in :meth:`fit`
+        (``white_to_rbc_ratio_``). The ratio belongs to the cell population
+        (1.71 in the Aria B-ALL fields, 1.11 in the normal BCCD smears), so
+        fit on the kind of smear you measure. None: such images pass through
+        unscaled.
 
     Attributes
     ----------
@@ -352,7 +378,12 @@ class MagnificationNormalizer(BaseImageTransformer):
     train_rbc_diameters_ : ndarray of shape (n_train_images,)
         The estimates on the training images (NaN where none was found).
     n_not_found_ : int
-        Training images without an estimate.
+        Training images without a red-cell estimate.
+    white_to_rbc_ratio_ : float
+        Median, over the training images with both, of the largest white-cell
+        nucleus's equivalent diameter divided by the red-cell diameter; NaN
+        when ``fallback`` is None or no training image had both (the
+        fallback is then not used).
 
     See Also
     --------
@@ -361,10 +392,11 @@ class MagnificationNormalizer(BaseImageTransformer):
 
     Notes
     -----
-    Images without an estimate (flat images, no red cells) pass through
-    unscaled; :meth:`zoom_factors` says which (factor 1, ``found`` False),
-    and a ``UserWarning`` is issued when more than 10 % of the images of a
-    call have none. When no training image has an estimate and
+    Images without a red-cell estimate are measured from their white cell
+    (``fallback``); images without either (flat images) pass through
+    unscaled. :meth:`zoom_factors` says how each image was measured, and a
+    ``UserWarning`` is issued when more than 10 % of the images of a call
+    were left unscaled. When no training image has an estimate and
     ``target_rbc_diameter`` is None, :meth:`fit` warns and the step leaves
     every image unscaled.
 
@@ -400,6 +432,7 @@ class MagnificationNormalizer(BaseImageTransformer):
         "work_size": [Interval(Integral, 16, None, closed="left"), None],
         "pad_mode": [StrOptions(set(PAD_MODES))],
         "fill_value": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "fallback": [StrOptions({"white_cell"}), None],
     }
     _stateless = False
 
@@ -411,18 +444,27 @@ class MagnificationNormalizer(BaseImageTransformer):
         work_size=128,
         pad_mode="reflect",
         fill_value=1.0,
+        fallback="white_cell",
     ):
         self.target_rbc_diameter = target_rbc_diameter
         self.max_zoom = max_zoom
         self.work_size = work_size
         self.pad_mode = pad_mode
         self.fill_value = fill_value
+        self.fallback = fallback
 
     def _fit(self, X):
         _fill_rgb(self.fill_value, "MagnificationNormalizer")
         diameters, found = _estimate(X, self.work_size)
         self.train_rbc_diameters_ = diameters
         self.n_not_found_ = int(np.count_nonzero(~found))
+        self.white_to_rbc_ratio_ = float("nan")
+        if self.fallback == "white_cell" and found.any():
+            nuclei = white_cell_diameters(X, np.flatnonzero(found))
+            both = ~np.isnan(nuclei)
+            if both.any():
+                ratios = nuclei[both] / diameters[found][both]
+                self.white_to_rbc_ratio_ = float(np.median(ratios))
         if self.target_rbc_diameter is not None:
             self.target_rbc_diameter_ = float(self.target_rbc_diameter)
         elif found.any():
@@ -441,19 +483,29 @@ class MagnificationNormalizer(BaseImageTransformer):
     def _factors(self, X):
         diameters, found = _estimate(X, self.work_size)
         factors = np.ones(len(found))
+        source = np.where(found, "red_cells", "none").astype(object)
         if np.isnan(self.target_rbc_diameter_):  # nothing learnt: no rescale
-            return factors, np.zeros(len(found), dtype=bool)
-        factors[found] = self.target_rbc_diameter_ / diameters[found]
+            return factors, np.full(len(found), "none", dtype=object)
+        if not found.all() and not np.isnan(self.white_to_rbc_ratio_):
+            missing = np.flatnonzero(~found)
+            nuclei = white_cell_diameters(X, missing)
+            measured = ~np.isnan(nuclei)
+            diameters[missing[measured]] = nuclei[measured] / self.white_to_rbc_ratio_
+            source[missing[measured]] = "white_cell"
+        use = source != "none"
+        factors[use] = self.target_rbc_diameter_ / diameters[use]
         np.clip(factors, 1.0 / self.max_zoom, self.max_zoom, out=factors)
-        return factors, found
+        return factors, source
 
-    def zoom_factors(self, X):
+    def zoom_factors(self, X, *, return_source=False):
         """The zoom factor :meth:`transform` applies to each image.
 
         Parameters
         ----------
         X : array-like of shape (n_images, height, width, 3) or list of images
             Images (``uint8`` or float in ``[0, 1]``).
+        return_source : bool, default=False
+            Also return how each image was measured.
 
         Returns
         -------
@@ -461,7 +513,11 @@ class MagnificationNormalizer(BaseImageTransformer):
             ``target_rbc_diameter_ / diameter``, clipped to
             ``[1 / max_zoom, max_zoom]``; 1 where no diameter was found.
         found : ndarray of shape (n_images,), dtype bool
-            Whether a red-cell diameter was found.
+            Whether the image was measured (from its red cells, or from its
+            white cell with ``fallback="white_cell"``); False: left unscaled.
+        source : ndarray of shape (n_images,), dtype object
+            Only with ``return_source=True``: ``"red_cells"``,
+            ``"white_cell"`` or ``"none"`` for each image.
 
         Examples
         --------
@@ -474,7 +530,10 @@ class MagnificationNormalizer(BaseImageTransformer):
         from sklearn.utils.validation import check_is_fitted
 
         check_is_fitted(self)
-        return self._factors(self._check_images(X))
+        factors, source = self._factors(self._check_images(X))
+        if return_source:
+            return factors, source != "none", source
+        return factors, source != "none"
 
     def transform(self, X):
         """Zoom each image so that its red cells measure the target diameter.
@@ -493,7 +552,7 @@ class MagnificationNormalizer(BaseImageTransformer):
         Warns
         -----
         UserWarning
-            When more than 10 % of the images had no red-cell estimate (they
+            When more than 10 % of the images could not be measured (they
             are passed through unscaled).
         """
         from sklearn.utils.validation import check_is_fitted
@@ -503,9 +562,9 @@ class MagnificationNormalizer(BaseImageTransformer):
         n_missing = [0, 0]
 
         def one_size(batch):
-            factors, found = self._factors(batch)
-            n_missing[0] += int(np.count_nonzero(~found))
-            n_missing[1] += len(found)
+            factors, source = self._factors(batch)
+            n_missing[0] += int(np.count_nonzero(source == "none"))
+            n_missing[1] += len(source)
             return _zoom_about_centre(batch, factors, self.pad_mode, self.fill_value)
 
         from ..utils._image_ops import apply_by_shape
@@ -515,12 +574,17 @@ class MagnificationNormalizer(BaseImageTransformer):
         learnt = not np.isnan(self.target_rbc_diameter_)  # else fit warned
         if learnt and n and missing / n > _NOT_FOUND_WARNING_RATE:
             warnings.warn(
-                f"MagnificationNormalizer: no red-cell diameter found in {missing} "
-                f"of {n} images ({missing / n:.0%}); they were left unscaled.",
+                f"MagnificationNormalizer: no red-cell diameter"
+                f"{' nor white cell' if self._uses_fallback() else ''} found in "
+                f"{missing} of {n} images ({missing / n:.0%}); they were left "
+                "unscaled.",
                 UserWarning,
                 stacklevel=2,
             )
         return out
+
+    def _uses_fallback(self):
+        return not np.isnan(getattr(self, "white_to_rbc_ratio_", np.nan))
 
     def _transform(self, X):
         factors, _ = self._factors(X)

@@ -223,6 +223,8 @@ def test_invalid_parameters():
         MagnificationNormalizer(max_zoom=0.5).fit(X)
     with pytest.raises(ValueError, match="fill_value"):
         MagnificationNormalizer(pad_mode="constant", fill_value=(2, 0, 0)).fit(X)
+    with pytest.raises(ValueError, match="fallback"):
+        MagnificationNormalizer(fallback="nucleus").fit(X)
 
 
 def test_pickle_roundtrip():
@@ -244,3 +246,57 @@ def test_in_a_pipeline_before_the_crop():
     out = pipe.fit_transform(X)
     assert out.shape == (3, 32, 32, 3)
     assert pipe["magnification"].n_not_found_ == 0
+
+
+def _with_nuclei(X, centres, radius):
+    """Violet white-cell nuclei (found by find_white_cells) on an image."""
+    X = X.copy()
+    rr, cc = np.mgrid[: X.shape[0], : X.shape[1]]
+    for r, c in centres:
+        X[(rr - r) ** 2 + (cc - c) ** 2 <= radius**2] = [0.45, 0.3, 0.7]
+    return X
+
+
+def test_white_cell_fallback_measures_images_without_red_cells():
+    from skleuk.preprocessing import find_white_cells
+
+    field = _with_nuclei(_field(size=160, radius=5.0, n_cells=70),
+                         [(50, 60), (110, 100)], 8.0)
+    step = MagnificationNormalizer(max_zoom=4.0).fit(field[None])
+    rbc = estimate_rbc_diameter(field[None])[0][0]
+    nucleus = 2 * np.sqrt(find_white_cells(field)[1].max() / np.pi)
+    assert step.white_to_rbc_ratio_ == pytest.approx(nucleus / rbc)
+    # A crop filled by one white cell: no red-cell estimate.
+    crop = _with_nuclei(np.ones((56, 56, 3), np.float32), [(28, 28)], 21.0)
+    assert not estimate_rbc_diameter(crop[None])[1][0]
+    factors, found, source = step.zoom_factors(
+        [crop, field], return_source=True)
+    assert found.all() and source.tolist() == ["white_cell", "red_cells"]
+    crop_nucleus = 2 * np.sqrt(find_white_cells(crop)[1].max() / np.pi)
+    expected = step.target_rbc_diameter_ * step.white_to_rbc_ratio_ / crop_nucleus
+    assert factors[0] == pytest.approx(expected)
+    assert factors[1] == pytest.approx(1.0)
+    out = step.transform(crop[None])
+    np.testing.assert_allclose(out[0], _zoom_about_centre(crop[None], [expected])[0])
+    # Without the fallback the crop is left unscaled.
+    plain = MagnificationNormalizer(fallback=None).fit(field[None])
+    assert np.isnan(plain.white_to_rbc_ratio_)
+    factors, found, source = plain.zoom_factors(crop[None], return_source=True)
+    assert factors.tolist() == [1.0] and not found[0] and source[0] == "none"
+
+
+def test_white_cell_fallback_needs_a_learnt_ratio():
+    # Training images with red cells but no white cell: nothing to learn the
+    # ratio from, so images without red cells stay unscaled (and are counted).
+    field = _field(size=160, radius=5.0, n_cells=70)
+    step = MagnificationNormalizer().fit(field[None])
+    assert np.isnan(step.white_to_rbc_ratio_)
+    crop = _with_nuclei(np.ones((56, 56, 3), np.float32), [(28, 28)], 21.0)
+    with pytest.warns(UserWarning, match=r"no red-cell diameter found in 1 of 1"):
+        out = step.transform(crop[None])
+    np.testing.assert_array_equal(out, crop[None])
+    field_cells = _with_nuclei(field, [(50, 60)], 8.0)
+    step = MagnificationNormalizer().fit(field_cells[None])
+    flat = np.full((1, 56, 56, 3), 0.8, np.float32)
+    with pytest.warns(UserWarning, match=r"nor white cell found in 1 of 1"):
+        step.transform(flat)
