@@ -108,15 +108,16 @@ def normalise(X, reference):
     return out[:, BORDER:-BORDER, BORDER:-BORDER]
 
 
-def cut_cells(X, y, groups, max_cells, windows="inside"):
+def cut_cells(X, y, groups, max_cells, windows="reflect"):
     """Windows around the white cells of each field (largest first).
 
-    ``windows="inside"`` (the default since round 5) shifts a window that
-    would reach beyond the field back inside it: a cell near the border is
-    off-centre, and every pixel is real. ``"reflect"`` (rounds 1-4) centred
-    every window and mirrored the field beyond its border, which put mirrored
-    copies of border cells (kaleidoscope patterns) into about half the
-    windows.
+    ``windows="reflect"`` (the default) centres every window on its cell and
+    mirrors the field beyond its border, as
+    :class:`~skleuk.screening.SmearScreener` cuts its windows: the cell is
+    always in the middle, and about half the windows hold mirrored copies of
+    border cells. ``"inside"`` shifts a window that would reach beyond the
+    field back inside it: every pixel is real, and a cell near the border is
+    off-centre (a robustness check, round 5).
     """
     from skleuk.preprocessing import find_white_cells
 
@@ -332,7 +333,7 @@ def binary(y):
 
 def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         on_result=None, skip=(), model_seed=0, proba_dir=None, shortcut=True,
-        reuse=None, cell_windows="inside"):
+        reuse=None, cell_windows="reflect"):
     """Every model on every task; returns the results dict.
 
     ``reuse`` is ``(results, names)``: the rows of the models ``names`` are
@@ -364,7 +365,7 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
     reused = {}
     if reuse is not None:
         earlier, names = reuse
-        # Results from before round 5 reflected windows at the border.
+        # Results from before round 5 all reflected windows at the border.
         if {"cell_windows": "reflect", **earlier["data"]} != out["data"]:
             raise SystemExit(
                 f"--reuse: the earlier run's data {earlier['data']} differ from "
@@ -664,9 +665,10 @@ def main(argv=None):
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--cells", type=int, default=3)
     parser.add_argument(
-        "--cell-windows", choices=("inside", "reflect"), default="inside",
-        help="windows of cells near the field border: shifted inside the field "
-             "(default) or centred and reflect-padded (rounds 1-4)")
+        "--cell-windows", choices=("reflect", "inside"), default="reflect",
+        help="windows of cells near the field border: centred and "
+             "reflect-padded, as SmearScreener cuts them (default), or shifted "
+             "inside the field (the cell off-centre)")
     parser.add_argument(
         "--models", default=",".join(DEFAULT_MODELS),
         help="comma-separated (';' when a candidate has commas -- even a single "
