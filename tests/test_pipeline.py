@@ -38,8 +38,10 @@ def test_default_steps_crop_first_and_paper_steps_in_the_papers_order():
     pipe = make_pipeline()
     assert isinstance(pipe, Pipeline)
     assert [name for name, _ in pipe.steps] == STEPS
-    assert [type(step) for _, step in pipe.steps] == [
-        WhiteCellCropper,
+    # The default classifies the image it is given (the crop step is there,
+    # switched off); the paper's recipe cuts the white cell out.
+    assert pipe.named_steps["crop"] == "passthrough"
+    assert [type(step) for _, step in pipe.steps[1:]] == [
         LaplacianSharpener,
         NeighborhoodAverager,
         Resizer,
@@ -50,6 +52,7 @@ def test_default_steps_crop_first_and_paper_steps_in_the_papers_order():
     paper = make_pipeline(recipe="paper")
     assert [name for name, _ in paper.steps] == PAPER_STEPS
     assert isinstance(paper.named_steps["color"], ColorNormalizer)
+    assert isinstance(paper.named_steps["crop"], WhiteCellCropper)
     assert paper.named_steps["resize"].size == 32
     assert pipe.named_steps["resize"].size == DEFAULT_IMAGE_SIZE
     assert pipe.named_steps["cnn"].architecture == DEFAULT_ARCHITECTURE
@@ -62,6 +65,7 @@ def test_keyword_overrides_and_set_params_reach_every_step():
         cnn__epochs=10,
         cnn__optimizer__momentum=0.9,
         average__size=3,
+        crop__crop_size=0.5,
         image_size=32,
         architecture="light",
     )
@@ -69,6 +73,8 @@ def test_keyword_overrides_and_set_params_reach_every_step():
     assert params["cnn__optimizer"] == "sgd" and params["cnn__epochs"] == 10
     assert params["cnn__optimizer__momentum"] == 0.9
     assert params["average__size"] == 3
+    # A parameter of the crop step keeps the cropper the default switches off.
+    assert params["crop__crop_size"] == 0.5
     assert params["resize__size"] == 32
     assert params["cnn__architecture"] == "light"
     for step in STEPS:
@@ -80,6 +86,16 @@ def test_keyword_overrides_and_set_params_reach_every_step():
     assert pipe.named_steps["sharpen"].strength == 0.5
     assert pipe.named_steps["crop"].selection == "largest"
     assert clone(pipe).get_params()["scale__method"] == "standard"
+
+
+def test_default_recipe_crop_can_be_switched_back_on():
+    assert make_pipeline(crop__selection="largest").named_steps["crop"].selection == (
+        "largest")
+    cropper = WhiteCellCropper(crop_size=0.6)
+    assert make_pipeline(crop=cropper).named_steps["crop"] is cropper
+    pipe = make_pipeline()
+    pipe.set_params(crop=WhiteCellCropper(), crop__crop_size=0.5)
+    assert pipe.named_steps["crop"].crop_size == 0.5
 
 
 def test_steps_can_be_replaced_or_skipped():

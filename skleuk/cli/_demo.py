@@ -20,8 +20,8 @@ def cmd_demo(args):
 
 
 def _demo(args, out, start):
-    # Drawn at twice the CNN's input size: the pipeline crops the white cell
-    # and resizes the crop, as it does with real smears.
+    # Drawn at twice the CNN's input size, like a cell-centred crop that the
+    # pipeline resizes (ALL-IDB2's 257 px crops).
     from .._pipeline import DEFAULT_IMAGE_SIZE
     from ..datasets import make_blood_smears
 
