@@ -276,7 +276,7 @@ def make_pipeline(
     recipe_params = {
         k: v for k, v in chosen["params"].items()
         if k not in params and k.split("__", 1)[0] not in replaced
-        and not ("__" not in k and k in configured)
+        and k not in configured
     }
     pipe.set_params(**recipe_params, **params)
     return pipe

@@ -486,7 +486,7 @@ class MagnificationNormalizer(BaseImageTransformer):
         source = np.where(found, "red_cells", "none").astype(object)
         if np.isnan(self.target_rbc_diameter_):  # nothing learnt: no rescale
             return factors, np.full(len(found), "none", dtype=object)
-        if not found.all() and not np.isnan(self.white_to_rbc_ratio_):
+        if not found.all() and self._uses_fallback():
             missing = np.flatnonzero(~found)
             nuclei = white_cell_diameters(X, missing)
             measured = ~np.isnan(nuclei)
