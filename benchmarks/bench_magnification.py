@@ -254,10 +254,9 @@ def white_cell_ruler(X, d_aria, f_aria, B, truth, d_bccd, f_bccd):
     """
     from skleuk.preprocessing._magnification import white_cell_diameters
 
-    Xf, Bf = X.astype(np.float32) / 255, B.astype(np.float32) / 255
     t0 = time.perf_counter()
-    nuc_a = white_cell_diameters(Xf, np.arange(len(X)))
-    nuc_b = white_cell_diameters(Bf, np.arange(len(B)))
+    nuc_a = white_cell_diameters(X, np.arange(len(X)))
+    nuc_b = white_cell_diameters(B, np.arange(len(B)))
     seconds = (time.perf_counter() - t0) / (len(X) + len(B))
     ref_a = np.where(f_aria, d_aria, np.nan)
     ratio_a = float(np.nanmedian(nuc_a / ref_a))

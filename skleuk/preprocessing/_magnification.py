@@ -233,8 +233,11 @@ def estimate_rbc_diameter(images, *, work_size=128):
 def white_cell_diameters(X, indices):
     """Equivalent diameter of the largest white-cell nucleus of some images.
 
-    ``X`` holds validated images (a 4-D array or a list); the result has one
-    value per index, in input pixels, NaN where no white cell was found.
+    ``X`` holds images (a 4-D array or a list, ``uint8`` or float); the
+    result has one value per index, in input pixels, NaN where no white cell
+    was found. One :func:`find_white_cells` call per image: its detection is
+    vectorised within the image, and a batched call over 170 BCCD photographs
+    was no faster.
     """
     from ._detection import find_white_cells
 
