@@ -203,6 +203,16 @@ def main(argv=None):
                    choices=["mean", "top_k", "max", "fraction", "auto"],
                    help="--aria: the screener's aggregation rule ('auto' "
                    "learns it by inner CV: four cell-model fits a fold)")
+    p.add_argument("--field-view", action="store_true",
+                   help="--aria: also give the screener a field model "
+                   "(make_pipeline(crop='passthrough') on the whole field, "
+                   "field_weight 0.5); the rows 'cells only' and 'field only' "
+                   "come from the same fitted screeners")
+    p.add_argument("--model-seed", type=int, default=0,
+                   help="--aria: shift the networks' seeds (same folds)")
+    p.add_argument("--save-proba", default=None, metavar="DIR",
+                   help="--aria: save the out-of-fold probabilities in DIR "
+                   "(seed averages)")
     p.add_argument("--render-aria", nargs="+", metavar="RESULTS",
                    help="only render benchmarks/results/RESULTS (Aria runs) as "
                    "docs/_generated/screening_aria.rst")
@@ -330,20 +340,30 @@ def aria(args):
     name += "_linear" if args.cell_model == "linear" else ""
     name = args.out or name
     out["cell_params"] = args.cell_params
+    out["field_view"] = bool(args.field_view)
+    out["model_seed"] = args.model_seed
+    seed = 1000 * args.model_seed
     for task in args.tasks.split(","):
         y = binary(y4) if task == "binary" else y4
         classes = np.unique(y)
         proba_s = np.zeros((len(y), len(classes)))
         proba_h = np.zeros((len(y), len(classes)))
+        proba_f = np.zeros((len(y), len(classes)))  # the field model alone
+        proba_c = np.zeros((len(y), len(classes)))  # the cells alone
         pred_s = np.empty(len(y), dtype=y.dtype)
         rules, n_cells, t0 = [], [], time.perf_counter()
         for k, (tr, te) in enumerate(cv.split(X, y, groups)):
             if args.cell_model == "linear":
                 cells = _linear_cell_model()
             else:
-                cells = make_pipeline(cnn__random_state=k, **args.cell_params)
+                cells = make_pipeline(cnn__random_state=seed + k, **args.cell_params)
+            field = None
+            if args.field_view:  # the whole-field task's model, on the same input
+                field = make_pipeline(cnn__random_state=seed + k, crop="passthrough")
             screener = SmearScreener(
                 cells,
+                field_model=field,
+                field_size=X.shape[1],
                 aggregation=args.aggregation,
                 crop_size=16 if args.cell_model == "linear" else CELL_WINDOW,
                 window=CELL_WINDOW,
@@ -353,8 +373,13 @@ def aria(args):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 screener.fit(X[tr], y[tr])
-                proba_s[te] = screener.predict_proba(X[te])
+                res_te = screener.screen(X[te])
+                proba_s[te] = np.array([r.image_proba for r in res_te])
                 pred_s[te] = screener.predict(X[te])  # its own threshold
+                if args.field_view:
+                    w = screener.field_weight
+                    proba_f[te] = np.array([r.field_proba for r in res_te])
+                    proba_c[te] = (proba_s[te] - w * proba_f[te]) / (1 - w)
             n_cells.append(int(screener.n_cells_fit_))
             rules.append(
                 {
@@ -367,9 +392,20 @@ def aria(args):
             print(f"    {task} fold {k}: {n_cells[-1]} training cells, "
                   f"{time.perf_counter() - t0:.0f} s", flush=True)
         pred_h = classes[np.argmax(proba_h, axis=1)]
+        if args.save_proba:
+            os.makedirs(args.save_proba, exist_ok=True)
+            np.savez_compressed(
+                os.path.join(args.save_proba, f"{name}__{task}.npz"),
+                proba=proba_s, proba_field=proba_f, proba_cells=proba_c, y=y,
+                classes=classes)
         res = {
             "screener": _task_figures(y, pred_s, proba_s, classes),
             "colour_histogram": _task_figures(y, pred_h, proba_h, classes),
+            **({"cells_only": _task_figures(y, classes[proba_c.argmax(1)],
+                                            proba_c, classes),
+                "field_only": _task_figures(y, classes[proba_f.argmax(1)],
+                                            proba_f, classes)}
+               if args.field_view else {}),
             "rules_per_fold": rules,
             "cells_per_training_fold": n_cells,
             "seconds": time.perf_counter() - t0,
@@ -404,8 +440,11 @@ def aria_fragment(results):
         f"classifies a {first['cell_window']}-pixel window around each with the "
         "cell pipeline (fitted on the cells of the training fields, labelled "
         "with their field's class) and averages them "
-        f"(``aggregation=\"{first['aggregation']}\"``). The colour-histogram "
-        "baseline sees the same input.",
+        f"(``aggregation=\"{first['aggregation']}\"``). With a field view "
+        "(``field_model=make_pipeline(crop=\"passthrough\")``, the whole-field "
+        "task's model, ``field_weight=0.5``) the rows *cells-only* and "
+        "*field-only* are the two halves of the same fitted screeners. The "
+        "colour-histogram baseline sees the same input.",
         "",
         ".. list-table::", "   :header-rows: 1", "",
         "   * - task\n     - cell model\n     - model\n     - accuracy\n"
@@ -418,10 +457,16 @@ def aria_fragment(results):
         cell = ("``make_pipeline(" + ", ".join(f"{k}={v!r}" for k, v in params.items())
                 + ")``" + (f", {res['note']}" if res.get("note") else ""))
         for task, r in res["tasks"].items():
-            for model in ("screener", "colour_histogram"):
+            for model in ("screener", "cells_only", "field_only",
+                          "colour_histogram"):
+                if model not in r:
+                    continue
                 f = r[model]
+                label = model.replace("_", "-")
+                if model == "screener" and res.get("field_view"):
+                    label = "screener, cells + field view"
                 vals = [task, cell if model == "screener" else "",
-                        model.replace("_", "-"), f["accuracy"],
+                        label, f["accuracy"],
                         f.get("sensitivity", ""), f.get("specificity", ""),
                         f["macro_f1"], f["roc_auc"]]
                 lines.append("   * - " + "\n     - ".join(

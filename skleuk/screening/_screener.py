@@ -107,6 +107,26 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         first of them), i.e. referred for review. ``"raise"``: a
         :class:`ValueError` naming them. :meth:`screen` always reports the
         verdict ``"no white cell found"`` for them.
+    field_model : estimator or None, default=None
+        An optional second view: a scikit-learn classifier with
+        ``predict_proba`` taking whole smears resized to ``field_size`` x
+        ``field_size`` pixels (float in ``[0, 1]``), e.g.
+        ``skleuk.make_pipeline(crop="passthrough")``. It is cloned and fitted
+        in :meth:`fit` on every training smear with its label, and a smear's
+        probabilities become ``(1 - field_weight)`` times the aggregated
+        cell probabilities plus ``field_weight`` times the field model's.
+        It sees what the cells alone do not (how many blasts a field holds,
+        their sizes relative to each other). Smears in which no white cell
+        is found are still handled by ``on_empty`` (no verdict without a
+        cell). ``None``: cells only.
+    field_size : int, default=128
+        Side, in pixels, to which each whole smear is resized for
+        ``field_model`` (the aspect ratio is not kept; the field model's own
+        resizing step may shrink it further).
+    field_weight : float, default=0.5
+        Weight of ``field_model``'s probabilities in a smear's
+        probabilities (``0``: the cells only; ``1``: the field model only,
+        for smears with at least one white cell).
     batch_size : int, default=16
         Smears read and classified together (memory is bounded by one batch
         of smears and their crops, whatever the number of smears).
@@ -133,6 +153,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         balanced accuracy and threshold; else None.
     n_cells_fit_ : int
         Number of cells the cell model was fitted on.
+    field_model_ : estimator or None
+        The fitted ``field_model`` (None without one).
 
     See Also
     --------
@@ -193,6 +215,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         "window": [StrOptions({"auto"}), Interval(Integral, 4, None, closed="left")],
         "locate_params": [dict, None],
         "on_empty": [StrOptions({"refer", "raise"})],
+        "field_model": [HasMethods(["fit", "predict_proba"]), None],
+        "field_size": [Interval(Integral, 4, None, closed="left")],
+        "field_weight": [Interval(Real, 0, 1, closed="both")],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
     }
@@ -210,6 +235,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         window="auto",
         locate_params=None,
         on_empty="refer",
+        field_model=None,
+        field_size=128,
+        field_weight=0.5,
         batch_size=16,
         random_state=None,
     ):
@@ -223,6 +251,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         self.window = window
         self.locate_params = locate_params
         self.on_empty = on_empty
+        self.field_model = field_model
+        self.field_size = field_size
+        self.field_weight = field_weight
         self.batch_size = batch_size
         self.random_state = random_state
 
@@ -242,8 +273,14 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             crops = resize_images(crops, (self.crop_size, self.crop_size))
         return cells, np.asarray(crops, dtype=np.float32)
 
+    def _field(self, image):
+        """The whole smear resized for ``field_model`` (None without one)."""
+        if self.field_model is None:
+            return None
+        return resize_images(image[None], (self.field_size, self.field_size))[0]
+
     def _iter_batches(self, X):
-        """Yield lists of (index, source, image shape, cells, crops)."""
+        """Yield lists of (index, source, image shape, cells, field, crops)."""
         if isinstance(X, (str, os.PathLike)) or (
             isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 3
         ):
@@ -256,7 +293,10 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         for i, x in enumerate(X):
             image = _load_smear(x, i)
             cells, crops = self._cells(image)
-            batch.append((i, _source_name(x, i), image.shape[:2], cells, crops))
+            batch.append(
+                (i, _source_name(x, i), image.shape[:2], cells, self._field(image),
+                 crops)
+            )
             if len(batch) == self.batch_size:
                 yield batch
                 batch = []
@@ -264,16 +304,20 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             yield batch
 
     def _extract(self, X):
-        """Crops of every smear (list of arrays), and the located cells."""
-        crops, cells = [], []
+        """Crops of every smear (list of arrays), the located cells, and the
+        resized smears for ``field_model`` (None without one)."""
+        crops, cells, fields = [], [], []
         for batch in self._iter_batches(X):
-            for _, _, _, c, k in batch:
+            for _, _, _, c, f, k in batch:
                 cells.append(c)
+                fields.append(f)
                 crops.append(k)
-        return crops, cells
+        return crops, cells, (np.stack(fields) if self.field_model is not None
+                              else None)
 
     def _cell_proba(self, model, crops):
-        """(n, n_classes) probabilities in the order of ``classes_``."""
+        """(n, n_classes) probabilities in the order of ``classes_`` (of the
+        cell model on crops, or of the field model on resized smears)."""
         if not len(crops):
             return np.empty((0, len(self.classes_)))
         P = np.asarray(model.predict_proba(crops), dtype=np.float64)
@@ -329,7 +373,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             from .._pipeline import make_pipeline
 
             base = make_pipeline()
-        crops, _ = self._extract(X)
+        crops, _, fields = self._extract(X)
         n_cells = np.array([len(c) for c in crops])
         has = n_cells > 0
         if (cell_images is None) != (cell_labels is None):
@@ -365,10 +409,15 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 np.repeat(y[idx], n_cells[idx]),
             )
 
+        def fit_field(idx):
+            if self.field_model is None:
+                return None
+            return clone(self.field_model).fit(fields[idx], y[idx])
+
         self.threshold_ = 0.5
         self.cv_results_ = None
         if self.aggregation == "auto":
-            self._select_rule(crops, y, has, fit_cells)
+            self._select_rule(crops, fields, y, has, fit_cells, fit_field)
         else:
             self.aggregation_ = self.aggregation
         all_idx = np.flatnonzero(has)
@@ -376,9 +425,10 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         self.n_cells_fit_ = (
             int(len(cell_images)) if cell_images is not None else int(n_cells.sum())
         )
+        self.field_model_ = fit_field(np.arange(len(y)))
         return self
 
-    def _select_rule(self, crops, y, has, fit_cells):
+    def _select_rule(self, crops, fields, y, has, fit_cells, fit_field):
         idx = np.flatnonzero(has)
         yh = y[idx]
         counts = np.unique(yh, return_counts=True)[1]
@@ -390,15 +440,20 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 "fixed aggregation instead."
             )
         oof = [None] * len(y)
+        oof_field = np.zeros((len(y), len(self.classes_)))
         skf = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
         for tr, te in skf.split(idx, yh):
             model = fit_cells(idx[tr])
             for i in idx[te]:
                 oof[i] = self._cell_proba(model, crops[i])
+            field = fit_field(idx[tr])
+            if field is not None:
+                oof_field[idx[te]] = self._cell_proba(field, fields[idx[te]])
         n_classes = len(self.classes_)
         results = {}
         for rule in _RULES:
             S = np.array([_aggregate(oof[i], rule, self.top_k, n_classes) for i in idx])
+            S = self._with_field(S, oof_field[idx])
             results[rule] = _rule_score(S, yh, self.classes_, self.healthy_label_)
         best = max(_RULES, key=lambda r: results[r]["balanced_accuracy"])
         self.aggregation_ = best
@@ -407,12 +462,19 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- predict
 
-    def _image_proba(self, P):
+    def _with_field(self, S, F):
+        """Smear probabilities ``S`` mixed with the field model's ``F``."""
+        if self.field_model is None:
+            return S
+        return (1.0 - self.field_weight) * S + self.field_weight * F
+
+    def _image_proba(self, P, F=None):
         n_classes = len(self.classes_)
         if not len(P):
             row = (self.classes_ != self.healthy_label_).astype(float)
             return row / row.sum(), False
-        return _aggregate(P, self.aggregation_, self.top_k, n_classes), True
+        S = _aggregate(P, self.aggregation_, self.top_k, n_classes)
+        return (S if F is None else self._with_field(S, F)), True
 
     def _decide(self, proba):
         if len(self.classes_) == 2:
@@ -425,15 +487,25 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
     def _run(self, X):
         """Yield per-smear result Bunches, one batch of smears at a time."""
         check_is_fitted(self, "cell_model_")
+        field_model = getattr(self, "field_model_", None)
+        if (field_model is None) != (self.field_model is None):
+            raise ValueError(
+                "field_model was changed after fit: refit the screener."
+            )
         for batch in self._iter_batches(X):
             crops = [k for *_, k in batch]
             allc = np.concatenate(crops)
             P_all = self._cell_proba(self.cell_model_, allc)
             splits = np.cumsum([len(k) for k in crops])[:-1]
-            for (i, source, shape, cells, _), P in zip(
-                batch, np.split(P_all, splits), strict=True
+            F_all = (
+                self._cell_proba(field_model, np.stack([b[4] for b in batch]))
+                if field_model is not None
+                else [None] * len(batch)
+            )
+            for (i, source, shape, cells, _, _), P, F in zip(
+                batch, np.split(P_all, splits), F_all, strict=True
             ):
-                proba, found = self._image_proba(P)
+                proba, found = self._image_proba(P, F)
                 healthy_col = int(
                     np.flatnonzero(self.classes_ == self.healthy_label_)[0]
                 )
@@ -455,6 +527,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                     blast_count=blasts,
                     blast_fraction=blasts / len(P) if len(P) else float("nan"),
                     image_proba=proba,
+                    field_proba=F,
                     probability=float(1.0 - proba[healthy_col])
                     if found
                     else float("nan"),
@@ -482,7 +555,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             ``classes_``, ``cell_classes``; ``blast_count`` and
             ``blast_fraction`` (cells whose most probable class is not
             ``healthy_label_``; NaN fraction without cells);
-            ``image_proba`` (the smear's class probabilities),
+            ``image_proba`` (the smear's class probabilities, with the
+            field model's mixed in), ``field_proba`` (the field model's
+            alone; None without ``field_model``),
             ``probability`` (of not being healthy; NaN without cells),
             ``verdict`` (a class, or :data:`NO_CELL_VERDICT` =
             ``"no white cell found"``), ``found`` and ``healthy_column``
@@ -517,8 +592,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         Returns
         -------
         proba : ndarray of shape (n_smears, n_classes)
-            Aggregated cell probabilities, columns in the order of
-            ``classes_`` (see ``on_empty`` for smears without cells).
+            Aggregated cell probabilities (mixed with ``field_model``'s, if
+            any), columns in the order of ``classes_`` (see ``on_empty`` for
+            smears without cells).
         """
         results = self._checked(self.screen(X))
         return np.array([r.image_proba for r in results])
