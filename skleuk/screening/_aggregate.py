@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.metrics import balanced_accuracy_score
+from sklearn.model_selection import StratifiedKFold
 
 _RULES = ("mean", "top_k", "max", "fraction")
 
@@ -52,3 +53,39 @@ def _rule_score(S, y, classes, healthy_label):
         "balanced_accuracy": float(balanced_accuracy_score(y, pred)),
         "threshold": 0.5,
     }
+
+
+def _inner_cv_rules(screener, crops, fields, y, has, fit_cells, fit_field):
+    """Each rule's inner cross-validated balanced accuracy and threshold.
+
+    Out-of-fold cell probabilities (and, with a field model, field
+    probabilities) over the training smears that have cells, from models
+    fitted by ``fit_cells`` / ``fit_field`` on the other inner folds.
+    """
+    idx = np.flatnonzero(has)
+    yh = y[idx]
+    counts = np.unique(yh, return_counts=True)[1]
+    n_splits = min(screener.cv, int(counts.min())) if len(counts) > 1 else 0
+    if n_splits < 2:
+        raise ValueError(
+            "aggregation='auto' needs at least 2 training smears with white "
+            "cells in every class for its inner cross-validation; pass a "
+            "fixed aggregation instead."
+        )
+    oof = [None] * len(y)
+    oof_field = np.zeros((len(y), len(screener.classes_)))
+    skf = StratifiedKFold(n_splits, shuffle=True, random_state=screener.random_state)
+    for tr, te in skf.split(idx, yh):
+        model = fit_cells(idx[tr])
+        for i in idx[te]:
+            oof[i] = screener._cell_proba(model, crops[i])
+        field = fit_field(idx[tr])
+        if field is not None:
+            oof_field[idx[te]] = screener._cell_proba(field, fields[idx[te]])
+    n_classes = len(screener.classes_)
+    results = {}
+    for rule in _RULES:
+        S = np.array([_aggregate(oof[i], rule, screener.top_k, n_classes) for i in idx])
+        S = screener._with_field(S, oof_field[idx])
+        results[rule] = _rule_score(S, yh, screener.classes_, screener.healthy_label_)
+    return results

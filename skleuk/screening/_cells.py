@@ -8,7 +8,9 @@ import numpy as np
 
 from ..preprocessing._segmentation import _map_index
 from ..utils._image_io import read_image
+from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
+from ._localise import locate_white_cells
 
 
 def _source_name(x, i):
@@ -40,3 +42,47 @@ def _window(image, centre, side):
     rows = _map_index(np.arange(r0, r0 + side), h, "reflect")
     cols = _map_index(np.arange(c0, c0 + side), w, "reflect")
     return image[rows[:, None], cols[None, :]]
+
+
+def _smear_crops(image, locate_params, window, crop_scale, crop_size):
+    """Located cells of one float smear and their crops, resized to
+    ``crop_size`` (the window: ``window`` pixels, or ``crop_scale`` median
+    cell diameters with ``window="auto"``)."""
+    cells = locate_white_cells(image, **(locate_params or {}))
+    if not len(cells.centres):
+        return cells, np.empty((0, crop_size, crop_size, 3), np.float32)
+    if window == "auto":
+        side = max(4, int(round(crop_scale * 2 * np.median(cells.radii))))
+    else:
+        side = int(window)
+    crops = np.stack([_window(image, c, side) for c in cells.centres])
+    if side != crop_size:
+        crops = resize_images(crops, (crop_size, crop_size))
+    return cells, np.asarray(crops, dtype=np.float32)
+
+
+def _iter_smears(X, batch_size, cut, field):
+    """Yield lists of (index, source, image shape, cells, field, crops).
+
+    ``cut(image)`` gives a smear's cells and crops, ``field(image)`` its
+    resized whole (or None); a batch holds ``batch_size`` smears.
+    """
+    if isinstance(X, (str, os.PathLike)) or (
+        isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 3
+    ):
+        raise TypeError(
+            "X must be a list of smears (image arrays or file paths), not a "
+            "single one: wrap it in a list."
+        )
+    X = list(X) if not isinstance(X, np.ndarray) or X.dtype == object else X
+    batch = []
+    for i, x in enumerate(X):
+        image = _load_smear(x, i)
+        cells, crops = cut(image)
+        batch.append((i, _source_name(x, i), image.shape[:2], cells, field(image),
+                      crops))
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context, clone
-from sklearn.model_selection import StratifiedKFold
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
@@ -16,9 +14,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
-from ._aggregate import _RULES, _aggregate, _rule_score
-from ._cells import _load_smear, _source_name, _window
-from ._localise import locate_white_cells
+from ._aggregate import _RULES, _aggregate, _inner_cv_rules
+from ._cells import _iter_smears, _smear_crops
 
 __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 
@@ -261,17 +258,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
 
     def _cells(self, image):
         """Located cells of one float image and their resized crops."""
-        cells = locate_white_cells(image, **(self.locate_params or {}))
-        if not len(cells.centres):
-            return cells, np.empty((0, self.crop_size, self.crop_size, 3), np.float32)
-        if self.window == "auto":
-            side = max(4, int(round(self.crop_scale * 2 * np.median(cells.radii))))
-        else:
-            side = int(self.window)
-        crops = np.stack([_window(image, c, side) for c in cells.centres])
-        if side != self.crop_size:
-            crops = resize_images(crops, (self.crop_size, self.crop_size))
-        return cells, np.asarray(crops, dtype=np.float32)
+        return _smear_crops(image, self.locate_params, self.window,
+                            self.crop_scale, self.crop_size)
 
     def _field(self, image):
         """The whole smear resized for ``field_model`` (None without one)."""
@@ -281,27 +269,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
 
     def _iter_batches(self, X):
         """Yield lists of (index, source, image shape, cells, field, crops)."""
-        if isinstance(X, (str, os.PathLike)) or (
-            isinstance(X, np.ndarray) and X.dtype != object and X.ndim == 3
-        ):
-            raise TypeError(
-                "X must be a list of smears (image arrays or file paths), not a "
-                "single one: wrap it in a list."
-            )
-        X = list(X) if not isinstance(X, np.ndarray) or X.dtype == object else X
-        batch = []
-        for i, x in enumerate(X):
-            image = _load_smear(x, i)
-            cells, crops = self._cells(image)
-            batch.append(
-                (i, _source_name(x, i), image.shape[:2], cells, self._field(image),
-                 crops)
-            )
-            if len(batch) == self.batch_size:
-                yield batch
-                batch = []
-        if batch:
-            yield batch
+        return _iter_smears(X, self.batch_size, self._cells, self._field)
 
     def _extract(self, X):
         """Crops of every smear (list of arrays), the located cells, and the
@@ -429,32 +397,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         return self
 
     def _select_rule(self, crops, fields, y, has, fit_cells, fit_field):
-        idx = np.flatnonzero(has)
-        yh = y[idx]
-        counts = np.unique(yh, return_counts=True)[1]
-        n_splits = min(self.cv, int(counts.min())) if len(counts) > 1 else 0
-        if n_splits < 2:
-            raise ValueError(
-                "aggregation='auto' needs at least 2 training smears with white "
-                "cells in every class for its inner cross-validation; pass a "
-                "fixed aggregation instead."
-            )
-        oof = [None] * len(y)
-        oof_field = np.zeros((len(y), len(self.classes_)))
-        skf = StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state)
-        for tr, te in skf.split(idx, yh):
-            model = fit_cells(idx[tr])
-            for i in idx[te]:
-                oof[i] = self._cell_proba(model, crops[i])
-            field = fit_field(idx[tr])
-            if field is not None:
-                oof_field[idx[te]] = self._cell_proba(field, fields[idx[te]])
-        n_classes = len(self.classes_)
-        results = {}
-        for rule in _RULES:
-            S = np.array([_aggregate(oof[i], rule, self.top_k, n_classes) for i in idx])
-            S = self._with_field(S, oof_field[idx])
-            results[rule] = _rule_score(S, yh, self.classes_, self.healthy_label_)
+        results = _inner_cv_rules(self, crops, fields, y, has, fit_cells, fit_field)
         best = max(_RULES, key=lambda r: results[r]["balanced_accuracy"])
         self.aggregation_ = best
         self.threshold_ = results[best]["threshold"]
