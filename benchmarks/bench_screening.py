@@ -455,7 +455,9 @@ def aria_fragment(results):
         if params is None:  # runs before the recipe weighted the classes
             params = {"cnn__class_weight": None}
         cell = ("``make_pipeline(" + ", ".join(f"{k}={v!r}" for k, v in params.items())
-                + ")``" + (f", {res['note']}" if res.get("note") else ""))
+                + ")``" + (f", {res['note']}" if res.get("note") else "")
+                + (f", model seed {res['model_seed']}" if res.get("model_seed")
+                   else ""))
         for task, r in res["tasks"].items():
             for model in ("screener", "cells_only", "field_only",
                           "colour_histogram"):

@@ -30,3 +30,6 @@ def test_field_view_rows_are_the_halves_of_the_same_screener():
                       "colour-histogram", "screener", "colour-histogram"]
     assert "0.981" in rows[0] and "0.969" in rows[1] and "0.956" in rows[2]
     assert "Rendered from ``a.json``, ``b.json``." in text
+    assert "model seed" not in text
+    seeded = {**_run(True), "model_seed": 1}
+    assert "``make_pipeline()``, model seed 1" in bench.aria_fragment([("c", seeded)])
