@@ -68,6 +68,23 @@ def test_train_screening(cheap_cells, smear_folder, tmp_path, capsys):
     assert main(["train", "--screening", "--data", str(smear_folder),
                  "--dataset", "all-idb2", "--out", str(tmp_path / "x")]) == 2
     assert "--dataset all-idb2 is not supported" in capsys.readouterr().err
+    assert s.field_model_ is None
+
+
+def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
+                                           capsys):
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--screening", "--field-view", "--data",
+                 str(smear_folder), "--out", str(out)]) == 0
+    s = load_model(out)["estimator"]
+    assert s.field_model_ is not None and s.field_weight == 0.5
+    assert "cells and the whole smears" in capsys.readouterr().out
+    res = s.screen([make_field([(25, 30, 1), (70, 64, 1), (30, 100, 0)])])[0]
+    assert res.field_proba.shape == (2,)
+    # Only with --screening.
+    assert main(["train", "--field-view", "--data", str(smear_folder),
+                 "--out", str(tmp_path / "x")]) == 2
+    assert "--field-view needs --screening" in capsys.readouterr().err
 
 
 def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, capsys):

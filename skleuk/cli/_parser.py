@@ -172,6 +172,10 @@ def _add_train(add):
                    "SmearScreener) for 'skleuk screen': --data holds one "
                    "subfolder per class of whole smears (image-level labels); "
                    "every white cell inherits its smear's label")
+    p.add_argument("--field-view", action="store_true",
+                   help="with --screening: also fit the pipeline on each whole "
+                   "smear (resized, no crop) and mix its probabilities with the "
+                   "cells' (SmearScreener's field_model, half and half)")
     _add_model_options(p)
     _add_operating_point_option(p)
 

@@ -34,7 +34,12 @@ def cmd_train_screening(args):
         raise CLIError(f"--data: found only one class in {path!r}.")
     healthy = _healthy_index(names)
     cells = _model._build_pipeline(args, reader=False)
-    screener = SmearScreener(cells, healthy_label=healthy,
+    field = None
+    if args.field_view:  # the same pipeline on the whole smear, never cropped
+        field = _model._build_pipeline(args, reader=False)
+        if "crop" in field.named_steps:
+            field.set_params(crop="passthrough")
+    screener = SmearScreener(cells, healthy_label=healthy, field_model=field,
                              random_state=args.random_state)
     counts = ", ".join(f"{n}: {int(np.sum(y == k))}" for k, n in enumerate(names))
     print(f"Data: smears with image-level labels at {path} -- {len(y)} smears "
@@ -49,7 +54,8 @@ def cmd_train_screening(args):
                "threshold": float(screener.threshold_),
                "n_cells": screener.n_cells_fit_},
     )
-    print(f"Trained on {screener.n_cells_fit_} cells in {elapsed:.0f} s "
+    view = " and the whole smears" if field is not None else ""
+    print(f"Trained on {screener.n_cells_fit_} cells{view} in {elapsed:.0f} s "
           f"(aggregation {screener.aggregation_}); model saved to {args.out}")
     return 0
 

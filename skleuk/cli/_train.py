@@ -7,7 +7,7 @@ import os
 import time
 
 from . import _data, _model
-from ._common import _check_out_file, _to_jsonable
+from ._common import CLIError, _check_out_file, _to_jsonable
 from ._model import (
     THRESHOLD_FOLDS,
     _check_model_args,
@@ -23,6 +23,9 @@ def cmd_train(args):
     """``skleuk train``: fit the pipeline on all images and save it."""
     if getattr(args, "screening", False):
         return cmd_train_screening(args)
+    if getattr(args, "field_view", False):
+        raise CLIError("--field-view needs --screening (it adds a whole-smear "
+                       "view to the screener).", code=2)
     _check_out_file(args.out, args.force)
     _check_model_args(args)
     data = _data._load_data(args)
