@@ -73,19 +73,19 @@ def _inner_cv_rules(screener, crops, fields, y, has, fit_cells, fit_field):
             "fixed aggregation instead."
         )
     oof = [None] * len(y)
-    oof_field = np.zeros((len(y), len(screener.classes_)))
+    oof_field = None if fields is None else np.zeros((len(y), len(screener.classes_)))
     skf = StratifiedKFold(n_splits, shuffle=True, random_state=screener.random_state)
     for tr, te in skf.split(idx, yh):
         model = fit_cells(idx[tr])
         for i in idx[te]:
-            oof[i] = screener._cell_proba(model, crops[i])
-        field = fit_field(idx[tr])
-        if field is not None:
-            oof_field[idx[te]] = screener._cell_proba(field, fields[idx[te]])
+            oof[i] = screener._class_proba(model, crops[i])
+        if oof_field is not None:
+            field = fit_field(idx[tr])
+            oof_field[idx[te]] = screener._class_proba(field, fields[idx[te]])
     n_classes = len(screener.classes_)
     results = {}
     for rule in _RULES:
         S = np.array([_aggregate(oof[i], rule, screener.top_k, n_classes) for i in idx])
-        S = screener._with_field(S, oof_field[idx])
+        S = screener._with_field(S, None if oof_field is None else oof_field[idx])
         results[rule] = _rule_score(S, yh, screener.classes_, screener.healthy_label_)
     return results

@@ -283,13 +283,13 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         return crops, cells, (np.stack(fields) if self.field_model is not None
                               else None)
 
-    def _cell_proba(self, model, crops):
+    def _class_proba(self, model, images):
         """(n, n_classes) probabilities in the order of ``classes_`` (of the
         cell model on crops, or of the field model on resized smears)."""
-        if not len(crops):
+        if not len(images):
             return np.empty((0, len(self.classes_)))
-        P = np.asarray(model.predict_proba(crops), dtype=np.float64)
-        out = np.zeros((len(crops), len(self.classes_)))
+        P = np.asarray(model.predict_proba(images), dtype=np.float64)
+        out = np.zeros((len(images), len(self.classes_)))
         cols = np.searchsorted(self.classes_, model.classes_)
         out[:, cols] = P
         return out
@@ -406,8 +406,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
     # ---------------------------------------------------------------- predict
 
     def _with_field(self, S, F):
-        """Smear probabilities ``S`` mixed with the field model's ``F``."""
-        if self.field_model is None:
+        """Smear probabilities ``S`` mixed with the field model's ``F``
+        (``S`` itself when ``F`` is None: no field model)."""
+        if F is None:
             return S
         return (1.0 - self.field_weight) * S + self.field_weight * F
 
@@ -417,7 +418,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             row = (self.classes_ != self.healthy_label_).astype(float)
             return row / row.sum(), False
         S = _aggregate(P, self.aggregation_, self.top_k, n_classes)
-        return (S if F is None else self._with_field(S, F)), True
+        return self._with_field(S, F), True
 
     def _decide(self, proba):
         if len(self.classes_) == 2:
@@ -438,10 +439,10 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         for batch in self._iter_batches(X):
             crops = [k for *_, k in batch]
             allc = np.concatenate(crops)
-            P_all = self._cell_proba(self.cell_model_, allc)
+            P_all = self._class_proba(self.cell_model_, allc)
             splits = np.cumsum([len(k) for k in crops])[:-1]
             F_all = (
-                self._cell_proba(field_model, np.stack([b[4] for b in batch]))
+                self._class_proba(field_model, np.stack([b[4] for b in batch]))
                 if field_model is not None
                 else [None] * len(batch)
             )
