@@ -79,8 +79,18 @@ def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
     s = load_model(out)["estimator"]
     assert s.field_model_ is not None and s.field_weight == 0.5
     assert "cells and the whole smears" in capsys.readouterr().out
-    res = s.screen([make_field([(25, 30, 1), (70, 64, 1), (30, 100, 0)])])[0]
+    smear = _save(make_field([(25, 30, 1), (70, 64, 1), (30, 100, 0)]),
+                  tmp_path / "a.png")
+    res = s.screen([smear])[0]
     assert res.field_proba.shape == (2,)
+    # smears.csv gives each view's blast probability; the verdict's is
+    # their half-and-half mix.
+    assert main(["screen", str(out), smear, "--out", str(tmp_path / "o"),
+                 "-q", "--no-overlays"]) == 0
+    row = _read(tmp_path / "o" / "smears.csv")[0]
+    cells, field = float(row["cells_probability"]), float(row["field_probability"])
+    assert abs(field - (1 - res.field_proba[res.healthy_column])) < 1e-6
+    assert abs(float(row["probability"]) - (cells + field) / 2) < 2e-6
     # Only with --screening.
     assert main(["train", "--field-view", "--data", str(smear_folder),
                  "--out", str(tmp_path / "x")]) == 2
@@ -107,6 +117,11 @@ def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, caps
     assert smears_rows[b]["verdict"] == "healthy"
     assert smears_rows[e]["verdict"] == "no white cell found"
     assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["probability"] == ""
+    # Without a field view the cells are the whole probability, and there
+    # is no field column; a smear without cells has neither.
+    assert smears_rows[a]["cells_probability"] == smears_rows[a]["probability"]
+    assert smears_rows[a]["field_probability"] == ""
+    assert smears_rows[e]["cells_probability"] == ""
     pngs = sorted(os.listdir(out / "overlays"))
     assert pngs == ["a.png", "b.png", "empty.png"]
     # Per-smear summaries, overlays linked relative to the output folder.

@@ -176,7 +176,17 @@ def _write_smear(ws, sums, path, res, verdict, overlay, out):
                  "" if not res.found else f"{res.blast_fraction:.4f}",
                  verdict,
                  "" if not res.found else f"{res.probability:.6f}",
-                 overlay])
+                 overlay,
+                 _blast_probability(res.cells_proba, res),
+                 _blast_probability(res.field_proba, res)])
+
+
+def _blast_probability(proba, res):
+    """One view's probability of not being healthy ("" without that view:
+    no cells, or no field model)."""
+    if proba is None:
+        return ""
+    return f"{1.0 - proba[res.healthy_column]:.6f}"
 
 
 def cmd_screen(args):
@@ -204,7 +214,8 @@ def cmd_screen(args):
                      "row_max", "col_max", "border", "overlap", "probability",
                      "class"])
         ws.writerow(["file", "n_cells", "blast_count", "blast_fraction",
-                     "verdict", "probability", "overlay"])
+                     "verdict", "probability", "overlay", "cells_probability",
+                     "field_probability"])
         try:
             for path in files:
                 # One smear at a time: memory stays bounded for any count.

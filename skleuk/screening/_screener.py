@@ -413,12 +413,14 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         return (1.0 - self.field_weight) * S + self.field_weight * F
 
     def _image_proba(self, P, F=None):
+        """The smear's probabilities, its cells' aggregate alone (None
+        without cells) and whether it has cells."""
         n_classes = len(self.classes_)
         if not len(P):
             row = (self.classes_ != self.healthy_label_).astype(float)
-            return row / row.sum(), False
+            return row / row.sum(), None, False
         S = _aggregate(P, self.aggregation_, self.top_k, n_classes)
-        return self._with_field(S, F), True
+        return self._with_field(S, F), S, True
 
     def _decide(self, proba):
         if len(self.classes_) == 2:
@@ -449,7 +451,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             for (i, source, shape, cells, _, _), P, F in zip(
                 batch, np.split(P_all, splits), F_all, strict=True
             ):
-                proba, found = self._image_proba(P, F)
+                proba, S, found = self._image_proba(P, F)
                 healthy_col = int(
                     np.flatnonzero(self.classes_ == self.healthy_label_)[0]
                 )
@@ -471,6 +473,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                     blast_count=blasts,
                     blast_fraction=blasts / len(P) if len(P) else float("nan"),
                     image_proba=proba,
+                    cells_proba=S,
                     field_proba=F,
                     probability=float(1.0 - proba[healthy_col])
                     if found
@@ -500,7 +503,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             ``blast_fraction`` (cells whose most probable class is not
             ``healthy_label_``; NaN fraction without cells);
             ``image_proba`` (the smear's class probabilities, with the
-            field model's mixed in), ``field_proba`` (the field model's
+            field model's mixed in), ``cells_proba`` (its cells' aggregate
+            alone; None without cells), ``field_proba`` (the field model's
             alone; None without ``field_model``),
             ``probability`` (of not being healthy; NaN without cells),
             ``verdict`` (a class, or :data:`NO_CELL_VERDICT` =

@@ -325,6 +325,9 @@ def test_field_view_mixes_the_two_probabilities(data, weight):
     np.testing.assert_allclose(np.stack([r.field_proba for r in res]), field)
     np.testing.assert_allclose(np.stack([r.image_proba for r in res]), expected,
                                rtol=1e-6)
+    # The cells' half alone is the cells-only screener's probability.
+    np.testing.assert_allclose(np.stack([r.cells_proba for r in res]),
+                               cells_only.predict_proba(X_new), rtol=1e-6)
     assert cells_only.field_model_ is None
     assert all(r.field_proba is None for r in cells_only.screen(X_new))
 
@@ -342,7 +345,7 @@ def test_field_model_is_fitted_on_every_smear(data):
     np.testing.assert_allclose(s.predict_proba(X[:2]), [[6 / 14, 8 / 14]] * 2)
     # ... and a smear without a cell is still referred, whatever the field says.
     res = s.screen([empty])[0]
-    assert res.verdict == NO_CELL_VERDICT
+    assert res.verdict == NO_CELL_VERDICT and res.cells_proba is None
     np.testing.assert_allclose(res.field_proba, [6 / 14, 8 / 14])
 
 
