@@ -1,10 +1,11 @@
 """Scale-out: grid search and cross-validation in worker processes.
 
-The skleuk pipeline, with an ImageReader first, is fitted by scikit-learn's
-GridSearchCV and cross_validate in other processes -- Dask workers through
-joblib's ``dask`` backend, and joblib's default ``loky`` processes -- with
-only file paths sent to them: every worker reads its own images and runs its
-own TensorFlow.
+The skleuk pipeline, with an ImageReader first, is fitted in other
+processes -- by scikit-learn's cross_validate on Dask workers through
+joblib's ``dask`` backend, and by GridSearchCV in joblib's default ``loky``
+processes -- with only file paths sent to them: every worker reads its own
+images and runs its own TensorFlow. (``benchmarks/bench_dask.py`` runs a
+grid search on a Dask cluster.)
 """
 
 import os
@@ -77,18 +78,28 @@ def _check_search(search, paths, y):
     assert set(pred) <= set(y)
 
 
-def test_grid_search_on_dask_workers(image_files, dask_client):
+def test_cross_validate_on_dask_workers_equals_serial(image_files, dask_client):
+    # cross_validate with skleuk's scorers runs as Dask tasks in the worker
+    # processes (not in this one), and seeded fits are deterministic on CPU
+    # and take every layer's seed from random_state (not from Python's
+    # global ``random``, which the worker's event loop shares): a fold
+    # fitted on a Dask worker gives the same network as the same fold
+    # fitted here. GridSearchCV reaches the workers through the same joblib
+    # backend (its fits are the loky test's below); one remote
+    # cross-validation checks all this, as every worker process has to
+    # import TensorFlow, which is most of the cost.
     from dask.distributed import get_task_stream
 
+    from skleuk.metrics import get_scorers
+
     paths, y = image_files
-    search = GridSearchCV(_pipeline(), GRID, cv=_cv(), n_jobs=-1, error_score="raise")
     with get_task_stream(dask_client) as stream, joblib.parallel_config(
         backend="dask"
     ):
-        search.fit(paths, y)
-    _check_search(search, paths, y)
-
-    # The fits ran as Dask tasks in the worker processes, not in this one.
+        remote = cross_validate(
+            _pipeline(), paths, y, cv=_cv(), scoring=get_scorers(), n_jobs=-1,
+            return_estimator=True, error_score="raise",
+        )
     workers = set(dask_client.scheduler_info()["workers"])
     assert stream.data, "no task ran on the Dask cluster"
     assert {task["worker"] for task in stream.data} <= workers
@@ -96,22 +107,6 @@ def test_grid_search_on_dask_workers(image_files, dask_client):
     assert set(pids) == workers
     assert os.getpid() not in pids.values()
 
-
-def test_cross_validate_on_dask_workers_equals_serial(image_files, dask_client):
-    # cross_validate with skleuk's scorers runs on the Dask workers, and
-    # seeded fits are deterministic on CPU and take every layer's seed from
-    # random_state (not from Python's global ``random``, which the worker's
-    # event loop shares): a fold fitted on a Dask worker gives the same
-    # network as the same fold fitted here. (One remote cross-validation
-    # checks both: they were two tests fitting the same folds twice.)
-    from skleuk.metrics import get_scorers
-
-    paths, y = image_files
-    with joblib.parallel_config(backend="dask"):
-        remote = cross_validate(
-            _pipeline(), paths, y, cv=_cv(), scoring=get_scorers(), n_jobs=-1,
-            return_estimator=True, error_score="raise",
-        )
     assert remote["test_accuracy"].shape == (2,)
     assert np.all((remote["test_accuracy"] >= 0) & (remote["test_accuracy"] <= 1))
     assert np.all(np.isfinite(remote["fit_time"]))
