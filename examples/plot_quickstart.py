@@ -46,7 +46,7 @@ print(f"{len(X_train)} training and {len(X_test)} test images of shape "
 # 2. The pipeline
 # ---------------
 # Every step can be tuned with ``<step>__<parameter>``; here only the number
-# of epochs and the seed. ``image_size`` (default 32) is the side of the
+# of epochs and the seed. ``image_size`` (default 64) is the side of the
 # images the CNN sees.
 model = make_pipeline(cnn__epochs=epochs, cnn__random_state=0)
 print([name for name, _ in model.steps])
