@@ -707,6 +707,12 @@ def main(argv=None):
                         help="render the binary rows of several results files "
                         "(and, with --save-proba DIR, the seed averages of the "
                         "probabilities saved there) as docs/_generated/FRAGMENT")
+    parser.add_argument("--render-compare", nargs="+",
+                        metavar=("FRAGMENT", "RESULTS"),
+                        help="render every network row of these results files "
+                        "(every task; a candidate beside the default, seed by "
+                        "seed, with each model's mean over its seeds) as "
+                        "docs/_generated/FRAGMENT")
     parser.add_argument("--render-tta", nargs="+", metavar=("FRAGMENT", "RESULTS"),
                         help="render every network of these results files with "
                         "and without test-time augmentation as "
@@ -717,6 +723,16 @@ def main(argv=None):
         named = [(n, json.loads((RESULTS_DIR / n).read_text())) for n in names]
         text = tta_fragment(named, "Rendered from " + ", ".join(
             f"``{n}``" for n in names) + ".")
+        (DOCS_GENERATED / frag).write_text(text)
+        print(text)
+        return text
+    if args.render_compare:
+        from ._accuracy_compare import compare_fragment
+
+        frag, *names = args.render_compare
+        results = [json.loads((RESULTS_DIR / n).read_text()) for n in names]
+        text = compare_fragment(results, "Rendered from " + ", ".join(
+            f"``{n}``" for n in names) + ".", baselines=BASELINES)
         (DOCS_GENERATED / frag).write_text(text)
         print(text)
         return text

@@ -83,6 +83,32 @@ def test_variants_table_puts_each_network_without_and_with_tta_in_its_columns():
         "* - field-binary") == 0
 
 
+def test_compare_table_lists_every_seed_then_the_mean_and_skips_baselines():
+    from benchmarks._accuracy_compare import compare_fragment
+
+    s0 = _results([_row("colour-histogram"), _row("default"),
+                   _row("wide@64:epochs=120", accuracy=0.96)])
+    s1 = _results([_row("default", model_seed=1, accuracy=0.8),
+                   _row("wide@64:epochs=120", model_seed=1, accuracy=0.94)])
+    s1["tasks"]["cell-4class"] = [_row("default", model_seed=1, accuracy=0.7,
+                                       sensitivity=None)]
+    text = compare_fragment([s0, s1], baselines=bench.BASELINES)
+    assert "colour-histogram" not in text
+    rows = text.split("   * - ")[2:]
+    # Per task, per model: its seeds in order, then their mean.
+    assert [r.split("\n")[1:3] for r in rows] == [
+        ["     - ``default``", "     - 0"], ["     - ``default``", "     - 1"],
+        ["     - ``default``", "     - mean of 2"],
+        ["     - ``wide@64:epochs=120``", "     - 0"],
+        ["     - ``wide@64:epochs=120``", "     - 1"],
+        ["     - ``wide@64:epochs=120``", "     - mean of 2"],
+        ["     - ``default``", "     - 1"]]
+    assert rows[2].split("\n")[3] == "     - 0.850"  # (0.9 + 0.8) / 2
+    assert rows[5].split("\n")[3] == "     - 0.950"
+    # A figure a row lacks is left blank, not zero.
+    assert rows[6].split("\n")[5] == "     - "
+
+
 def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
     earlier = _results([_row("paper-seed")])
     monkeypatch.setattr(bench, "load_fields", lambda *a: (
