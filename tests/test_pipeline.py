@@ -174,7 +174,7 @@ def test_recipes():
     assert default["resize__size"] == 64 and default["cnn__architecture"] == "wide"
     assert default["sharpen__strength"] == 0.0 and default["average__size"] == 1
     assert default["scale__method"] == "standard"
-    assert default["cnn__epochs"] == 60 and default["cnn__batch_size"] == 16
+    assert default["cnn__epochs"] == 120 and default["cnn__batch_size"] == 16
     assert default["cnn__lr_schedule"] == "cosine"
     assert default["cnn__tta"] is True
     paper = make_pipeline(recipe="paper").get_params()
