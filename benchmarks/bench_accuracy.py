@@ -712,7 +712,8 @@ def main(argv=None):
                         help="render every network row of these results files "
                         "(every task; a candidate beside the default, seed by "
                         "seed, with each model's mean over its seeds) as "
-                        "docs/_generated/FRAGMENT")
+                        "docs/_generated/FRAGMENT; RESULTS:MODEL;MODEL keeps "
+                        "only those models of a file")
     parser.add_argument("--render-tta", nargs="+", metavar=("FRAGMENT", "RESULTS"),
                         help="render every network of these results files with "
                         "and without test-time augmentation as "
@@ -727,12 +728,15 @@ def main(argv=None):
         print(text)
         return text
     if args.render_compare:
-        from ._accuracy_compare import compare_fragment
+        from ._accuracy_compare import compare_fragment, parse_named
 
-        frag, *names = args.render_compare
-        results = [json.loads((RESULTS_DIR / n).read_text()) for n in names]
+        frag, *items = args.render_compare
+        named = [parse_named(item) for item in items]
+        results = [json.loads((RESULTS_DIR / n).read_text()) for n, _ in named]
         text = compare_fragment(results, "Rendered from " + ", ".join(
-            f"``{n}``" for n in names) + ".", baselines=BASELINES)
+            f"``{n}``" + (f" ({', '.join(sorted(keep))})" if keep else "")
+            for n, keep in named) + ".", baselines=BASELINES,
+            models=[keep for _, keep in named])
         (DOCS_GENERATED / frag).write_text(text)
         print(text)
         return text

@@ -107,6 +107,16 @@ def test_compare_table_lists_every_seed_then_the_mean_and_skips_baselines():
     assert rows[5].split("\n")[3] == "     - 0.950"
     # A figure a row lacks is left blank, not zero.
     assert rows[6].split("\n")[5] == "     - "
+    # "file:model;model" keeps only those models of that file.
+    from benchmarks._accuracy_compare import parse_named
+
+    assert parse_named("a.json") == ("a.json", None)
+    assert parse_named("a.json:default;x@1:k=1,j=2") == (
+        "a.json", {"default", "x@1:k=1,j=2"})
+    only = compare_fragment([s0, s1], baselines=bench.BASELINES,
+                            models=[{"default"}, None])
+    assert only.count("wide@64:epochs=120``\n     - 0") == 0
+    assert only.count("wide@64:epochs=120``\n     - 1") == 1
 
 
 def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
