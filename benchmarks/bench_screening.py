@@ -208,6 +208,9 @@ def main(argv=None):
                    "(make_pipeline(crop='passthrough') on the whole field, "
                    "field_weight 0.5); the rows 'cells only' and 'field only' "
                    "come from the same fitted screeners")
+    p.add_argument("--note", default=None,
+                   help="--aria: a label for the cell model in the docs table "
+                   "(e.g. which round's default it is)")
     p.add_argument("--model-seed", type=int, default=0,
                    help="--aria: shift the networks' seeds (same folds)")
     p.add_argument("--save-proba", default=None, metavar="DIR",
@@ -342,6 +345,8 @@ def aria(args):
     out["cell_params"] = args.cell_params
     out["field_view"] = bool(args.field_view)
     out["model_seed"] = args.model_seed
+    if args.note:
+        out["note"] = args.note
     seed = 1000 * args.model_seed
     for task in args.tasks.split(","):
         y = binary(y4) if task == "binary" else y4
