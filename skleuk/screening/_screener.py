@@ -438,6 +438,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 "field_model was changed after fit: refit the screener."
             )
+        healthy_col = int(np.flatnonzero(self.classes_ == self.healthy_label_)[0])
         for batch in self._iter_batches(X):
             crops = [k for *_, k in batch]
             allc = np.concatenate(crops)
@@ -452,9 +453,6 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 batch, np.split(P_all, splits), F_all, strict=True
             ):
                 proba, S, found = self._image_proba(P, F)
-                healthy_col = int(
-                    np.flatnonzero(self.classes_ == self.healthy_label_)[0]
-                )
                 cell_class = (
                     self.classes_[P.argmax(axis=1)] if len(P) else self.classes_[:0]
                 )
