@@ -35,6 +35,7 @@ from ._batch_norm import recalibrate_batch_norm
 from ._compat import EndOfTagsChain, classifier_tags, quiet_retracing
 from ._inference import inference_function, predict_batches
 from ._label_encoder import _OneHotLabelEncoder
+from ._mixup import MixupBatches
 from ._params import ROUTING_PREFIXES, routed
 from ._persistence import pack_state, unpack_state
 from ._seeding import seed_for, seeded
@@ -266,6 +267,14 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         """Integer seed for this fit (None when random_state is None)."""
         return seed_for(self.random_state, offset)
 
+    def _mixup_seed(self, initial_epoch):
+        # The shuffles and mixtures of mixup: seeded like the rest of the fit
+        # (a fresh seed per fit when random_state is None).
+        seed = self._seed(offset=initial_epoch)
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31 - 1))
+        return seed
+
     def _sample_weight(self, X, y, sample_weight):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -362,7 +371,22 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
             initial_epoch=initial_epoch,
             callbacks=list(getattr(self, "_fit_callbacks", [])) + list(callbacks),
         )
-        hist = self.model_.fit(x=X, y=y, **fit_args)
+        alpha = float(params.get("mixup") or 0.0)
+        if alpha > 0:
+            # Mixed training batches (the validation data stay as they are);
+            # the dataset shuffles and batches, so Keras must not.
+            batches = MixupBatches(
+                X,
+                y,
+                fit_args.pop("sample_weight"),
+                fit_args.pop("batch_size") or 32,
+                alpha,
+                seed=self._mixup_seed(initial_epoch),
+            )
+            fit_args.pop("shuffle", None)
+            hist = self.model_.fit(batches, **fit_args)
+        else:
+            hist = self.model_.fit(x=X, y=y, **fit_args)
         if not warm_start or not hasattr(self, "history_") or initial_epoch == 0:
             self.history_ = defaultdict(list)
         for key, val in hist.history.items():

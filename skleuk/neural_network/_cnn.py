@@ -152,6 +152,14 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         Label smoothing of the cross-entropy loss (Szegedy et al., 2016):
         the one-hot targets become ``1 - label_smoothing + label_smoothing /
         n_classes`` and ``label_smoothing / n_classes``.
+    mixup : float, default=0.0
+        Mixup (Zhang et al., 2018): each training batch is replaced by convex
+        mixtures of its images and of their one-hot targets (and sample
+        weights), ``lam * a + (1 - lam) * b`` with ``b`` another image of
+        the batch and ``lam ~ Beta(mixup, mixup)`` drawn per image; 0 (the
+        default) switches it off. Typical values are 0.1-0.4, which leave
+        most images nearly unmixed. Only ``fit`` and ``partial_fit`` batches
+        are mixed, never validation data or predictions.
     tta : bool, default=False
         Test-time augmentation: ``predict_proba`` averages the network's
         probabilities over the 8 flips and 90-degree rotations of each
@@ -312,6 +320,7 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         "warmup": [Interval(Real, 0, 1, closed="left")],
         "weight_decay": [Interval(Real, 0, None, closed="left"), None],
         "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "mixup": [Interval(Real, 0, None, closed="left")],
         "tta": ["boolean"],
         "augment": ["boolean", dict],
         "class_weight": [StrOptions({"balanced"}), dict, None],
@@ -354,6 +363,7 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         warmup=0.05,
         weight_decay=None,
         label_smoothing=0.0,
+        mixup=0.0,
         tta=False,
         augment=True,
         class_weight=None,
@@ -395,6 +405,7 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         self.warmup = warmup
         self.weight_decay = weight_decay
         self.label_smoothing = label_smoothing
+        self.mixup = mixup
         self.tta = tta
         self.augment = augment
         self.class_weight = class_weight

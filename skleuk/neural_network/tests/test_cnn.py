@@ -89,7 +89,7 @@ def test_fitted_attributes_are_not_params(fitted4):
     [{"epochs": 0}, {"optimizer": 3}, {"model__dropout": 1.5}, {"augment": "yes"},
      {"class_weight": "auto"}, {"dtype_policy": "float16"}, {"architecture": "x"},
      {"architecture": {"dropout": 1.5}}, {"architecture": {"preset": "x"}},
-     {"architecture": ["light"]}],
+     {"architecture": ["light"]}, {"mixup": -0.1}, {"mixup": "yes"}],
 )
 def test_invalid_parameters(params, data4):
     X, y = data4
@@ -569,6 +569,32 @@ def test_weight_decay_and_label_smoothing_reach_keras(data4):
     ).fit(X, y)
     assert clf.model_.optimizer.weight_decay == pytest.approx(1e-3)
     assert clf.model_.loss.get_config()["label_smoothing"] == pytest.approx(0.2)
+
+
+def test_mixup_trains_on_mixed_batches_reproducibly(data4):
+    X, y = data4
+    params = tiny(epochs=2, batch_size=8, random_state=0)
+    plain = LightweightCNNClassifier(**params).fit(X, y)
+    mixed = LightweightCNNClassifier(**params, mixup=0.4).fit(X, y)
+    again = clone(mixed).fit(X, y)
+    # Same seed, same mixtures: identical fits; and not the unmixed fit.
+    np.testing.assert_array_equal(mixed.predict_proba(X), again.predict_proba(X))
+    assert mixed.history_["loss"] != plain.history_["loss"]
+    assert len(mixed.history_["loss"]) == 2
+    # The same number of optimiser steps as without mixup (the schedule's
+    # step count assumes it).
+    assert int(mixed.model_.optimizer.iterations) == int(
+        plain.model_.optimizer.iterations
+    ) == 2 * int(np.ceil(len(X) / 8))
+    # Validation data are not mixed: early stopping still works, with class
+    # weights and sample weights mixed along with the images.
+    es = LightweightCNNClassifier(
+        **params, mixup=0.4, early_stopping=True, validation_fraction=0.25,
+        class_weight="balanced",
+    ).fit(X, y, sample_weight=np.linspace(0.5, 1.5, len(y)))
+    assert {"val_loss", "val_accuracy"} <= set(es.history_)
+    es.partial_fit(X, y)
+    assert es.n_iter_ == len(es.history_["loss"])
 
 
 def test_tta_averages_the_eight_views(fitted4, data4):
