@@ -38,7 +38,7 @@ from ._label_encoder import _OneHotLabelEncoder
 from ._mixup import MixupBatches
 from ._params import ROUTING_PREFIXES, routed
 from ._persistence import pack_state, unpack_state
-from ._seeding import seed_for, seeded
+from ._seeding import fit_seed, seed_for, seeded
 
 __all__ = ["BaseKerasImageClassifier"]
 
@@ -267,14 +267,6 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         """Integer seed for this fit (None when random_state is None)."""
         return seed_for(self.random_state, offset)
 
-    def _mixup_seed(self, initial_epoch):
-        # The shuffles and mixtures of mixup: seeded like the rest of the fit
-        # (a fresh seed per fit when random_state is None).
-        seed = self._seed(offset=initial_epoch)
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31 - 1))
-        return seed
-
     def _sample_weight(self, X, y, sample_weight):
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
@@ -374,14 +366,19 @@ class BaseKerasImageClassifier(KerasClassifier, EndOfTagsChain):
         alpha = float(params.get("mixup") or 0.0)
         if alpha > 0:
             # Mixed training batches (the validation data stay as they are);
-            # the dataset shuffles and batches, so Keras must not.
+            # the dataset shuffles and batches, so Keras must not. Its seed
+            # is this fit's own (a fresh one when random_state is None), not
+            # a second draw from random_state.
+            seed = fit_seed()
+            if seed is None:
+                seed = int(np.random.default_rng().integers(2**31 - 1))
             batches = MixupBatches(
                 X,
                 y,
                 fit_args.pop("sample_weight"),
                 fit_args.pop("batch_size") or 32,
                 alpha,
-                seed=self._mixup_seed(initial_epoch),
+                seed=seed,
             )
             fit_args.pop("shuffle", None)
             hist = self.model_.fit(batches, **fit_args)
