@@ -108,6 +108,22 @@ def normalise(X, reference):
     return out[:, BORDER:-BORDER, BORDER:-BORDER]
 
 
+def to_grey(X):
+    """Grey-level copies of uint8 RGB images, the grey level in all 3 channels.
+
+    The strongest control of the colour shortcut (the issue's *grey-level
+    variant*): colour histograms keep only the brightness distribution, and
+    every model sees morphology and brightness alone.
+    """
+    from skimage.color import rgb2gray
+
+    out = np.empty_like(X)
+    for i in range(0, len(X), 256):
+        grey = np.rint(rgb2gray(X[i : i + 256]) * 255).astype(X.dtype)
+        out[i : i + 256] = grey[..., None]
+    return out
+
+
 def cut_cells(X, y, groups, max_cells, windows="reflect"):
     """Windows around the white cells of each field (largest first).
 
@@ -333,12 +349,15 @@ def binary(y):
 
 def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
         on_result=None, skip=(), model_seed=0, proba_dir=None, shortcut=True,
-        reuse=None, cell_windows="reflect"):
+        reuse=None, cell_windows="reflect", grey=False):
     """Every model on every task; returns the results dict.
 
     ``reuse`` is ``(results, names)``: the rows of the models ``names`` are
     copied from an earlier results dict of the same data and folds (models
     whose code the change under test does not touch) instead of refitted.
+    ``grey=True`` turns the colour-normalised fields and cell windows grey
+    (:func:`to_grey`; the cells are found in colour first) before any model
+    sees them.
     """
     from skleuk.model_selection import find_duplicate_groups
 
@@ -348,6 +367,8 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
     n_dup = int(len(groups) - len(np.unique(groups)))
     X = normalise(X_raw, bccd_reference())
     cells, cy4, cgroups, source = cut_cells(X, y4, groups, max_cells, cell_windows)
+    if grey:
+        X, cells = to_grey(X), to_grey(cells)
     prep = time.perf_counter() - t0
     print(f"  {len(X)} fields ({n_dup} in duplicate groups), {len(cells)} cells, "
           f"prepared in {prep:.0f}s", flush=True)
@@ -357,7 +378,7 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
             "per_class": per_class, "folds": folds, "max_cells": max_cells,
             "duplicates_grouped": n_dup, "classes": list(ARIA_CLASSES),
             "border": BORDER, "cell_window": CELL_WINDOW,
-            "cell_windows": cell_windows,
+            "cell_windows": cell_windows, "input": "grey" if grey else "colour",
         },
         "shortcut": {},
         "tasks": {},
@@ -366,7 +387,8 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
     if reuse is not None:
         earlier, names = reuse
         # Results from before round 5 all reflected windows at the border.
-        if {"cell_windows": "reflect", **earlier["data"]} != out["data"]:
+        if {"cell_windows": "reflect", "input": "colour",
+                **earlier["data"]} != out["data"]:
             raise SystemExit(
                 f"--reuse: the earlier run's data {earlier['data']} differ from "
                 f"this run's {out['data']}")
@@ -376,7 +398,8 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
                     reused[task, r["model"]] = {
                         **r, "reused_from": r.get("reused_from", earlier["when"])}
     # The shortcut, on raw and normalised fields.
-    for label, Z in (("raw", X_raw), ("normalised", X)) if shortcut else ():
+    for label, Z in (("raw", X_raw), ("grey" if grey else "normalised", X)) \
+            if shortcut else ():
         r = cross_validate_model("colour-histogram", Z, y4, groups, "field", folds,
                                  random_state)
         out["shortcut"][label] = {"macro_f1": r["macro_f1"],
@@ -450,11 +473,22 @@ def fragment(res):
         "per field; TTA and no-TTA: the same fitted networks with test-time "
         "augmentation switched on, or off (the default recipe uses it).",
         "",
-        "Colour shortcut (colour-histogram + logistic regression, 4-class "
-        f"macro-F1): raw fields {res['shortcut']['raw']['macro_f1']:.3f}, "
-        f"colour-normalised fields {res['shortcut']['normalised']['macro_f1']:.3f}.",
-        "",
     ]
+    if res["shortcut"]:
+        shortcut = res["shortcut"]
+        lines += [
+            "Colour shortcut (colour-histogram + logistic regression, 4-class "
+            f"macro-F1): raw fields {shortcut['raw']['macro_f1']:.3f}, "
+            + (f"colour-normalised fields {shortcut['normalised']['macro_f1']:.3f}"
+               if "normalised" in shortcut else "colour-normalised grey-level "
+               f"fields {shortcut['grey']['macro_f1']:.3f}")
+            + ".",
+            "",
+        ]
+    if d.get("input") == "grey":
+        lines += ["Input: grey level -- every field and cell window, after the "
+                  "colour normalisation, turned grey (``--input grey``), for "
+                  "every model.", ""]
     reused = sorted({r["reused_from"] for rows in res["tasks"].values()
                      for r in rows if "reused_from" in r})
     if reused:
@@ -670,6 +704,11 @@ def main(argv=None):
              "reflect-padded, as SmearScreener cuts them (default), or shifted "
              "inside the field (the cell off-centre)")
     parser.add_argument(
+        "--input", choices=("colour", "grey"), default="colour",
+        help="what every model sees: the colour-normalised fields (default) "
+             "or grey-level copies of them (the cells are found in colour "
+             "first): the strongest control of the colour shortcut")
+    parser.add_argument(
         "--models", default=",".join(DEFAULT_MODELS),
         help="comma-separated (';' when a candidate has commas -- even a single "
              "one: end it with ';'); candidates as "
@@ -789,7 +828,7 @@ def main(argv=None):
                  {m for m in which.split(",") if m})
     save(run(args.data, per_class=args.per_class, folds=args.folds,
              max_cells=args.cells, models=models, tasks=args.tasks.split(","),
-             cell_windows=args.cell_windows,
+             cell_windows=args.cell_windows, grey=args.input == "grey",
              on_result=save, skip=skip, model_seed=args.model_seed,
              proba_dir=args.save_proba, shortcut=not args.no_shortcut,
              reuse=reuse))

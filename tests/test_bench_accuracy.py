@@ -144,8 +144,13 @@ def test_reuse_copies_rows_of_the_same_data_and_refuses_others(monkeypatch):
     with pytest.raises(SystemExit, match="--reuse"):
         bench.run("nowhere", models=["paper-seed"], cell_windows="inside",
                   reuse=(earlier, {"paper-seed"}), **kwargs)
-    # Results from before round 5 have no "cell_windows": they reflected.
-    del earlier["data"]["cell_windows"]
+    # Grey-level input is other data too.
+    with pytest.raises(SystemExit, match="--reuse"):
+        bench.run("nowhere", models=["paper-seed"], grey=True,
+                  reuse=(earlier, {"paper-seed"}), **kwargs)
+    # Results from before round 5 have no "cell_windows": they reflected;
+    # from before round 9 no "input": they were in colour.
+    del earlier["data"]["cell_windows"], earlier["data"]["input"]
     out = bench.run("nowhere", models=["paper-seed"], reuse=(earlier, {"paper-seed"}),
                     **kwargs)
     assert out["tasks"]["field-binary"][0]["reused_from"] == earlier["when"]
@@ -201,3 +206,48 @@ def test_tta_table_pairs_each_networks_scores_without_and_with_tta():
     assert "0.800 -> 0.900" in text and "0.900 -> 0.850" in text
     assert "paper-seed``\n" not in text and "hog-svm``\n" not in text
     assert "higher in 1, equal in 0 and lower in 1 of 2" in text
+
+
+def test_to_grey_keeps_shape_and_dtype_and_puts_the_grey_level_in_every_channel():
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (3, 8, 9, 3), dtype=np.uint8)
+    X[0] = 255  # white stays white
+    grey = bench.to_grey(X)
+    assert grey.shape == X.shape and grey.dtype == np.uint8
+    assert (grey == grey[..., :1]).all()
+    assert (grey[0] == 255).all()
+    # Brightness is kept: the grey level follows the luminance.
+    lum = X[1:] @ np.array([0.2125, 0.7154, 0.0721])
+    assert np.abs(grey[1:, ..., 0] - lum).max() <= 1
+
+
+def test_grey_input_cuts_the_cells_in_colour_and_shows_every_model_grey(
+        monkeypatch):
+    fields = np.stack([_field_with_cells([(50, 50)])] * 4)
+    monkeypatch.setattr(bench, "load_fields", lambda *a: (
+        fields, np.array(["Benign", "Pro"] * 2), ["f"] * 4))
+    monkeypatch.setattr(bench, "normalise", lambda X, ref: X)
+    monkeypatch.setattr(bench, "bccd_reference", lambda: None)
+    cut = bench.cut_cells
+    seen = []
+
+    def cut_cells(X, *args):
+        assert not (X == X[..., :1]).all()  # still in colour: cells are found
+        return cut(X, *args)
+
+    def cross_validate_model(name, Z, *args, **kwargs):
+        seen.append(Z)
+        return {"model": name, "macro_f1": 0.5, "accuracy": 0.5}
+
+    monkeypatch.setattr(bench, "cut_cells", cut_cells)
+    monkeypatch.setattr(bench, "cross_validate_model", cross_validate_model)
+    out = bench.run("nowhere", per_class=1, folds=2, max_cells=1, grey=True,
+                    models=["colour-histogram"],
+                    tasks=["field-binary", "cell-binary"])
+    assert out["data"]["input"] == "grey" and out["data"]["n_cells"] == 4
+    assert set(out["shortcut"]) == {"raw", "grey"}
+    # raw and grey shortcut fields, then the fields, then the cells
+    assert len(seen) == 4 and seen[3].shape == (4, 64, 64, 3)
+    assert not (seen[0] == seen[0][..., :1]).all()  # the raw fields
+    for Z in seen[1:]:
+        assert (Z == Z[..., :1]).all()
