@@ -386,7 +386,8 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
     reused = {}
     if reuse is not None:
         earlier, names = reuse
-        # Results from before round 5 all reflected windows at the border.
+        # Results from before round 5 all reflected windows at the border;
+        # those from before round 9 were all in colour.
         if {"cell_windows": "reflect", "input": "colour",
                 **earlier["data"]} != out["data"]:
             raise SystemExit(
@@ -397,7 +398,7 @@ def run(data, *, per_class, folds, max_cells, models, tasks, random_state=0,
                 if r["model"] in names and r.get("model_seed", 0) == model_seed:
                     reused[task, r["model"]] = {
                         **r, "reused_from": r.get("reused_from", earlier["when"])}
-    # The shortcut, on raw and normalised fields.
+    # The shortcut, on raw fields and on what the models see.
     for label, Z in (("raw", X_raw), ("grey" if grey else "normalised", X)) \
             if shortcut else ():
         r = cross_validate_model("colour-histogram", Z, y4, groups, "field", folds,
@@ -474,15 +475,15 @@ def fragment(res):
         "augmentation switched on, or off (the default recipe uses it).",
         "",
     ]
-    if res["shortcut"]:
+    if res["shortcut"]:  # runs with --no-shortcut have none
         shortcut = res["shortcut"]
+        input_ = "grey" if "grey" in shortcut else "normalised"
+        name = {"grey": "colour-normalised grey-level",
+                "normalised": "colour-normalised"}[input_]
         lines += [
             "Colour shortcut (colour-histogram + logistic regression, 4-class "
-            f"macro-F1): raw fields {shortcut['raw']['macro_f1']:.3f}, "
-            + (f"colour-normalised fields {shortcut['normalised']['macro_f1']:.3f}"
-               if "normalised" in shortcut else "colour-normalised grey-level "
-               f"fields {shortcut['grey']['macro_f1']:.3f}")
-            + ".",
+            f"macro-F1): raw fields {shortcut['raw']['macro_f1']:.3f}, {name} "
+            f"fields {shortcut[input_]['macro_f1']:.3f}.",
             "",
         ]
     if d.get("input") == "grey":
