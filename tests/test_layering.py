@@ -17,15 +17,13 @@ subpackages may import each other in one direction only: the graph of
 imports between subpackages has no cycle, and neither has the graph between
 modules.
 
-The same walk checks size: no source file over 600 lines, no function over
-80 lines of code (docstring, blank and comment lines not counted), with an
-explicit allow-list of the files and functions still to be split.
+Files are not limited in size: a module holds one job, whatever its length
+(cohesion, not line count).
 """
 
 from __future__ import annotations
 
 import ast
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -227,128 +225,3 @@ def test_parser_sees_relative_and_lazy_imports():
     imports = _imports("skleuk.datasets", MODULES["skleuk.datasets"])
     assert "skleuk.datasets._folder" in imports
     assert "skleuk.utils._image_io" in imports
-
-
-# ---------------------------------------------------------------------------
-# Size: one job per file, functions that fit on a screen
-# ---------------------------------------------------------------------------
-MAX_FILE_LINES = 600
-MAX_FUNCTION_LINES = 80
-
-#: Source files over MAX_FILE_LINES or holding functions over
-#: MAX_FUNCTION_LINES (every function in them is exempt), as paths relative
-#: to the repository root, each with why it is still here. Remove an entry as
-#: soon as its file is split: a stale entry fails.
-ALLOWED_LONG_FILES = {}
-
-#: Functions over MAX_FUNCTION_LINES lines of code outside the files above,
-#: as ``(path, qualified name)``.
-ALLOWED_LONG_FUNCTIONS = {}
-
-
-def _rel(path):
-    return path.relative_to(PACKAGE_DIR.parent).as_posix()
-
-
-def _code_lines(node, source_lines):
-    """Lines of code of a function: its body without the docstring, blank
-    lines and comment-only lines (nested functions included)."""
-    body = node.body
-    first = body[0]
-    if (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    ):
-        body = body[1:]
-    if not body:
-        return 0
-    lines = source_lines[body[0].lineno - 1 : node.end_lineno]
-    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
-
-
-def _functions(tree):
-    """``(qualified name, node)`` of every function and method in ``tree``."""
-    stack = [("", tree)]
-    while stack:
-        prefix, parent = stack.pop()
-        for node in ast.iter_child_nodes(parent):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{node.name}"
-                if not isinstance(node, ast.ClassDef):
-                    yield name, node
-                stack.append((f"{name}.", node))
-            else:
-                stack.append((prefix, node))
-
-
-def _size_offenders():
-    long_files, long_functions = {}, {}
-    for path in MODULES.values():
-        source = path.read_text(encoding="utf-8")
-        lines = source.splitlines()
-        rel = _rel(path)
-        if len(lines) > MAX_FILE_LINES:
-            long_files[rel] = len(lines)
-        for name, node in _functions(ast.parse(source)):
-            n = _code_lines(node, lines)
-            if n > MAX_FUNCTION_LINES:
-                long_functions[(rel, name)] = n
-    return long_files, long_functions
-
-
-LONG_FILES, LONG_FUNCTIONS = _size_offenders()
-
-
-def test_no_long_files():
-    over = {f: n for f, n in LONG_FILES.items() if f not in ALLOWED_LONG_FILES}
-    assert not over, (
-        f"files over {MAX_FILE_LINES} lines (split them by job): "
-        + ", ".join(f"{f} ({n})" for f, n in sorted(over.items()))
-    )
-
-
-def test_no_long_functions():
-    over = {
-        key: n
-        for key, n in LONG_FUNCTIONS.items()
-        if key not in ALLOWED_LONG_FUNCTIONS and key[0] not in ALLOWED_LONG_FILES
-    }
-    assert not over, (
-        f"functions over {MAX_FUNCTION_LINES} lines of code: "
-        + ", ".join(f"{f}:{name} ({n})" for (f, name), n in sorted(over.items()))
-    )
-
-
-def test_size_allow_lists_are_not_stale():
-    offending_files = set(LONG_FILES) | {f for f, _ in LONG_FUNCTIONS}
-    stale = [f for f in ALLOWED_LONG_FILES if f not in offending_files]
-    stale += [k for k in ALLOWED_LONG_FUNCTIONS if k not in LONG_FUNCTIONS]
-    assert not stale, f"no longer too long, remove from the allow-lists: {stale}"
-
-
-def test_code_line_counter():
-    source = textwrap.dedent(
-        '''
-        def f(x):
-            """Doc.
-
-            More doc.
-            """
-            # a comment
-
-            y = x + 1
-            def g():
-                return y
-            return g
-        class C:
-            def m(self):
-                pass
-        '''
-    )
-    tree = ast.parse(source)
-    found = dict(_functions(tree))
-    assert set(found) == {"f", "f.g", "C.m"}
-    lines = source.splitlines()
-    assert _code_lines(found["f"], lines) == 4
-    assert _code_lines(found["C.m"], lines) == 1
