@@ -18,15 +18,11 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import BaseImageTransformer
 from ..utils._image_ops import PAD_MODES as _PAD_MODES
 from ..utils._image_ops import _fill_rgb
 from ..utils.validation import check_images
-from ._base import BaseImageTransformer
-from ._detection import (
-    _DETECTION_CONSTRAINTS,
-    _locate_batch,
-    find_white_cells,  # noqa: F401  (still importable from here)
-)
+from ._detection import _DETECTION_CONSTRAINTS, _locate_batch
 
 __all__ = ["WhiteCellCropper"]
 
