@@ -7,7 +7,7 @@ import json
 import os
 import time
 
-from . import _model
+from . import _data, _model
 from ._common import _err
 from ._model import save_model
 
@@ -71,13 +71,13 @@ def _scorers(data):
         # Multi-class: macro averages and one-vs-rest ROC AUC, as evaluate.
         scorers = get_scorers(average="macro")
     else:
-        pos_label = data.pos_label
-        if pos_label is None:
-            pos_label = len(data.target_names) - 1
-            _err(f"warning: no class is named like leukaemia; the positive class "
-                 f"is assumed to be {data.target_names[pos_label]!r} (choose it "
-                 "with --positive-class)")
-        scorers = get_scorers(pos_label=pos_label)
+        roles = _data._roles(data.target_names, data.pos_label)
+        if roles.assumed:
+            _err("warning: no class is named like leukaemia or healthy; the "
+                 "positive class is assumed to be "
+                 f"{data.target_names[roles.pos_label]!r} (choose it with "
+                 "--positive-class)")
+        scorers = get_scorers(pos_label=roles.pos_label)
     return {k: scorers[k] for k in ("accuracy", "roc_auc", "sensitivity",
                                     "specificity")}
 

@@ -13,7 +13,6 @@ from ._common import (
     _out_dir,
     _silence_fd2,
 )
-from ._data import _pos_label
 
 MODEL_FORMAT = "skleuk-model"
 
@@ -89,10 +88,11 @@ def _with_operating_point(pipe, args, y, target_names):
             f"--min-sensitivity needs two classes; the data has {len(labels)} "
             f"({', '.join(map(str, target_names))})"
         )
-    pos = _pos_label(target_names)
-    pos_label = labels[-1] if pos is None else labels[pos]
+    # --positive-class, else the class_roles rule (the last class assumed).
+    pos = _data._roles(target_names, _data._positive_class(args, target_names))
     return tune_threshold(pipe, min_sensitivity=target,
-                          pos_label=pos_label.item(), cv=THRESHOLD_FOLDS)
+                          pos_label=labels[pos.pos_label].item(),
+                          cv=THRESHOLD_FOLDS)
 
 
 def _pipeline_settings(pipe):

@@ -18,6 +18,7 @@ import datetime as _dt
 
 import numpy as np
 
+from ..metrics import class_roles
 from . import _report_io as _io
 from . import _report_metrics as _metrics
 from . import _report_render as _render
@@ -57,11 +58,12 @@ class CrossValidationReport:
         Display names of the classes; defaults to ``str(label)``.
     pos_label : label, default=None
         The positive class of a binary problem. ``None`` infers it from
-        ``target_names`` (a name that reads like leukaemia), else takes ``1``
-        for 0/1 labels without other names, else *assumes* the last class
-        and says so in the title (:attr:`pos_label_assumed`). Ignored for
-        more than two classes, whose metrics are macro averages and whose
-        AUC is one-vs-rest.
+        ``target_names`` by the rule of :func:`skleuk.metrics.class_roles`
+        (a class named like leukaemia; else the other class of one named
+        healthy; else ``1`` for 0/1 labels); when nothing says it, the last
+        class is *assumed* and the title says so
+        (:attr:`pos_label_assumed`). Ignored for more than two classes,
+        whose metrics are macro averages and whose AUC is one-vs-rest.
     groups : array-like of shape (n_samples,), default=None
         The group labels used for splitting, if any.
     info : dict, default=None
@@ -139,15 +141,10 @@ class CrossValidationReport:
             )
         self.info = dict(info or {})
         if self.is_binary:
-            if pos_label is None:
-                pos_label = self._infer_pos_label()
-            if pos_label not in set(self.classes.tolist()):
-                raise ValueError(
-                    f"pos_label={_plain(pos_label)!r} is not one of the classes "
-                    f"{self.classes.tolist()}."
-                )
-            pos_label = self.classes[list(self.classes).index(pos_label)]
-            pos_label = pos_label.item() if hasattr(pos_label, "item") else pos_label
+            roles = class_roles(self.classes, self.target_names, pos_label=pos_label)
+            pos_label = roles.pos_label
+            if roles.assumed:
+                self.info["pos_label_assumed"] = True
         self.pos_label = pos_label
         self.groups = None if groups is None else np.asarray(groups)
         self.X = X
@@ -156,25 +153,6 @@ class CrossValidationReport:
         if not self.folds:
             raise ValueError("A report needs at least one fold.")
         self._cache = {}
-
-    def _infer_pos_label(self):
-        """The positive class when none is given (binary problems).
-
-        The class whose display name reads like leukaemia (``ALL``,
-        ``blast``, ``leukemia``...); else ``1`` for 0/1 (or False/True)
-        labels without other names, as scikit-learn does; else the last
-        class -- a guess, recorded as ``info["pos_label_assumed"]`` and
-        shown in the report's title.
-        """
-        for k, name in enumerate(self.target_names):
-            if name.strip().lower() in POSITIVE_CLASS_NAMES:
-                return self.classes[k]
-        labels = self.classes.tolist()
-        default_names = self.target_names == [str(c) for c in self.classes]
-        if default_names and labels in ([0, 1], [False, True]):
-            return self.classes[-1]
-        self.info["pos_label_assumed"] = True
-        return self.classes[-1]
 
     @property
     def pos_label_assumed(self):
@@ -583,16 +561,6 @@ class CrossValidationReport:
             the figure names, to their paths.
         """
         return _io.save(self, dirpath, X=X, figures=figures, overwrite=overwrite)
-
-
-#: Class names (lower case) taken as the positive class when no
-#: ``pos_label`` is given.
-POSITIVE_CLASS_NAMES = ("all", "blast", "blasts", "leukemia", "leukaemia", "1")
-
-
-def _plain(value):
-    """numpy scalars as Python scalars, for messages (no ``np.int64(0)``)."""
-    return value.item() if hasattr(value, "item") else value
 
 
 def _now():

@@ -78,7 +78,7 @@ def header_lines(report):
     if report.pos_label_assumed:
         lines.append(
             f"Positive class: {report.pos_name} -- ASSUMED (the last class; no "
-            "class is named like leukaemia). Sensitivity, specificity, "
+            "class is named like leukaemia or healthy). Sensitivity, specificity, "
             "precision, F1 and ROC AUC refer to it; choose it with "
             "pos_label=."
         )
