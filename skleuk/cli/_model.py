@@ -30,18 +30,20 @@ def _check_model_args(args):
     arch = _build_pipeline(args, reader=False).get_params().get("cnn__architecture")
     if not isinstance(arch, str):
         return
-    from ..neural_network._architectures import (
-        _min_input_size,
-        resolve_architecture,
-    )
+    import re
 
-    minimum = _min_input_size(resolve_architecture(arch))
-    if size < minimum:
+    from ..neural_network import build_lightweight_cnn
+
+    try:  # the library's own check of the input size (no training)
+        build_lightweight_cnn((size, size, 3), 2, architecture=arch)
+    except ValueError as exc:
+        found = re.search(r"at least (\d+)", str(exc))
+        needs = f"at least {found.group(1)} pixels" if found else str(exc)
         raise CLIError(
             f"--image-size {size} is too small for the {arch} network, which "
-            f"needs at least {minimum} pixels.",
+            f"needs {needs}.",
             code=2,
-        )
+        ) from None
 
 
 def _build_pipeline(args, *, reader):
@@ -147,7 +149,7 @@ def save_model(estimator, path, *, target_names=None, input_kind="paths",
     """
     import joblib
 
-    from .._version import __version__
+    from .. import __version__
 
     classes = list(getattr(estimator, "classes_", []))
     if target_names is None:
@@ -240,9 +242,9 @@ def load_model(path):
 
 
 def _fit_with_progress(pipe, X, y, args, desc="training"):
-    from ..model_selection._fold import _epoch_progress
+    from ..utils._progress import epoch_progress
 
-    with _epoch_progress(pipe, not args.quiet, desc):
+    with epoch_progress(pipe, desc, enabled=not args.quiet):
         pipe.fit(X, y)
     return pipe
 

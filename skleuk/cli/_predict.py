@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 
+from ..utils._progress import progress_bar
 from ._common import CLIError, _err, _import_tensorflow
 from ._data import _expand_inputs
 from ._model import load_model
@@ -62,14 +63,7 @@ def cmd_predict(args):
         _set_tta(model["estimator"], args.tta, args.model)
     names = model["target_names"]
     writer = _Writer(args.format, names, sys.stdout)
-    bar = None
-    if not args.quiet:
-        from tqdm.auto import tqdm
-
-        from ..model_selection._evaluate import _bar_kwargs
-
-        bar = tqdm(total=len(files), desc="predicting", unit="image",
-                   **_bar_kwargs())
+    bar = progress_bar(len(files), "predicting", "image", enabled=not args.quiet)
     failed = 0
     try:
         for start in range(0, len(files), args.batch_size):

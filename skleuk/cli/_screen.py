@@ -6,6 +6,7 @@ import csv
 import os
 import time
 
+from ..utils._progress import progress_bar
 from . import _model
 from ._common import CLIError, _check_out_file, _err
 from ._data import _expand_inputs, _healthy_index
@@ -116,13 +117,7 @@ def _prepare_overlays(args):
 
 
 def _progress_bar(args, total):
-    if args.quiet:
-        return None
-    from tqdm.auto import tqdm
-
-    from ..model_selection._evaluate import _bar_kwargs
-
-    return tqdm(total=total, desc="screening", unit="smear", **_bar_kwargs())
+    return progress_bar(total, "screening", "smear", enabled=not args.quiet)
 
 
 def _report_skipped(path, exc, sums, bar):

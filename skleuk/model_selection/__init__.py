@@ -2,7 +2,9 @@
 
 Near-duplicate images (the same cell cropped twice) must stay on one side
 of every train/test split: :func:`find_duplicate_groups` returns group
-labels for scikit-learn's group-aware splitters. :func:`evaluate`
+labels for scikit-learn's group-aware splitters, and
+:func:`make_stratified_cv` builds the stratified folds that keep them (and
+any given groups) together. :func:`evaluate`
 cross-validates a pipeline (stratified, optionally grouped and repeated)
 and returns a :class:`CrossValidationReport` with the paper's tables and
 figures.
@@ -11,6 +13,7 @@ figures.
 from ._duplicates import find_duplicate_groups
 from ._evaluate import evaluate
 from ._report import CrossValidationReport
+from ._split import make_stratified_cv
 from ._trust import AbstainingClassifier, tune_threshold
 
 __all__ = [
@@ -18,5 +21,6 @@ __all__ = [
     "CrossValidationReport",
     "evaluate",
     "find_duplicate_groups",
+    "make_stratified_cv",
     "tune_threshold",
 ]

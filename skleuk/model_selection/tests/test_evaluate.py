@@ -6,8 +6,9 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
@@ -16,7 +17,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from skleuk.model_selection import CrossValidationReport, evaluate
-from skleuk.model_selection._evaluate import _merge_groups
 
 
 # ----------------------------------------------------------------------------
@@ -140,15 +140,6 @@ def test_group_duplicates_keeps_copies_together():
     assert "near-duplicate" in report.info["protocol"]
 
 
-def test_merge_groups():
-    a = np.array([0, 0, 1, 2, 3, 4])
-    b = np.array([9, 8, 8, 7, 7, 6])  # links 1-2 and 3-4
-    groups = _merge_groups(a, b)
-    assert groups[0] == groups[1] == groups[2]
-    assert groups[3] == groups[4]
-    assert len(set(groups.tolist())) == 3
-
-
 def test_custom_splitter_and_errors():
     X, y = _images(n=20)
     report = evaluate(_model(), X, y, cv=KFold(2, shuffle=True, random_state=0))
@@ -173,7 +164,7 @@ def test_custom_splitter_and_errors():
         ({"cv": 1}, "cv"),
         ({"cv": "five"}, "cv"),
         ({"group_duplicates": "yes"}, "group_duplicates"),
-        ({"fit_params": [("a", 1)]}, "fit_params"),
+        ({"params": [("a", 1)]}, "params"),
         ({"n_jobs": "2"}, "n_jobs"),
         ({"progress": None}, "progress"),
         ({"random_state": "seed"}, "random_state"),
@@ -194,12 +185,12 @@ class WeightRecorder(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def test_fit_params_sliced_per_fold():
+def test_params_sliced_per_fold():
     X, y = _images(n=24)
     weights = np.arange(1.0, 25.0)
     report = evaluate(
         _model(WeightRecorder(max_iter=200)), X, y, cv=3, random_state=0,
-        fit_params={"weightrecorder__sample_weight": weights,
+        params={"weightrecorder__sample_weight": weights,
                     "weightrecorder__note": "kept"},
         return_estimators=True,
     )
@@ -208,6 +199,59 @@ def test_fit_params_sliced_per_fold():
         np.testing.assert_array_equal(est[-1].sample_weight_,
                                       weights[f["train_index"]])
         assert est[-1].note_ == "kept"
+
+
+def test_params_follow_metadata_routing():
+    X, y = _images(n=24)
+    weights = np.arange(1.0, 25.0)
+    with config_context(enable_metadata_routing=True):
+        clf = WeightRecorder(max_iter=200).set_fit_request(sample_weight=True,
+                                                           note=False)
+        report = evaluate(_model(clf), X, y, cv=3, random_state=0,
+                          params={"sample_weight": weights},
+                          return_estimators=True)
+        for f, est in zip(report.folds, report.estimators_, strict=True):
+            np.testing.assert_array_equal(est[-1].sample_weight_,
+                                          weights[f["train_index"]])
+        # Metadata no step asked for is scikit-learn's error, naming the step.
+        with pytest.raises(UnsetMetadataPassedError, match="WeightRecorder.fit"):
+            evaluate(_model(WeightRecorder()), X, y, cv=3,
+                     params={"sample_weight": weights})
+
+
+class CountingLogReg(LogisticRegression):
+    """Remembers how many samples of each class its fit saw."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.fit_counts_ = np.bincount(y)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_imbalanced_learn_pipeline_with_a_sampler():
+    # imbalanced-learn's Pipeline resamples while fitting only: evaluate must
+    # predict through the fitted pipeline, not walk its steps (a sampler has
+    # no transform).
+    from imblearn.pipeline import make_pipeline as make_imb_pipeline
+    from imblearn.under_sampling import RandomUnderSampler
+
+    X, y = _images(n=40)
+    y = (np.arange(40) % 4 == 0).astype(int)  # 10 positives, 30 negatives
+    X[y == 1] = np.clip(X[y == 1].astype(int) + 60, 0, 255).astype(np.uint8)
+    pipe = make_imb_pipeline(RecordingFlattener(),
+                             RandomUnderSampler(random_state=0),
+                             CountingLogReg(max_iter=200))
+    report = evaluate(pipe, X, y, cv=2, random_state=0, return_estimators=True)
+    for f, est in zip(report.folds, report.estimators_, strict=True):
+        test, train = f["test_index"], f["train_index"]
+        # Fitted on a balanced sample of the training fold...
+        n_pos = int(np.sum(y[train] == 1))
+        assert est[-1].fit_counts_.tolist() == [n_pos, n_pos]
+        # ...and every held-out sample predicted, by the pipeline itself.
+        np.testing.assert_array_equal(f["y_pred"], est.predict(X[test]))
+        np.testing.assert_allclose(f["proba"], est.predict_proba(X[test]))
+        assert f["train_accuracy"] == pytest.approx(
+            np.mean(est.predict(X[train]) == y[train]))
+    assert report.confusion_matrix.sum() == 40
 
 
 def test_n_jobs_gives_the_same_report():
