@@ -36,6 +36,13 @@ inspection
 utils
     The shared image validator, estimator checks for images, versions.
 
+The pipeline
+------------
+:func:`make_pipeline` builds the whole system (its recipes are
+:data:`RECIPES`; :data:`DEFAULT_IMAGE_SIZE` and :data:`DEFAULT_ARCHITECTURE`
+are the default recipe's input size and network);
+:func:`make_baseline_pipeline` the classical baseline.
+
 Configuration
 -------------
 :func:`set_config`, :func:`get_config` and :func:`config_context` choose
@@ -48,6 +55,9 @@ from ._version import __version__
 from .utils import show_versions
 
 __all__ = [
+    "DEFAULT_ARCHITECTURE",
+    "DEFAULT_IMAGE_SIZE",
+    "RECIPES",
     "__version__",
     "config_context",
     "get_config",
@@ -57,10 +67,19 @@ __all__ = [
     "show_versions",
 ]
 
+# Served from ``_pipeline`` on first use: make_pipeline imports TensorFlow
+# when called, and ``import skleuk`` stays light.
+_PIPELINE_NAMES = (
+    "DEFAULT_ARCHITECTURE",
+    "DEFAULT_IMAGE_SIZE",
+    "RECIPES",
+    "make_baseline_pipeline",
+    "make_pipeline",
+)
+
 
 def __getattr__(name):
-    # make_pipeline imports TensorFlow; keep `import skleuk` light.
-    if name in ("make_pipeline", "make_baseline_pipeline"):
+    if name in _PIPELINE_NAMES:
         from . import _pipeline
 
         return getattr(_pipeline, name)
@@ -68,4 +87,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + ["make_pipeline"])
+    return sorted(set(globals()) | set(_PIPELINE_NAMES))

@@ -116,8 +116,7 @@ def _pos_label(target_names):
 def _expand_inputs(inputs):
     """Image files named on the command line, folders walked recursively."""
     from ..datasets import IMAGE_EXTENSIONS
-    from ..datasets._base import find_image_files
-    from ..utils._image_io import _warn_skipped
+    from ..utils._image_io import _warn_skipped, find_image_files
 
     files = []
     for item in inputs:

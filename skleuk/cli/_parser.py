@@ -32,7 +32,7 @@ def _add_common(p):
 
 
 def _add_model_options(p, *, grid=False, demo=False):
-    from .._pipeline import DEFAULT_IMAGE_SIZE
+    from .. import DEFAULT_IMAGE_SIZE
 
     g = p.add_argument_group("model (defaults: those of skleuk.make_pipeline)")
     if not grid:
@@ -276,7 +276,7 @@ def build_parser():
     >>> args.command, args.epochs
     ('demo', 2)
     """
-    from .._version import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog=PROG,

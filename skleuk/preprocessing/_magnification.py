@@ -44,9 +44,8 @@ import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
 from ..base import BaseImageTransformer
-from ..utils._image_ops import PAD_MODES, _fill_rgb
+from ..utils._image_ops import PAD_MODES, _fill_rgb, _map_index
 from ..utils.validation import check_images
-from ._segmentation import _map_index
 
 __all__ = ["MagnificationNormalizer", "estimate_rbc_diameter"]
 

@@ -331,7 +331,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         ).healthy_label
         base = self.cell_model
         if base is None:
-            from .._pipeline import make_pipeline
+            from .. import make_pipeline
 
             base = make_pipeline()
         crops, _, fields = self._extract(X)

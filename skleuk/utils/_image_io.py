@@ -453,6 +453,27 @@ def _walk_files(root, hidden=_is_hidden):
     return files, skipped, n_hidden
 
 
+def find_image_files(root):
+    """Image files below ``root`` and what was left out.
+
+    The walk of :func:`_walk_files` (symbolic links followed, hidden files
+    left out), keeping the files with one of :data:`IMAGE_EXTENSIONS`.
+
+    Returns
+    -------
+    images : list of str
+        Files with an image extension, sorted.
+    n_ignored : int
+        Files that are not images, hidden files included.
+    skipped : list of str
+        Special files and broken links (not warned about: the caller
+        reports them once for all its folders).
+    """
+    files, skipped, n_hidden = _walk_files(root)
+    images = [f for f in files if _is_image_path(f)]
+    return images, len(files) - len(images) + n_hidden, skipped
+
+
 def _warn_skipped(skipped, where, stacklevel=3):
     """One warning for the special files and broken links a walk skipped."""
     if not skipped:
