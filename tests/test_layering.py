@@ -219,7 +219,7 @@ def test_parser_sees_relative_and_lazy_imports():
     # The checks above are only as good as the import parser: it must see
     # relative imports, submodules imported with ``from . import x`` and
     # imports inside functions.
-    report = "skleuk.model_selection._report_io"
+    report = "skleuk.model_selection._report"
     imports = _imports(report, MODULES[report])
     assert "skleuk.plotting" in imports  # ``from .. import plotting``, in a function
     imports = _imports("skleuk.datasets", MODULES["skleuk.datasets"])

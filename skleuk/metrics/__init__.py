@@ -17,6 +17,7 @@ from ._abstention import (
     get_abstention_scorers,
     risk_coverage_curve,
 )
+from ._calibration import expected_calibration_error
 from ._class_roles import (
     HEALTHY_CLASS_NAMES,
     POSITIVE_CLASS_NAMES,
@@ -29,13 +30,12 @@ from ._classification import (
     sensitivity_score,
     specificity_score,
 )
-from ._scorers import get_scorers
-from ._trust import (
+from ._operating_point import (
     constrained_specificity_score,
-    expected_calibration_error,
     make_specificity_at_sensitivity_scorer,
     specificity_at_sensitivity,
 )
+from ._scorers import get_scorers
 
 __all__ = [
     "HEALTHY_CLASS_NAMES",

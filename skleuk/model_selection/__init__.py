@@ -10,11 +10,12 @@ and returns a :class:`CrossValidationReport` with the paper's tables and
 figures.
 """
 
+from ._abstention import AbstainingClassifier
 from ._duplicates import find_duplicate_groups
 from ._evaluate import evaluate
+from ._operating_point import tune_threshold
 from ._report import CrossValidationReport
 from ._split import make_stratified_cv
-from ._trust import AbstainingClassifier, tune_threshold
 
 __all__ = [
     "AbstainingClassifier",

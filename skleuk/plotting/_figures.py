@@ -31,6 +31,16 @@ def _new_axes(ax, figsize):
     return ax.figure, ax
 
 
+def _pooled(report):
+    """Pooled out-of-fold ``(y_true, proba)`` of ``report``, or NothingToPlotError."""
+    pooled = report.pooled_proba()
+    if pooled is None:
+        raise NothingToPlotError(
+            "The report has no probabilities (the estimator has no predict_proba)."
+        )
+    return pooled
+
+
 def plot_confusion_matrix(
     report, *, normalize=None, ax=None, cmap="Blues", colorbar=True
 ):

@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
@@ -312,6 +313,37 @@ def test_report_numbers_match_direct_computation():
         all_pred[f["test_index"]] = f["y_pred"]
     assert cm[1, 1] == np.sum((y == 1) & (all_pred == 1))
     assert cm[0, 1] == np.sum((y == 0) & (all_pred == 1))
+
+
+def test_report_has_brier_and_ece_per_fold_and_pooled(tmp_path):
+    from sklearn.metrics import brier_score_loss
+
+    from skleuk.metrics import expected_calibration_error
+    from skleuk.model_selection import CrossValidationReport, evaluate
+
+    X, y = make_classification(n_samples=90, random_state=0)
+    report = evaluate(LogisticRegression(), X, y, cv=3, random_state=0)
+    fm = report.fold_metrics
+    for i, f in enumerate(report.folds):
+        yt, p = y[f["test_index"]], f["proba"][:, 1]
+        assert fm["brier"][i] == pytest.approx(brier_score_loss(yt, p))
+        assert fm["ece"][i] == pytest.approx(expected_calibration_error(yt, p))
+    cal = report.calibration()
+    order = np.concatenate([f["test_index"] for f in report.folds])
+    proba = np.concatenate([f["proba"][:, 1] for f in report.folds])
+    assert cal["ece"] == pytest.approx(expected_calibration_error(y[order], proba))
+    assert cal["brier"] == pytest.approx(brier_score_loss(y[order], proba))
+    assert 0 <= cal["accuracy_at_coverage"] <= 1
+    text = report.to_text()
+    assert "ECE (10 bins)" in text and "Brier score" in text
+    assert "Pooled out-of-fold: ECE" in text
+    assert "Pooled out-of-fold: ECE" in report.to_markdown()
+    again = CrossValidationReport.from_json(report.to_json())
+    assert again.calibration() == pytest.approx(cal)
+    written = report.save(tmp_path / "rep")
+    assert {"reliability_diagram", "risk_coverage"} <= set(written)
+    with pytest.raises(FileExistsError):
+        report.save(tmp_path / "rep")
 
 
 def test_string_labels_pos_label_and_target_names():
