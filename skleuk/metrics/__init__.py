@@ -25,7 +25,7 @@ from ._class_roles import (
     class_roles,
 )
 from ._classification import (
-    classification_report,
+    diagnostic_report,
     error_rate,
     sensitivity_score,
     specificity_score,
@@ -43,7 +43,7 @@ __all__ = [
     "ClassRoles",
     "accuracy_at_coverage",
     "class_roles",
-    "classification_report",
+    "diagnostic_report",
     "constrained_specificity_score",
     "coverage_score",
     "covered_accuracy_score",

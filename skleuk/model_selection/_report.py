@@ -42,7 +42,7 @@ from ..metrics import (
     sensitivity_score,
     specificity_score,
 )
-from ..metrics import classification_report as _classification_report
+from ..metrics import diagnostic_report as _diagnostic_report
 from ..utils.validation import is_path_sequence
 
 __all__ = ["CrossValidationReport"]
@@ -609,7 +609,7 @@ class CrossValidationReport:
         y_true, y_pred = self._pooled()
         return confusion_matrix(y_true, y_pred, labels=self.classes)
 
-    def classification_report(self, output_dict=False, digits=3):
+    def diagnostic_report(self, output_dict=False, digits=3):
         """Per-class report (the paper's Table 4.3) on pooled predictions.
 
         Parameters
@@ -622,12 +622,12 @@ class CrossValidationReport:
         Returns
         -------
         str or dict
-            See :func:`skleuk.metrics.classification_report`.
+            See :func:`skleuk.metrics.diagnostic_report`.
         """
         y_true, y_pred = self._pooled()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UndefinedMetricWarning)
-            return _classification_report(
+            return _diagnostic_report(
                 y_true,
                 y_pred,
                 labels=self.classes,
@@ -981,7 +981,7 @@ class CrossValidationReport:
         return header, rows
 
     def _class_report_rows(self):
-        rep = self.classification_report(output_dict=True)
+        rep = self.diagnostic_report(output_dict=True)
         header = ["Class", "Accuracy", "Precision", "Sensitivity", "Specificity",
                   "F1-score", "Error rate", "Support"]
         keys = ["accuracy", "precision", "sensitivity", "specificity", "f1-score",
@@ -1016,7 +1016,7 @@ class CrossValidationReport:
                 "Per-class report (Table 4.3)",
                 "Per-class report, pooled out-of-fold (Table 4.3)",
                 table=self._class_report_rows(),
-                text=self.classification_report(),
+                text=self.diagnostic_report(),
             ),
         ]
 
@@ -1130,7 +1130,7 @@ class CrossValidationReport:
         It holds the raw fold records (so :meth:`from_dict` restores the
         report exactly) and, for readers of the file, the derived numbers:
         ``summary``, ``fold_table``, ``confusion_matrix``,
-        ``classification_report``. NaN is written as ``null``.
+        ``diagnostic_report``. NaN is written as ``null``.
 
         Returns
         -------
@@ -1156,7 +1156,7 @@ class CrossValidationReport:
             "summary": self.summary(),
             "fold_table": _to_builtin(self.fold_table()),
             "confusion_matrix": _to_builtin(self.confusion_matrix),
-            "classification_report": self.classification_report(output_dict=True),
+            "diagnostic_report": self.diagnostic_report(output_dict=True),
             "calibration": self.calibration(),
             "folds": folds,
         }

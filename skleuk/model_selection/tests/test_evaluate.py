@@ -385,7 +385,7 @@ def test_multiclass_report():
     assert report.confusion_matrix.shape == (3, 3)
     roc = report.roc_curves()
     assert [e["name"] for e in roc["per_class"]] == ["a", "b", "c"]
-    rep = report.classification_report(output_dict=True)
+    rep = report.diagnostic_report(output_dict=True)
     assert set(rep) >= {"a", "b", "c", "macro avg", "weighted avg"}
     assert "Multi-class" in report.to_text()
 
