@@ -34,6 +34,7 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
         target_names=target_names,
         progress=not args.quiet,
         n_jobs=getattr(args, "n_jobs", 1),
+        error_score="raise",  # as grid-search: a failed fit is an error
     )
     if args.force:
         # Figures of an earlier run must not sit beside the new report.

@@ -12,17 +12,24 @@ calibration) rather than scores.
 
 from __future__ import annotations
 
-from numbers import Integral
+import warnings
+from collections import Counter
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
 from sklearn import get_config
 from sklearn.base import clone, is_classifier
-from sklearn.exceptions import UnsetMetadataPassedError
+from sklearn.exceptions import FitFailedWarning, UnsetMetadataPassedError
 from sklearn.metrics import accuracy_score
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.metadata_routing import (
     MetadataRouter,
     MethodMapping,
@@ -145,7 +152,7 @@ def _describe_cv(splitter, n_repeats, grouped_by):
 
 
 def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
-               progress, return_estimators, n_repeats):
+               progress, return_estimators, n_repeats, error_score):
     """Fit and predict every split, in parallel; the results in split order."""
     # Epoch bars only when the folds run here, one after the other.
     epoch_bars = progress and effective_n_jobs(n_jobs) == 1
@@ -156,6 +163,7 @@ def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
     jobs = (
         delayed(_fit_and_predict)(
             clone(estimator), X, y, classes, split, fit_params,
+            error_score=error_score,
             epoch_bar=desc(*split[:2]) if epoch_bars else None,
             return_estimator=return_estimators,
         )
@@ -168,14 +176,48 @@ def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
         for record, fitted in parallel(jobs):
             results.append((record, fitted))
             if bar is not None:
-                y_test = y[record["test_index"]]
-                acc = accuracy_score(y_test, record["y_pred"])
-                bar.set_postfix(val_acc=f"{acc:.3f}", refresh=False)
+                if record["fit_error"] is None:
+                    y_test = y[record["test_index"]]
+                    acc = accuracy_score(y_test, record["y_pred"])
+                    bar.set_postfix(val_acc=f"{acc:.3f}", refresh=False)
+                else:
+                    bar.set_postfix(val_acc="fit failed", refresh=False)
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return results
+
+
+def _warn_or_raise_about_fit_failures(records, error_score):
+    """FitFailedWarning when some fits failed, ValueError when all did.
+
+    The messages of :func:`~sklearn.model_selection.cross_validate`: the
+    failures counted, each distinct traceback shown once.
+    """
+    errors = [r["fit_error"] for r in records if r["fit_error"] is not None]
+    if not errors:
+        return
+    summary = "\n".join(
+        f"{'-' * 80}\n{n} fits failed with the following error:\n{error}"
+        for error, n in Counter(errors).items()
+    )
+    if len(errors) == len(records):
+        raise ValueError(
+            f"\nAll the {len(records)} fits failed.\nIt is very likely that "
+            "your model is misconfigured.\nYou can try to debug the error by "
+            "setting error_score='raise'.\n\nBelow are more details about the "
+            f"failures:\n{summary}"
+        )
+    warnings.warn(
+        f"\n{len(errors)} fits failed out of a total of {len(records)}.\nThe "
+        f"metrics of these folds will be set to {error_score} and the pooled "
+        "figures use the other folds.\nIf these failures are not expected, you "
+        "can try to debug them by setting error_score='raise'.\n\nBelow are "
+        f"more details about the failures:\n{summary}",
+        FitFailedWarning,
+        stacklevel=3,
+    )
 
 
 def _short_repr(estimator):
@@ -187,9 +229,10 @@ def _short_repr(estimator):
     return type(estimator).__name__
 
 
-def _info(estimator, splitters, n_splits, grouped_by, random_state):
+def _info(estimator, splitters, n_splits, grouped_by, random_state, error_score):
     info = {
         "protocol": _describe_cv(splitters[0], len(splitters), grouped_by),
+        "error_score": error_score,
         "estimator": _short_repr(estimator),
         "n_splits": n_splits,
         "n_repeats": len(splitters),
@@ -213,6 +256,7 @@ def _info(estimator, splitters, n_splits, grouped_by, random_state):
         "pos_label": "no_validation",  # checked against the classes
         "target_names": ["array-like", None],
         "params": [dict, None],
+        "error_score": [StrOptions({"raise"}), Real],
         "return_estimators": ["boolean"],
         "progress": ["boolean"],
         "n_jobs": [Integral, None],
@@ -232,6 +276,7 @@ def evaluate(
     pos_label=None,
     target_names=None,
     params=None,
+    error_score=np.nan,
     return_estimators=False,
     progress=False,
     n_jobs=None,
@@ -310,6 +355,18 @@ def evaluate(
         ``sklearn.set_config(enable_metadata_routing=True)`` they go to the
         steps that request them (``set_fit_request(sample_weight=True)``),
         e.g. ``{"sample_weight": w}``.
+    error_score : "raise" or float, default=np.nan
+        What a fold whose ``fit`` raises gives, as in
+        :func:`~sklearn.model_selection.cross_validate`: ``"raise"`` raises
+        the error; a number becomes that fold's validation metrics and
+        train accuracy, with a :class:`~sklearn.exceptions.FitFailedWarning`
+        giving the tracebacks, and the pooled figures (confusion matrix,
+        ROC curves, per-class report, calibration) use the other folds. The
+        mean ± std leaves NaN folds out, so with the default NaN they
+        summarise the folds that were fitted; ``0`` counts a failure as a
+        fold with nothing right. When every fit fails, a ``ValueError``.
+        The report says how many fits failed
+        (:attr:`CrossValidationReport.n_failed_folds`).
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in
         ``report.estimators_``.
@@ -337,7 +394,8 @@ def evaluate(
     ------
     ValueError
         If ``estimator`` is not a classifier, ``y`` holds fewer than two
-        classes, or a class has fewer members than ``cv`` folds; an invalid
+        classes, a class has fewer members than ``cv`` folds, or every fit
+        failed (``error_score`` a number); an invalid
         parameter (e.g. ``n_repeats=0``) raises scikit-learn's
         ``InvalidParameterError``, a subclass of ``ValueError`` and
         ``TypeError``.
@@ -386,8 +444,10 @@ def evaluate(
     results = _run_folds(
         estimator, X, y, classes, splits, fit_params,
         n_jobs=n_jobs, progress=progress, return_estimators=return_estimators,
-        n_repeats=n_repeats,
+        n_repeats=n_repeats, error_score=error_score,
     )
+    _warn_or_raise_about_fit_failures([record for record, _ in results],
+                                      error_score)
     report = CrossValidationReport(
         y,
         [record for record, _ in results],
@@ -396,7 +456,7 @@ def evaluate(
         pos_label=pos_label,
         groups=groups,
         info=_info(estimator, splitters, len(splits) // len(splitters),
-                   grouped_by, random_state),
+                   grouped_by, random_state, error_score),
         X=X,
     )
     if return_estimators:

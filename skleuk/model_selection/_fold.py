@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import time
+from traceback import format_exc
 
 import numpy as np
 from sklearn.calibration import CalibratedClassifierCV
@@ -135,23 +136,51 @@ def _safe_log_loss(y, proba, classes):
 # ----------------------------------------------------------------------------
 # one fold
 # ----------------------------------------------------------------------------
+def _failed_record(r, k, train, test, fit_time, error_score):
+    """The fold record of a fit that raised (``error_score`` numeric)."""
+    return {
+        "repeat": r,
+        "fold": k,
+        "train_index": train,
+        "test_index": test,
+        "y_pred": None,
+        "proba": None,
+        "decision": None,
+        "estimator_classes": None,
+        "train_accuracy": float(error_score),
+        "train_loss": float("nan"),
+        "fit_time": fit_time,
+        "predict_time": float("nan"),
+        "history": None,
+        "fit_error": format_exc(),
+    }
+
+
 def _fit_and_predict(estimator, X, y, classes, split, fit_params, *,
-                     epoch_bar=None, return_estimator=False):
+                     error_score="raise", epoch_bar=None, return_estimator=False):
     """Fit ``estimator`` (a fresh clone) on one training fold; predict both folds.
 
     Runs in a joblib worker. ``split`` is ``(repeat, fold, train, test)``;
     ``fit_params`` are sliced to the training fold like
     :func:`~sklearn.model_selection.cross_validate` does. Returns the fold
     record of :class:`CrossValidationReport` and the fitted estimator (or
-    None).
+    None). A fit that raises is raised again with ``error_score="raise"``;
+    with a number, the record keeps the traceback (``fit_error``) and no
+    predictions, as :func:`~sklearn.model_selection.cross_validate` does.
     """
     r, k, train, test = split
     X_train = _safe_indexing(X, train)
     y_train = y[train]
     params = _check_method_params(X, params=fit_params, indices=train)
     start = time.perf_counter()
-    with epoch_progress(estimator, epoch_bar, enabled=epoch_bar is not None):
-        estimator.fit(X_train, y_train, **params)
+    try:
+        with epoch_progress(estimator, epoch_bar, enabled=epoch_bar is not None):
+            estimator.fit(X_train, y_train, **params)
+    except Exception:
+        if error_score == "raise":
+            raise
+        fit_time = time.perf_counter() - start
+        return _failed_record(r, k, train, test, fit_time, error_score), None
     fit_time = time.perf_counter() - start
 
     # Train metrics on the training fold, after fitting (no augmentation).
@@ -177,5 +206,6 @@ def _fit_and_predict(estimator, X, y, classes, split, fit_params, *,
         "fit_time": fit_time,
         "predict_time": predict_time,
         "history": _history_of(estimator),
+        "fit_error": None,
     }
     return record, (estimator if return_estimator else None)

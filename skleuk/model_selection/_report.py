@@ -112,6 +112,7 @@ _FOLD_KEYS = (
     "fit_time",
     "predict_time",
     "history",
+    "fit_error",
 )
 
 #: Style sheet of the HTML page.
@@ -137,7 +138,8 @@ def _normalise_fold(f, y_dtype):
     rec = {k: f.get(k) for k in _FOLD_KEYS}
     rec["train_index"] = np.asarray(rec["train_index"], dtype=np.intp)
     rec["test_index"] = np.asarray(rec["test_index"], dtype=np.intp)
-    rec["y_pred"] = np.asarray(rec["y_pred"]).astype(y_dtype, copy=False)
+    if rec["y_pred"] is not None:
+        rec["y_pred"] = np.asarray(rec["y_pred"]).astype(y_dtype, copy=False)
     for key in ("proba", "decision"):
         if rec[key] is not None:
             rec[key] = np.asarray(rec[key], dtype=float)
@@ -327,8 +329,10 @@ class CrossValidationReport:
         ``proba`` (``predict_proba`` on the test indices, columns in the
         order of ``classes``, or None), ``decision`` (``decision_function``
         when there is no ``predict_proba``, or None), ``train_accuracy``,
-        ``train_loss``, ``fit_time``, ``predict_time`` and ``history``
-        (per-epoch values or None).
+        ``train_loss``, ``fit_time``, ``predict_time``, ``history``
+        (per-epoch values or None) and ``fit_error`` (None, or the traceback
+        of a fit that failed; such a fold has no predictions, see
+        ``evaluate``'s ``error_score``).
     classes : array-like of shape (n_classes,)
         The class labels, sorted as the estimator's ``classes_``.
     target_names : list of str, default=None
@@ -460,6 +464,16 @@ class CrossValidationReport:
         return len(self.folds)
 
     @property
+    def n_failed_folds(self):
+        """Number of fits that failed (``error_score`` a number), 0 usually."""
+        return len(self.folds) - len(self._fitted_folds)
+
+    @property
+    def _fitted_folds(self):
+        """The folds whose fit succeeded: those with predictions."""
+        return [f for f in self.folds if f["fit_error"] is None]
+
+    @property
     def n_repeats(self):
         """Number of repetitions of the cross-validation."""
         return len({f["repeat"] for f in self.folds})
@@ -521,10 +535,11 @@ class CrossValidationReport:
             no probabilities. ``n_test_total`` is ``n_samples`` times the
             number of repeats.
         """
-        if any(f["proba"] is None for f in self.folds):
+        folds = self._fitted_folds
+        if any(f["proba"] is None for f in folds):
             return None
-        y_true = np.concatenate([self.y[f["test_index"]] for f in self.folds])
-        proba = np.concatenate([f["proba"] for f in self.folds])
+        y_true = np.concatenate([self.y[f["test_index"]] for f in folds])
+        proba = np.concatenate([f["proba"] for f in folds])
         return y_true, proba
 
     def calibration(self, coverage=_REPORT_COVERAGE):
@@ -662,7 +677,7 @@ class CrossValidationReport:
             one-vs-rest entry per class, ``{"per_class": [{"label", "name",
             "fold_aucs", "mean", "pooled"}, ...]}`` with the same inner keys.
         """
-        if any(self.fold_scores(f) is None for f in self.folds):
+        if any(self.fold_scores(f) is None for f in self._fitted_folds):
             return None
         grid = np.linspace(0.0, 1.0, n_points)
         if self.is_binary:
@@ -696,7 +711,7 @@ class CrossValidationReport:
         out = []
         names = dict(zip(self.classes.tolist(), self.target_names, strict=True))
         col = {c: i for i, c in enumerate(self.classes.tolist())}
-        for f in self.folds:
+        for f in self._fitted_folds:
             if f["repeat"] != repeat:
                 continue
             y_true = self.y[f["test_index"]]
@@ -838,26 +853,36 @@ class CrossValidationReport:
 
     def _pooled(self):
         """Pooled out-of-fold ``(y_true, y_pred)``."""
-        y_true = np.concatenate([self.y[f["test_index"]] for f in self.folds])
-        y_pred = np.concatenate([f["y_pred"] for f in self.folds])
+        folds = self._fitted_folds
+        y_true = np.concatenate([self.y[f["test_index"]] for f in folds])
+        y_pred = np.concatenate([f["y_pred"] for f in folds])
         return y_true, y_pred
 
     def _compute_fold_metrics(self):
         """:attr:`fold_metrics`, computed (the property caches it)."""
         rows = []
+        error_score = self.info.get("error_score")
+        failed = dict.fromkeys(
+            _METRICS,
+            float("nan") if error_score in (None, "raise") else float(error_score),
+        )
         for f in self.folds:
             y_true = self.y[f["test_index"]]
-            m = self._metrics_of(y_true, f["y_pred"], self.fold_scores(f),
-                                 f["proba"])
+            if f["fit_error"] is None:
+                m = self._metrics_of(y_true, f["y_pred"], self.fold_scores(f),
+                                     f["proba"])
+            else:  # a fit that failed: error_score for its metrics
+                m = dict(failed)
             for key in _FOLD_VALUES:
                 m[key] = f[key]
             rows.append(m)
-        return {k: np.array([r[k] for r in rows], dtype=float) for k in rows[0]}
+        return {k: np.array([r[k] for r in rows], dtype=float)
+                for k in (*_METRICS, *_FOLD_VALUES)}
 
     def _roc_one_vs_rest(self, column, label, grid):
         folds, tprs, aucs = [], [], []
         all_true, all_scores = [], []
-        for f in self.folds:
+        for f in self._fitted_folds:
             y_true = self.y[f["test_index"]] == label
             scores = column(self.fold_scores(f))
             all_true.append(y_true)
@@ -917,6 +942,14 @@ class CrossValidationReport:
             lines.append(f"Protocol: {self.info['protocol']}")
         if self.info.get("estimator"):
             lines.append(f"Estimator: {self.info['estimator']}")
+        if self.n_failed_folds:
+            error_score = self.info.get("error_score")
+            shown = "nan" if error_score is None else f"{float(error_score):g}"
+            lines.append(
+                f"FAILED FITS: {self.n_failed_folds} of {self.n_folds} (their "
+                f"metrics are error_score={shown}; the pooled figures use the "
+                "other folds)"
+            )
         return lines
 
     def _calibration_lines(self):

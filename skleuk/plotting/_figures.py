@@ -473,7 +473,7 @@ def plot_misclassified(
         ax.text(0.5, -0.04, caption, transform=ax.transAxes, ha="center",
                 va="top", fontsize=7)
     n_seen = sum(len(f["test_index"]) for f in report.folds
-                 if f["repeat"] == repeat)
+                 if f["repeat"] == repeat and f.get("fit_error") is None)
     errors = f"{n_total} error{'s' if n_total != 1 else ''} in {n_seen} images"
     fig.suptitle(
         f"Misclassified out-of-fold images ({errors})\n"

@@ -9,7 +9,11 @@ from PIL import Image
 from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.datasets import make_classification
-from sklearn.exceptions import NotFittedError, UnsetMetadataPassedError
+from sklearn.exceptions import (
+    FitFailedWarning,
+    NotFittedError,
+    UnsetMetadataPassedError,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
@@ -166,6 +170,7 @@ def test_custom_splitter_and_errors():
         ({"cv": "five"}, "cv"),
         ({"group_duplicates": "yes"}, "group_duplicates"),
         ({"params": [("a", 1)]}, "params"),
+        ({"error_score": "ignore"}, "error_score"),
         ({"n_jobs": "2"}, "n_jobs"),
         ({"progress": None}, "progress"),
         ({"random_state": "seed"}, "random_state"),
@@ -214,9 +219,10 @@ def test_params_follow_metadata_routing():
         for f, est in zip(report.folds, report.estimators_, strict=True):
             np.testing.assert_array_equal(est[-1].sample_weight_,
                                           weights[f["train_index"]])
-        # Metadata no step asked for is scikit-learn's error, naming the step.
+        # Metadata no step asked for is scikit-learn's error, naming the
+        # step, raised by every fit (as in cross_validate).
         with pytest.raises(UnsetMetadataPassedError, match="WeightRecorder.fit"):
-            evaluate(_model(WeightRecorder()), X, y, cv=3,
+            evaluate(_model(WeightRecorder()), X, y, cv=3, error_score="raise",
                      params={"sample_weight": weights})
 
 
@@ -253,6 +259,69 @@ def test_imbalanced_learn_pipeline_with_a_sampler():
         assert f["train_accuracy"] == pytest.approx(
             np.mean(est.predict(X[train]) == y[train]))
     assert report.confusion_matrix.sum() == 40
+
+
+class FailsOnWhite(LogisticRegression):
+    """Raises when its training data holds an all-white image."""
+
+    def fit(self, X, y, sample_weight=None):
+        if np.any(np.all(np.asarray(X) == 1.0, axis=1)):
+            raise ValueError("a white image")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _with_white(n=30):
+    X, y = _images(n=n)
+    X[0] = 255  # in the training folds of all folds but one
+    return X, y
+
+
+def test_error_score_raise():
+    X, y = _with_white()
+    with pytest.raises(ValueError, match="a white image"):
+        evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0,
+                 error_score="raise")
+
+
+def test_error_score_nan_reports_the_failed_fits(tmp_path):
+    X, y = _with_white()
+    with pytest.warns(FitFailedWarning, match="2 fits failed out of a total of 3"):
+        report = evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0)
+    assert report.n_failed_folds == 2
+    fitted = [f for f in report.folds if f["fit_error"] is None]
+    assert len(fitted) == 1 and 0 in fitted[0]["test_index"]
+    failed = [f for f in report.folds if f["fit_error"] is not None]
+    assert all("ValueError: a white image" in f["fit_error"] for f in failed)
+    assert all(f["y_pred"] is None for f in failed)
+    accuracy = report.fold_metrics["accuracy"]
+    assert np.isnan(accuracy).sum() == 2
+    # The pooled figures are those of the fitted fold.
+    assert report.confusion_matrix.sum() == len(fitted[0]["test_index"])
+    assert report.summary()["accuracy"]["mean"] == pytest.approx(
+        np.mean(fitted[0]["y_pred"] == y[fitted[0]["test_index"]]))
+    assert "FAILED FITS: 2 of 3" in report.to_text()
+    again = CrossValidationReport.from_json(report.to_json())
+    assert again.n_failed_folds == 2 and again.to_text() == report.to_text()
+    written = report.save(tmp_path / "rep")
+    assert "confusion_matrix" in written and "roc_curve" in written
+
+
+def test_error_score_number_counts_failures():
+    X, y = _with_white()
+    with pytest.warns(FitFailedWarning):
+        report = evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0,
+                          error_score=0)
+    accuracy = report.fold_metrics["accuracy"]
+    assert sorted(accuracy)[:2] == [0.0, 0.0]
+    assert report.summary()["accuracy"]["mean"] == pytest.approx(accuracy.mean())
+    assert "error_score=0" in report.to_text()
+
+
+def test_every_fit_failing_is_an_error():
+    X, y = _images(n=30)
+    X[:] = 255
+    with pytest.raises(ValueError, match="All the 3 fits failed"):
+        evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0)
 
 
 def test_n_jobs_gives_the_same_report():
