@@ -17,6 +17,18 @@ subpackages may import each other in one direction only: the graph of
 imports between subpackages has no cycle, and neither has the graph between
 modules.
 
+No private imports across units: a module imports another unit's public
+names only -- never a ``_private`` module of it (``skleuk.datasets._base``)
+nor a ``_private`` name (``from skleuk.preprocessing import _detect``). A
+unit is a subpackage or a root module of ``skleuk``. The exceptions are the
+shared bottom layer: ``skleuk.utils`` (its private modules are shared code,
+e.g. ``utils/_image_io.py``) and the package's own bottom-layer modules
+``skleuk._config`` and ``skleuk._version`` (as ``sklearn._config``); the
+package ``skleuk`` itself may import its own root modules, whose public
+names it re-exports. Everything else of ``skleuk._pipeline`` is reached
+through ``skleuk`` (``skleuk.make_pipeline``, ``skleuk.DEFAULT_IMAGE_SIZE``
+...). Shared code without a public name goes to ``skleuk.utils``.
+
 Files are not limited in size: a module holds one job, whatever its length
 (cohesion, not line count).
 """
@@ -225,3 +237,107 @@ def test_parser_sees_relative_and_lazy_imports():
     imports = _imports("skleuk.datasets", MODULES["skleuk.datasets"])
     assert "skleuk.datasets._folder" in imports
     assert "skleuk.utils._image_io" in imports
+
+
+# ---------------------------------------------------------------------------
+# No private imports across units
+# ---------------------------------------------------------------------------
+#: Units whose private modules and names every unit may import: the shared
+#: bottom layer.
+SHARED_PRIVATE = frozenset({"skleuk.utils", "skleuk._config", "skleuk._version"})
+
+#: Known private imports across units still to be removed, as ``(importer,
+#: imported)`` module pairs, each with why it is still here. A stale entry
+#: fails.
+ALLOWED_PRIVATE = {
+    ("skleuk.screening._localise", "skleuk.preprocessing._detection"): (
+        "locate_white_cells and find_white_cells share one detection core "
+        "(_detect); issue #30 (separating touching cells) keeps one public "
+        "localisation function, which removes this import"
+    ),
+}
+
+
+def _is_private(name):
+    return name.startswith("_") and not name.startswith("__")
+
+
+def _private_imports(module, path):
+    """``[(line, imported module, what)]``: private imports across units."""
+    is_package = path.name == "__init__.py"
+    package = module if is_package else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        pairs = []
+        if isinstance(node, ast.Import):
+            pairs = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                if node.level > 1:
+                    base = base[: -(node.level - 1)]
+                base = ".".join(base + ([node.module] if node.module else []))
+            else:
+                base = node.module or ""
+            pairs = [(base, alias.name) for alias in node.names]
+        for base, name in pairs:
+            if not (base == "skleuk" or base.startswith("skleuk.")):
+                continue
+            full = base if name is None else f"{base}.{name}"
+            target = _resolve(full if full in MODULES else base)
+            unit = _unit(target)
+            if unit == _unit(module) or unit in SHARED_PRIVATE:
+                continue
+            if module == "skleuk" and "." not in unit[len("skleuk."):]:
+                continue  # the package and its own root modules
+            parts = full.split(".")[1:]
+            if any(_is_private(p) for p in parts):
+                found.append((node.lineno, target, full))
+    return found
+
+
+PRIVATE_IMPORTS = {
+    module: found
+    for module, path in MODULES.items()
+    if (found := _private_imports(module, path))
+}
+
+
+def test_no_private_imports_across_units():
+    bad = [
+        f"{MODULES[module].relative_to(PACKAGE_DIR.parent)}:{line} imports {what}"
+        for module, found in PRIVATE_IMPORTS.items()
+        for line, target, what in found
+        if (module, target) not in ALLOWED_PRIVATE
+    ]
+    assert not bad, (
+        "private imports across subpackages (use a public name, or move the "
+        "shared code to skleuk.utils):\n" + "\n".join(bad)
+    )
+
+
+def test_private_allow_list_is_not_stale():
+    seen = {(m, t) for m, found in PRIVATE_IMPORTS.items() for _, t, _ in found}
+    stale = [pair for pair in ALLOWED_PRIVATE if pair not in seen]
+    assert not stale, f"remove these from ALLOWED_PRIVATE: {stale}"
+
+
+def test_private_import_parser(tmp_path):
+    # The check sees relative, absolute and function-level imports of
+    # private modules and names, and lets the shared bottom layer through.
+    path = tmp_path / "_fake.py"
+    path.write_text(
+        "from ..datasets._base import finish\n"
+        "from ..utils._image_io import _walk_files\n"
+        "from .. import _version, __version__\n"
+        "from ._data import _roles\n"
+        "def f():\n"
+        "    from skleuk.preprocessing import _detection\n"
+        "    from skleuk.metrics import class_roles\n",
+        encoding="utf-8",
+    )
+    found = _private_imports("skleuk.cli._fake", path)
+    assert [(line, what) for line, _, what in found] == [
+        (1, "skleuk.datasets._base.finish"),
+        (6, "skleuk.preprocessing._detection"),
+    ]
