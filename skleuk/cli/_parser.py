@@ -96,7 +96,8 @@ def _add_cv_options(p):
     g.add_argument("--positive-class", default=None, metavar="NAME",
                    help="class whose sensitivity, specificity and ROC AUC are "
                    "reported (two classes; default: the class named like "
-                   "leukaemia -- ALL, blast, leukemia -- else the last one, "
+                   "leukaemia -- ALL, blast, leukemia -- else the other of the "
+                   "one named healthy, benign, normal..., else the last one, "
                    "marked ASSUMED in the report)")
     g.add_argument("--folds", type=_folds_int, default=5, metavar="K",
                    help="number of folds (default: 5)")
