@@ -1,13 +1,14 @@
-"""Model selection for image data: honest evaluation and duplicate grouping.
+"""Model selection for image data: evaluation, folds, operating point, abstention.
 
 Near-duplicate images (the same cell cropped twice) must stay on one side
 of every train/test split: :func:`find_duplicate_groups` returns group
 labels for scikit-learn's group-aware splitters, and
 :func:`make_stratified_cv` builds the stratified folds that keep them (and
-any given groups) together. :func:`evaluate`
-cross-validates a pipeline (stratified, optionally grouped and repeated)
-and returns a :class:`CrossValidationReport` with the paper's tables and
-figures.
+any given groups) together. :func:`evaluate` cross-validates a pipeline
+(stratified, optionally grouped and repeated) and returns a
+:class:`CrossValidationReport` with the paper's tables and figures.
+:func:`tune_threshold` chooses an operating point and
+:class:`AbstainingClassifier` refers the cases it is unsure of.
 """
 
 from ._abstention import AbstainingClassifier

@@ -100,8 +100,8 @@ def _splitters(cv, X, y, groups, group_duplicates, n_repeats, random_state):
                      for _ in range(n_repeats)]
         # The groups (near-duplicates found once), then one splitter per seed.
         first, groups = make_stratified_cv(
-            X, y, n_splits=cv, groups=groups, group_duplicates=group_duplicates,
-            random_state=seeds[0],
+            X if group_duplicates else None, y, n_splits=cv, groups=groups,
+            group_duplicates=group_duplicates, random_state=seeds[0],
         )
         splitters = [first] + [
             make_stratified_cv(None, y, n_splits=cv, groups=groups,

@@ -56,7 +56,7 @@ def _sample_groups(X, y, groups, group_duplicates):
 
 @validate_params(
     {
-        "X": ["array-like", None],
+        "X": ["array-like", "sparse matrix", None],
         "y": ["array-like"],
         "n_splits": [Interval(Integral, 2, None, closed="left")],
         "groups": ["array-like", None],
