@@ -338,11 +338,13 @@ def evaluate(
     pos_label : label, default=None
         Positive class of a binary problem: the class whose sensitivity,
         specificity, precision, F1 and ROC AUC the report headlines. ``None``
-        infers it: the class whose ``target_names`` entry reads like
-        leukaemia (``ALL``, ``blast``, ``leukemia``...), else ``1`` for 0/1
-        labels without other names; otherwise the last class is *assumed*
-        and the report's title says so. Multi-class problems use macro
-        averages and one-vs-rest AUC.
+        infers it by :func:`skleuk.metrics.class_roles`'s rule: the class
+        whose ``target_names`` entry reads like leukaemia (``ALL``,
+        ``blast``, ``leukemia``...), else the other class of one that reads
+        like health (``healthy``, ``benign``, ``normal``...), else ``1`` for
+        0/1 labels; otherwise the last class is *assumed* and the report's
+        title says so. Multi-class problems use macro averages and
+        one-vs-rest AUC.
     target_names : list of str, default=None
         Display names of the classes (sorted label order).
     params : dict, default=None
