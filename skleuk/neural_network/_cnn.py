@@ -20,10 +20,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._architectures import ARCHITECTURES, build_lightweight_cnn
 from ._base import BaseKerasImageClassifier
-from ._label_encoder import _OneHotLabelEncoder as OneHotLabelEncoder
 from ._optim import make_optimizer
-from ._params import DEPRECATED_ARCHITECTURE_PARAMS, architecture_spec
-from ._persistence import KerasModelBytes
+from ._params import architecture_spec
 from ._precision import resolve_dtype_policy
 from ._seeding import fit_seed
 
@@ -32,11 +30,6 @@ __all__ = ["LightweightCNNClassifier"]
 #: Training defaults of the paper (Algorithm 1): 30 epochs, batch size 64.
 DEFAULT_EPOCHS = 30
 DEFAULT_BATCH_SIZE = 64
-
-# Pickles written by 0.1 name these classes here: the payload and the
-# fitted label encoder (``target_encoder_``).
-_KerasModelBytes = KerasModelBytes
-_OneHotLabelEncoder = OneHotLabelEncoder
 
 
 class LightweightCNNClassifier(BaseKerasImageClassifier):
@@ -104,13 +97,6 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         - ``conv_batch_norm`` (False, both presets): ``BatchNormalization``
           after every convolution (Conv2D without bias, then BatchNorm, then
           ReLU; Ioffe & Szegedy, 2015).
-    n_conv_layers, filters, kernel_size, padding, pooling, n_pool_layers, \
-            pool_size, global_pooling, dense_units, dropout, batch_norm, \
-            batch_norm_momentum, conv_batch_norm : default=None
-        Deprecated in 0.2, removed in 0.4: the fields of ``architecture``
-        as separate parameters. Still honoured, with a FutureWarning at
-        ``fit``; use ``model__<field>`` instead (a field given in both
-        spellings is a ValueError).
     recalibrate_batch_norm : bool, default=True
         After training, set every ``BatchNormalization`` layer's moving mean
         and variance to the exact statistics of its inputs over the training
@@ -308,9 +294,6 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
 
     _parameter_constraints: dict = {
         "architecture": [StrOptions(set(ARCHITECTURES)), dict],
-        # Deprecated (0.2, removed in 0.4); the fields of the architecture,
-        # like model__<field>, are validated once, by resolve_architecture.
-        **{name: "no_validation" for name in DEPRECATED_ARCHITECTURE_PARAMS},
         "recalibrate_batch_norm": ["boolean"],
         "optimizer": [str, keras.optimizers.Optimizer, type],
         "learning_rate": [Interval(Real, 0, None, closed="neither"), None],
@@ -341,19 +324,6 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         self,
         architecture="paper",
         *,
-        n_conv_layers=None,
-        filters=None,
-        kernel_size=None,
-        padding=None,
-        pooling=None,
-        n_pool_layers=None,
-        pool_size=None,
-        global_pooling=None,
-        dense_units=None,
-        dropout=None,
-        batch_norm=None,
-        batch_norm_momentum=None,
-        conv_batch_norm=None,
         recalibrate_batch_norm=True,
         optimizer="adam",
         learning_rate=None,
@@ -383,19 +353,6 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
         # are attributes too; get_params and set_params (BaseKerasImage-
         # Classifier's) list and set them, so clone keeps them.
         self.architecture = architecture
-        self.n_conv_layers = n_conv_layers
-        self.filters = filters
-        self.kernel_size = kernel_size
-        self.padding = padding
-        self.pooling = pooling
-        self.n_pool_layers = n_pool_layers
-        self.pool_size = pool_size
-        self.global_pooling = global_pooling
-        self.dense_units = dense_units
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.batch_norm_momentum = batch_norm_momentum
-        self.conv_batch_norm = conv_batch_norm
         self.recalibrate_batch_norm = recalibrate_batch_norm
         self.optimizer = optimizer
         self.learning_rate = learning_rate
@@ -422,18 +379,17 @@ class LightweightCNNClassifier(BaseKerasImageClassifier):
     # ------------------------------------------------------------------
     # parameters and network
     # ------------------------------------------------------------------
-    def _architecture(self, warn=False):
+    def _architecture(self):
         """``(preset, overrides)`` of the network; validates them."""
         return architecture_spec(
             self.architecture,
             self.get_params(deep=False),
             owner=type(self).__name__,
-            warn=warn,
         )
 
     def _check_params(self):
         super()._check_params()
-        self._architecture(warn=True)
+        self._architecture()
 
     def build_model(self, input_shape, n_classes=2):
         """Build (without training) the Keras network for these parameters.

@@ -4,14 +4,11 @@ The network is described by ``architecture=`` -- a preset name or a dict
 ``{"preset": "light", "filters": 32, ...}`` -- and by routed parameters
 ``model__<field>`` that override its fields (skorch's and SciKeras's
 ``<destination>__<arg>`` convention), so that a grid search can reach every
-field: ``GridSearchCV(pipe, {"cnn__model__filters": [32, 64]})``. The 12
-flat architecture parameters of 0.1 (``filters=...``) still work, with a
-FutureWarning, until 0.4. Validation is :func:`resolve_architecture`'s.
+field: ``GridSearchCV(pipe, {"cnn__model__filters": [32, 64]})``.
+Validation is :func:`resolve_architecture`'s.
 """
 
 from __future__ import annotations
-
-import warnings
 
 from ._architectures import ARCHITECTURE_PARAMS, resolve_architecture
 
@@ -25,9 +22,6 @@ __all__ = [
 #: ``optimizer__momentum=0.9``, ``fit__shuffle=False``,
 #: ``predict__batch_size=256``.
 ROUTING_PREFIXES = ("model__", "optimizer__", "fit__", "predict__")
-
-#: The flat architecture parameters deprecated in 0.2 (removed in 0.4).
-DEPRECATED_ARCHITECTURE_PARAMS = ARCHITECTURE_PARAMS
 
 
 def routed(params, destination):
@@ -67,23 +61,12 @@ def _split_architecture(architecture):
     return preset, fields
 
 
-def _deprecation_message(flat, owner):
-    names = ", ".join(sorted(flat))
-    routed_names = ", ".join(f"model__{k}={flat[k]!r}" for k in sorted(flat))
-    return (
-        f"The parameter(s) {names} of {owner} are deprecated since 0.2 and will "
-        f"be removed in 0.4: use {routed_names} instead (or put them in "
-        "architecture={'preset': ..., ...}); in a pipeline, cnn__model__<name>."
-    )
-
-
-def architecture_spec(architecture, params, *, owner, warn=False):
+def architecture_spec(architecture, params, *, owner):
     """The preset and the field overrides of an estimator's network.
 
     Merges, in increasing priority: the preset, the fields of an
-    ``architecture`` dict, the deprecated flat parameters and the routed
-    ``model__<field>`` parameters (a field given both flat and in one of the
-    new spellings is an error), then validates the result once with
+    ``architecture`` dict and the routed ``model__<field>`` parameters, then
+    validates the result once with
     :func:`~skleuk.neural_network._architectures.resolve_architecture`.
 
     Parameters
@@ -95,8 +78,6 @@ def architecture_spec(architecture, params, *, owner, warn=False):
         The estimator's ``get_params(deep=False)``.
     owner : str
         The estimator's name, for messages.
-    warn : bool, default=False
-        Emit the FutureWarning of the deprecated flat parameters.
 
     Returns
     -------
@@ -107,8 +88,7 @@ def architecture_spec(architecture, params, *, owner, warn=False):
     Raises
     ------
     ValueError
-        Unknown preset, key or ``model__`` field, invalid values, or a field
-        given in two spellings.
+        Unknown preset, key or ``model__`` field, or invalid values.
     """
     preset, fields = _split_architecture(architecture)
     model = {k: v for k, v in routed(params, "model").items() if v is not None}
@@ -119,27 +99,7 @@ def architecture_spec(architecture, params, *, owner, warn=False):
             f"{owner}: model__<name> sets a field of the architecture, one of "
             f"{list(ARCHITECTURE_PARAMS)}."
         )
-    flat = {
-        k: params[k]
-        for k in DEPRECATED_ARCHITECTURE_PARAMS
-        if params.get(k) is not None
-    }
-    for name in sorted(flat):
-        other = (
-            f"model__{name}" if name in model
-            else f"architecture[{name!r}]" if name in fields
-            else None
-        )
-        if other is not None:
-            raise ValueError(
-                f"{owner} got the architecture field {name!r} twice: as the "
-                f"deprecated parameter {name}={flat[name]!r} and as {other}. "
-                f"Remove {name}=."
-            )
-    if flat and warn:
-        warnings.warn(_deprecation_message(flat, owner), FutureWarning, stacklevel=6)
     overrides = {k: v for k, v in fields.items() if v is not None}
-    overrides.update(flat)
     overrides.update(model)
     resolve_architecture(preset, **overrides)
     return preset, overrides

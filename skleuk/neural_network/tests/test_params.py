@@ -1,9 +1,8 @@
-"""The CNN's parameter surface: architecture=, model__<field>, deprecations."""
+"""The CNN's parameter surface: architecture= and model__<field>."""
 
 import pickle
 import warnings
 
-import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -15,7 +14,7 @@ from skleuk import make_pipeline
 from skleuk.neural_network import LightweightCNNClassifier
 from skleuk.neural_network._architectures import ARCHITECTURE_PARAMS
 from skleuk.neural_network._params import architecture_spec
-from skleuk.neural_network.tests._data import TINY_CNN, make_images, tiny_cnn
+from skleuk.neural_network.tests._data import make_images, tiny_cnn
 
 OWNER = "LightweightCNNClassifier"
 
@@ -76,13 +75,11 @@ def test_model_params_override_the_architecture_dict():
         },
     ),
 )
-def test_the_three_spellings_describe_the_same_network(preset, fields):
+def test_the_two_spellings_describe_the_same_network(preset, fields):
     as_dict = architecture_spec({"preset": preset, **fields}, {}, owner=OWNER)
     routed = {f"model__{k}": v for k, v in fields.items()}
     as_routed = architecture_spec(preset, routed, owner=OWNER)
-    with pytest.warns(FutureWarning) if fields else warnings.catch_warnings():
-        as_flat = architecture_spec(preset, dict(fields), owner=OWNER, warn=True)
-    assert as_dict == as_routed == as_flat == (preset, fields)
+    assert as_dict == as_routed == (preset, fields)
 
 
 def test_grid_search_over_routed_model_fields():
@@ -110,28 +107,16 @@ def test_grid_search_over_routed_model_fields():
     assert _conv_filters(best.model_) == expected
 
 
-def test_deprecated_flat_parameters_warn_and_still_work():
-    X, y = make_images(n=16, size=16, n_classes=2)
-    clf = LightweightCNNClassifier("light", filters=4, dense_units=8, epochs=1,
-                                   augment=False)
-    with pytest.warns(FutureWarning, match=r"dense_units, filters .*0\.4.*"
-                      r"model__dense_units=8, model__filters=4"):
-        clf.fit(X, y)
-    assert _conv_filters(clf.model_) == [4, 4, 4]
-    assert clf.model_.get_layer("dense").units == 8
-    # the new spellings raise no FutureWarning
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", FutureWarning)
-        LightweightCNNClassifier(**tiny_cnn(epochs=1)).initialize(X, y)
-        LightweightCNNClassifier({"preset": "light", "filters": 4}).initialize(X, y)
+def test_the_former_flat_architecture_parameters_are_unknown():
+    X, y = make_images(n=8, size=16, n_classes=2)
+    for name in ARCHITECTURE_PARAMS:
+        with pytest.raises(ValueError, match=f"Unknown parameter '{name}'"):
+            LightweightCNNClassifier(**{name: 4}).initialize(X, y)
 
 
 @pytest.mark.parametrize(
     "params, match",
     [
-        ({"filters": 4, "model__filters": 8}, r"'filters' twice.*model__filters"),
-        ({"architecture": {"filters": 4}, "filters": 8},
-         r"'filters' twice.*architecture\['filters'\]"),
         ({"model__depth": 3}, r"model__depth"),
         ({"architecture": {"preset": "light", "depth": 3}},
          r"unknown key\(s\) \['depth'\]"),
@@ -140,10 +125,8 @@ def test_deprecated_flat_parameters_warn_and_still_work():
 )
 def test_invalid_or_conflicting_architecture_spellings(params, match):
     X, y = make_images(n=8, size=16, n_classes=2)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)
-        with pytest.raises(ValueError, match=match):
-            LightweightCNNClassifier(**params).initialize(X, y)
+    with pytest.raises(ValueError, match=match):
+        LightweightCNNClassifier(**params).initialize(X, y)
 
 
 def test_invalid_fields_are_invalid_parameter_errors():
@@ -159,11 +142,6 @@ def test_make_pipeline_accepts_routed_model_fields():
     assert pipe.get_params()["cnn__architecture"] == {"preset": "light"}
     with pytest.raises(ValueError, match="no parameter 'modle'"):
         make_pipeline(cnn__modle__filters=8)
-
-
-def test_tiny_test_network_uses_the_new_spelling():
-    assert not set(TINY_CNN) & set(ARCHITECTURE_PARAMS)
-    assert np.all([k.startswith("model__") for k in TINY_CNN if "__" in k])
 
 
 def test_routing_is_owned_not_scikeras_private_state():
