@@ -239,7 +239,10 @@ MAX_FUNCTION_LINES = 80
 #: MAX_FUNCTION_LINES (every function in them is exempt), as paths relative
 #: to the repository root, each with why it is still here. Remove an entry as
 #: soon as its file is split: a stale entry fails.
-ALLOWED_LONG_FILES = {}
+ALLOWED_LONG_FILES = {
+    # One estimator, one job (issue #28: cohesion over size; the gate goes).
+    "skleuk/neural_network/_cnn.py": "LightweightCNNClassifier",
+}
 
 #: Functions over MAX_FUNCTION_LINES lines of code outside the files above,
 #: as ``(path, qualified name)``.

@@ -21,7 +21,7 @@ from ._architectures import (  # noqa: E402
 )
 from ._augment import AUGMENT_DEFAULTS, RandomColorJitter, RandomDihedral  # noqa: E402
 from ._cnn import LightweightCNNClassifier  # noqa: E402
-from ._precision import cpu_has_native_bf16  # noqa: E402
+from ._training import cpu_has_native_bf16  # noqa: E402
 
 __all__ = [
     "ARCHITECTURES",

@@ -1,4 +1,4 @@
-"""TensorFlow's log noise: its start-up lines.
+"""TensorFlow's log noise: its start-up lines and its retracing warnings.
 
 TensorFlow writes to the process's standard error (file descriptor 2, below
 Python) when it is imported and when it first looks for devices. On a
@@ -23,12 +23,13 @@ through too.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import sys
 import tempfile
 
-__all__ = ["import_tensorflow", "is_noise"]
+__all__ = ["import_tensorflow", "is_noise", "quiet_retracing"]
 
 # A TensorFlow (absl) log line: severity, date, time, thread, file:line].
 _LOG_LINE = re.compile(rb"^[IWEF]\d{4} [\d:.]+ +\d+ [^ \]]+:\d+\] ")
@@ -121,3 +122,26 @@ def import_tensorflow():
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+
+
+class _DropRetracingWarnings(logging.Filter):
+    """Drop TensorFlow's "tf.function retracing" warnings.
+
+    Every fit builds a new network on purpose (cross-validation, grid
+    search), which TensorFlow reports as excessive retracing.
+    """
+
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+@contextlib.contextmanager
+def quiet_retracing():
+    """Silence TensorFlow's retracing warnings inside the block."""
+    logger = logging.getLogger("tensorflow")
+    log_filter = _DropRetracingWarnings()
+    logger.addFilter(log_filter)
+    try:
+        yield
+    finally:
+        logger.removeFilter(log_filter)
