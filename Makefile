@@ -3,7 +3,8 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   ?= .venv
 BIN    := $(VENV)/bin
-export TF_CPP_MIN_LOG_LEVEL ?= 2
+# TensorFlow's C++ log level is each entry point's: the command line's is 3
+# (make demo shows no TensorFlow log lines), the tests' and docs' 2.
 export PYTHONHASHSEED ?= 0
 # make test runs the suite in two processes (pytest-xdist), each test file in
 # one of them (module fixtures such as the Dask cluster are made once):

@@ -260,8 +260,10 @@ def make_pipeline(
             estimator = dict(steps)[name]
             valid = estimator.get_params(deep=True)
             base = param.split("__", 1)[0]
-            routed = name == "cnn" and param.startswith(
-                ("model__", "optimizer__", "fit__", "predict__")
+            # SciKeras's routed parameters (cnn__model__filters, ...)
+            routed = any(
+                param.startswith(prefix + "__")
+                for prefix in getattr(estimator, "_routing_prefixes", ())
             )
             if base not in valid and not routed:
                 raise ValueError(

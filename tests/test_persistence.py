@@ -123,32 +123,6 @@ def test_state_records_versions_and_holds_no_keras_objects(fitted_clf):
     assert clf.model_ is not None  # the live estimator is unchanged
 
 
-def test_pickles_written_before_the_split_still_resolve_the_payload_class():
-    # Pickles from 0.1 name the payload skleuk.neural_network._cnn._KerasModelBytes.
-    payload = KerasModelBytes(b"data")
-    old = pickle.dumps(payload, protocol=0).replace(
-        b"skleuk.neural_network._persistence", b"skleuk.neural_network._cnn"
-    ).replace(b"KerasModelBytes", b"_KerasModelBytes")
-    assert b"_cnn" in old
-    loaded = pickle.loads(old)
-    assert isinstance(loaded, KerasModelBytes) and loaded.data == b"data"
-
-
-def test_pickles_written_before_the_split_resolve_the_label_encoder():
-    # A fitted 0.1 classifier pickles its target_encoder_ as
-    # skleuk.neural_network._cnn._OneHotLabelEncoder.
-    from skleuk.neural_network._label_encoder import _OneHotLabelEncoder
-
-    enc = _OneHotLabelEncoder().fit(np.array(["a", "b"]))
-    old = pickle.dumps(enc, protocol=0).replace(
-        b"skleuk.neural_network._label_encoder", b"skleuk.neural_network._cnn"
-    )
-    assert b"_cnn" in old
-    loaded = pickle.loads(old)
-    assert isinstance(loaded, _OneHotLabelEncoder)
-    assert loaded.classes_.tolist() == ["a", "b"]
-
-
 def test_other_versions_warn_on_load(fitted_clf, monkeypatch):
     clf, X = fitted_clf
     tampered = dict(current_versions(), keras="3.0.0", skleuk="0.0.1")

@@ -24,7 +24,6 @@ from skleuk.neural_network import LightweightCNNClassifier
 from skleuk.neural_network.tests._data import TINY_CNN, make_images, tiny_cnn
 
 PIPE_CNN = {f"cnn__{k}": v for k, v in TINY_CNN.items()}
-SKLEARN_1_7 = tuple(int(v) for v in sklearn.__version__.split(".")[:2]) >= (1, 7)
 
 
 @pytest.fixture(scope="module")
@@ -47,8 +46,7 @@ def test_tags_declare_an_image_classifier():
     assert tags.estimator_type == "classifier"
     assert tags.classifier_tags is not None
     assert tags.classifier_tags.multi_class
-    if SKLEARN_1_7:  # 1.6 merges in SciKeras's legacy multilabel=True tag
-        assert not tags.classifier_tags.multi_label
+    assert not tags.classifier_tags.multi_label
     assert tags.target_tags.required
     assert not tags.input_tags.two_d_array and tags.input_tags.three_d_array
     assert tags.requires_fit

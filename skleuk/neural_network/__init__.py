@@ -5,14 +5,23 @@ scikit-learn classifier of image batches; :func:`build_lightweight_cnn`
 builds its Keras model and :func:`count_flops` measures a model's cost;
 :func:`cpu_has_native_bf16` tells whether ``dtype_policy="auto"`` picks
 bfloat16 on this CPU.
-Importing this subpackage imports TensorFlow.
+Importing this subpackage imports TensorFlow (once per process without its
+start-up log noise, see ``_tf_logs.py``).
 """
 
-from ..exceptions import InconsistentVersionWarning
-from ._architectures import ARCHITECTURES, build_lightweight_cnn, count_flops
-from ._augment import AUGMENT_DEFAULTS, RandomColorJitter, RandomDihedral
-from ._cnn import LightweightCNNClassifier
-from ._precision import cpu_has_native_bf16
+from ._tf_logs import import_tensorflow
+
+import_tensorflow()
+
+from ..exceptions import InconsistentVersionWarning  # noqa: E402
+from ._architectures import (  # noqa: E402
+    ARCHITECTURES,
+    build_lightweight_cnn,
+    count_flops,
+)
+from ._augment import AUGMENT_DEFAULTS, RandomColorJitter, RandomDihedral  # noqa: E402
+from ._cnn import LightweightCNNClassifier  # noqa: E402
+from ._training import cpu_has_native_bf16  # noqa: E402
 
 __all__ = [
     "ARCHITECTURES",

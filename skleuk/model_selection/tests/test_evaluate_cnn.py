@@ -32,15 +32,16 @@ def _pipe(**params):
 
 @pytest.fixture
 def network_passes(monkeypatch):
-    """Count the CNN's network passes (``_predict_raw`` calls)."""
+    """Count the CNN's network passes (``predict_proba`` calls; ``predict``
+    makes one)."""
     counter = {"n": 0}
-    original = LightweightCNNClassifier._predict_raw
+    original = LightweightCNNClassifier.predict_proba
 
     def counting(self, X):
         counter["n"] += 1
         return original(self, X)
 
-    monkeypatch.setattr(LightweightCNNClassifier, "_predict_raw", counting)
+    monkeypatch.setattr(LightweightCNNClassifier, "predict_proba", counting)
     CountingIdentity.calls = 0
     return counter
 
@@ -50,7 +51,7 @@ def serial_run():
     """A seeded serial evaluate() and its pass counts (shared, read-only)."""
     X, y = make_images(n=24, size=16, random_state=0)
     counter = {"n": 0}
-    original = LightweightCNNClassifier._predict_raw
+    original = LightweightCNNClassifier.predict_proba
 
     def counting(self, X):
         counter["n"] += 1
@@ -58,7 +59,7 @@ def serial_run():
 
     CountingIdentity.calls = 0
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(LightweightCNNClassifier, "_predict_raw", counting)
+        mp.setattr(LightweightCNNClassifier, "predict_proba", counting)
         report = evaluate(_pipe(random_state=0), X, y, cv=2, random_state=0,
                           return_estimators=True)
     return X, y, report, {"network": counter["n"],

@@ -103,8 +103,13 @@ def test_unknown_parameter_and_optimizer(data4):
         LightweightCNNClassifier(epoch=3).fit(X, y)
     with pytest.raises(ValueError, match="Unknown optimizer 'adamx'"):
         LightweightCNNClassifier(**tiny(optimizer="adamx")).fit(X, y)
-    with pytest.raises(ValueError, match="Invalid optimizer arguments"):
+    with pytest.raises(ValueError, match=r"Invalid optimizer arguments "
+                       r"\['optimizer__wrong'\] for SGD; it takes .*'momentum'"):
         LightweightCNNClassifier(**tiny(optimizer__wrong=1)).fit(X, y)
+    with pytest.raises(ValueError, match="need optimizer to be a name or a class"):
+        LightweightCNNClassifier(
+            **tiny(optimizer=keras.optimizers.SGD(), optimizer__momentum=0.9)
+        ).fit(X, y)
 
 
 # ----------------------------------------------------------------------------
@@ -342,14 +347,15 @@ def test_augmentation_changes_training(data4, augmented4):
 # ----------------------------------------------------------------------------
 @pytest.fixture
 def captured(monkeypatch):
+    """The arguments of every keras.Model.fit call (what Keras trains on)."""
     calls = []
-    original = LightweightCNNClassifier._fit_keras_model
+    original = keras.Model.fit
 
-    def spy(self, X, y, sample_weight, *args, **kwargs):
-        calls.append({"X": X, "y": y, "sample_weight": sample_weight, **kwargs})
-        return original(self, X, y, sample_weight, *args, **kwargs)
+    def spy(model, x=None, y=None, **kwargs):
+        calls.append({"X": x, "y": y, **kwargs})
+        return original(model, x, y, **kwargs)
 
-    monkeypatch.setattr(LightweightCNNClassifier, "_fit_keras_model", spy)
+    monkeypatch.setattr(keras.Model, "fit", spy)
     return calls
 
 

@@ -3,10 +3,10 @@ import pytest
 
 from skleuk.neural_network import (
     LightweightCNNClassifier,
-    _precision,
+    _training,
     cpu_has_native_bf16,
 )
-from skleuk.neural_network._precision import resolve_dtype_policy
+from skleuk.neural_network._training import resolve_dtype_policy
 from skleuk.neural_network.tests._data import make_images
 from skleuk.neural_network.tests._data import tiny_cnn as tiny
 
@@ -60,7 +60,7 @@ def test_auto_resolves_per_cpu(tmp_path):
 
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_policy_builds_the_detected_precision(monkeypatch, native):
-    monkeypatch.setattr(_precision, "cpu_has_native_bf16", lambda cpuinfo=None: native)
+    monkeypatch.setattr(_training, "cpu_has_native_bf16", lambda cpuinfo=None: native)
     X, y = make_images(n=16, size=16)
     params = tiny(epochs=1, dtype_policy="auto", random_state=0)
     clf = LightweightCNNClassifier(**params)
