@@ -83,7 +83,9 @@ def specificity_at_sensitivity(y_true, y_score, *, min_sensitivity=0.98, pos_lab
             "specificity_at_sensitivity needs both positive and negative samples "
             f"(pos_label={pos_label!r})."
         )
-    fpr, tpr, _ = roc_curve(positive, y_score)
+    # Every threshold: roc_curve's default drop_intermediate removes collinear
+    # points, which can be the best feasible one.
+    fpr, tpr, _ = roc_curve(positive, y_score, drop_intermediate=False)
     ok = tpr >= min_sensitivity - 1e-12
     return float(1.0 - fpr[ok].min())
 
