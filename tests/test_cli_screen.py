@@ -56,7 +56,7 @@ def test_train_screening(cheap_cells, smear_folder, tmp_path, capsys):
     out = tmp_path / "m.joblib"
     assert main(["train", "--screening", "--data", str(smear_folder),
                  "--out", str(out)]) == 0
-    model = load_model(out)
+    model = load_model(out, trusted=True)
     s = model["estimator"]
     assert isinstance(s, SmearScreener) and model["input"] == "smears"
     assert model["target_names"] == ["ALL", "healthy"]
@@ -76,7 +76,7 @@ def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
     out = tmp_path / "m.joblib"
     assert main(["train", "--screening", "--field-view", "--data",
                  str(smear_folder), "--out", str(out)]) == 0
-    s = load_model(out)["estimator"]
+    s = load_model(out, trusted=True)["estimator"]
     assert s.field_model_ is not None and s.field_weight == 0.5
     assert "cells and the whole smears" in capsys.readouterr().out
     smear = _save(make_field([(25, 30, 1), (70, 64, 1), (30, 100, 0)]),
@@ -85,8 +85,8 @@ def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
     assert res.field_proba.shape == (2,)
     # smears.csv gives each view's blast probability; the verdict's is
     # their half-and-half mix.
-    assert main(["screen", str(out), smear, "--out", str(tmp_path / "o"),
-                 "-q", "--no-overlays"]) == 0
+    assert main(["screen", str(out), "--trust-model", smear, "--out",
+                 str(tmp_path / "o"), "-q", "--no-overlays"]) == 0
     row = _read(tmp_path / "o" / "smears.csv")[0]
     cells, field = float(row["cells_probability"]), float(row["field_probability"])
     assert abs(field - (1 - res.field_proba[res.healthy_column])) < 1e-6
@@ -104,8 +104,8 @@ def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, caps
     b = _save(make_field([(40, 40, 0)]), smears / "sub" / "b.png")
     e = _save(make_field([], red_cells=5), smears / "sub" / "empty.png")
     out = tmp_path / "out"
-    assert main(["screen", screening_model, str(smears), "--out", str(out),
-                 "-q"]) == 0
+    assert main(["screen", screening_model, "--trust-model", str(smears),
+                 "--out", str(out), "-q"]) == 0
     cells = _read(out / "cells.csv")
     assert [r["file"] for r in cells] == [a, a, a, b]
     assert set(cells[0]) == {"file", "cell", "row", "col", "row_min", "col_min",
@@ -131,9 +131,11 @@ def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, caps
     md = (out / "summary.md").read_text().splitlines()
     assert f"| [{a}](overlays/a.png) | 3 | 2 | 0.67 | ALL |" in "\n".join(md)
     # No overwrite without --force; --force overwrites.
-    assert main(["screen", screening_model, a, "--out", str(out), "-q"]) == 1
+    assert main(["screen", screening_model, "--trust-model", a, "--out",
+                 str(out), "-q"]) == 1
     assert "--force" in capsys.readouterr().err
-    assert main(["screen", screening_model, a, "--out", str(out), "-q",
+    assert main(["screen", screening_model, "--trust-model", a, "--out",
+                 str(out), "-q",
                  "--force", "--no-overlays"]) == 0
     assert len(_read(out / "smears.csv")) == 1
 
@@ -142,7 +144,7 @@ def test_screen_bad_files_are_named_and_skipped(screening_model, tmp_path, capsy
     good = _save(make_field([(40, 40, 0)]), tmp_path / "good.png")
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not a jpeg")
-    status = main(["screen", screening_model, good, str(bad), "--out",
+    status = main(["screen", screening_model, "--trust-model", good, str(bad), "--out",
                    str(tmp_path / "o"), "-q", "--no-overlays"])
     err = capsys.readouterr().err
     assert status == 1

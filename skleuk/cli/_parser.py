@@ -78,6 +78,16 @@ def _add_operating_point_option(p):
         "may miss S on new images (default: threshold 0.5)")
 
 
+def _add_trust_option(p):
+    p.add_argument(
+        "--trust-model", action="store_true",
+        help="load a model file that holds types other than scikit-learn's, "
+        "NumPy's, Keras's and skleuk's (your own transformer, say); such a "
+        "file can run any code when loaded: only for files you trust. "
+        "Without it, model files are read through an allow-list of types "
+        "and nothing in them is run")
+
+
 def _add_data_options(p):
     g = p.add_argument_group("data")
     g.add_argument("--data", required=True, metavar="PATH",
@@ -218,8 +228,10 @@ def _add_predict(add):
             f"({DEFAULT_MAX_IMAGE_PIXELS:,}, environment variable "
             "SKLEUK_MAX_IMAGE_PIXELS) is skipped with a warning before it is "
             "decoded. "
-            "The model file is unpickled: only use model files you trust.")
+            "Model files are read through an allow-list of types: a file "
+            "holding other code is refused (see --trust-model).")
     p.add_argument("model", help="model file from 'skleuk train'")
+    _add_trust_option(p)
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files or folders")
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
@@ -248,8 +260,10 @@ def _add_screen(add):
             "totals per verdict) and one overlay PNG per smear in overlays/. "
             "Folders are searched "
             "recursively; smears are screened one at a time, so any number "
-            "fits in memory. Only use model files you trust.")
+            "fits in memory. Model files are read through an allow-list of "
+            "types: a file holding other code is refused (see --trust-model).")
     p.add_argument("model", help="model file from 'skleuk train --screening'")
+    _add_trust_option(p)
     p.add_argument("inputs", nargs="+", metavar="SMEAR_OR_FOLDER",
                    help="smear image files or folders")
     p.add_argument("--out", default="skleuk-screening", metavar="DIR",

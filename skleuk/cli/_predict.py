@@ -6,7 +6,7 @@ import sys
 
 from ._common import CLIError, _err, _import_tensorflow
 from ._data import _expand_inputs
-from ._model import load_model
+from ._model import _load_for_command
 from ._output import _Writer
 
 
@@ -54,10 +54,7 @@ def cmd_predict(args):
 
     files = _expand_inputs(args.inputs)
     _import_tensorflow()
-    try:
-        model = load_model(args.model)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from exc
+    model = _load_for_command(args.model, args.trust_model)
     if getattr(args, "tta", None) is not None:
         _set_tta(model["estimator"], args.tta, args.model)
     names = model["target_names"]

@@ -9,7 +9,7 @@ import time
 from . import _model
 from ._common import CLIError, _check_out_file, _err
 from ._data import _expand_inputs, _healthy_index
-from ._model import load_model, save_model
+from ._model import save_model
 
 
 def cmd_train_screening(args):
@@ -53,6 +53,7 @@ def cmd_train_screening(args):
                "aggregation": screener.aggregation_,
                "threshold": float(screener.threshold_),
                "n_cells": screener.n_cells_fit_},
+        overwrite=True,
     )
     view = " and the whole smears" if field is not None else ""
     print(f"Trained on {screener.n_cells_fit_} cells{view} in {elapsed:.0f} s "
@@ -70,14 +71,11 @@ def _overlay_name(path, used):
     return name
 
 
-def _load_screener(model_path):
+def _load_screener(model_path, trust=False):
     """The SmearScreener of a model file, its class names and classes."""
     from ..screening import SmearScreener
 
-    try:
-        model = load_model(model_path)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from exc
+    model = _model._load_for_command(model_path, trust)
     screener = model["estimator"]
     if not isinstance(screener, SmearScreener):
         raise CLIError(f"{model_path!r} is a cell classifier, not a screening "
@@ -195,7 +193,7 @@ def cmd_screen(args):
     from ..screening import ScreeningSummaryWriter
 
     files = _expand_inputs(args.inputs)
-    screener, names, classes = _load_screener(args.model)
+    screener, names, classes = _load_screener(args.model, args.trust_model)
     cells_csv, smears_csv, summaries = _output_paths(args)
     overlays = _prepare_overlays(args)
     bar = _progress_bar(args, len(files))

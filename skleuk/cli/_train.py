@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import os
 import time
 
 from . import _data, _model
@@ -47,16 +45,11 @@ def cmd_train(args):
               f"for sensitivity >= {args.min_sensitivity:g} "
               f"({THRESHOLD_FOLDS}-fold cross-validation)", flush=True)
     # Written beside the target and moved into place: a failed save leaves
-    # an existing model file as it was.
-    tmp = f"{args.out}.part{os.getpid()}"
-    try:
-        save_model(
-            pipe, tmp, target_names=data.target_names,
-            input_kind="paths" if data.is_paths else "images", extra=extra,
-        )
-        os.replace(tmp, args.out)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(tmp)
+    # an existing model file as it was (--force was checked before training).
+    save_model(
+        pipe, args.out, target_names=data.target_names,
+        input_kind="paths" if data.is_paths else "images", extra=extra,
+        overwrite=True,
+    )
     print(f"Trained in {elapsed:.0f} s; model saved to {args.out}")
     return 0
