@@ -120,3 +120,85 @@ def test_mode_000_model_file(safe_model, cells, tmp_path, capsys):
         _one_line_error(capsys.readouterr().err, "permission denied")
     finally:
         os.chmod(model, 0o600)
+
+
+@pytest.fixture
+def stand_in(monkeypatch):
+    from test_cli import _stand_in
+
+    from skleuk import cli
+
+    monkeypatch.setattr(cli._model, "_build_pipeline", _stand_in)
+
+
+def _deny(monkeypatch, folder):
+    """Listing ``folder`` fails as for a mode-000 folder (root ignores modes)."""
+    real = os.scandir
+    target = os.path.realpath(folder)
+
+    def scandir(path="."):
+        if os.path.realpath(path) == target:
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+
+
+# 3 ------------------------------------------------------------------------
+def test_unreadable_class_folder_is_named(stand_in, safe_model, tmp_path,
+                                          monkeypatch, capsys):
+    data = _save_images(tmp_path / "d", ["ALL", "healthy", "other"], n=4, size=24)
+    os.makedirs(data / "healthy" / "locked")
+    _deny(monkeypatch, data / "healthy" / "locked")
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--data", str(data), "--out", str(out), "-q"]) == 1
+    _one_line_error(capsys.readouterr().err, "cannot read folder",
+                    "locked", "permission denied")
+    assert not out.exists()
+    assert main(["predict", safe_model, str(data), "-q"]) == 1
+    _one_line_error(capsys.readouterr().err, "locked", "permission denied")
+
+
+@needs_non_root
+def test_mode_000_class_folder(stand_in, tmp_path, capsys):
+    data = _save_images(tmp_path / "d", ["ALL", "healthy", "other"], n=4, size=24)
+    os.chmod(data / "other", 0)
+    try:
+        assert main(["train", "--data", str(data), "--out",
+                     str(tmp_path / "m.joblib"), "-q"]) == 1
+        _one_line_error(capsys.readouterr().err, "other", "permission denied")
+    finally:
+        os.chmod(data / "other", 0o700)
+
+
+# 13 (images) --------------------------------------------------------------
+def test_unreadable_image_says_permission_denied(safe_model, cells, tmp_path,
+                                                 monkeypatch, capsys):
+    from PIL import Image as PILImage
+
+    locked = tmp_path / "locked.png"
+    Image.fromarray(np.zeros((64, 64, 3), np.uint8)).save(locked)
+    real = PILImage.open
+
+    def open_(fp, *args, **kwargs):
+        if os.fspath(fp) == str(locked):
+            raise PermissionError(13, "Permission denied", str(locked))
+        return real(fp, *args, **kwargs)
+
+    monkeypatch.setattr(PILImage, "open", open_)
+    image = str(next(cells.glob("ALL/*.png")))
+    assert main(["predict", safe_model, image, str(locked), "-q"]) == 1
+    captured = capsys.readouterr()
+    assert "locked.png" in captured.err and "permission denied" in captured.err
+    assert "corrupt" not in captured.err
+    assert image in captured.out
+
+
+# 16 -----------------------------------------------------------------------
+def test_tiny_training_image_is_named(stand_in, tmp_path, capsys):
+    data = _save_images(tmp_path / "d", ["ALL", "healthy"], n=4, size=24)
+    Image.fromarray(np.zeros((1, 1, 3), np.uint8)).save(data / "ALL" / "dot.png")
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "m.joblib"),
+                 "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "dot.png" in err and "1x1" in err and "image 0" not in err

@@ -57,8 +57,14 @@ from numbers import Integral
 import numpy as np
 
 from ..exceptions import ImageReadError
+from ._image_ops import (
+    _MAX_UPSCALE,
+    _warn_tiny,
+    pad_to_square,
+    resize_images,
+    stack_if_uniform,
+)
 from ._image_ops import PAD_MODES as _PAD_MODES
-from ._image_ops import _warn_tiny, pad_to_square, resize_images, stack_if_uniform
 from .validation import check_images
 
 __all__ = [
@@ -130,6 +136,26 @@ def _check_pixels(height, width, max_pixels):
             f"pixels, over the limit of {max_pixels:,} (raise it with "
             f"max_pixels= or the environment variable {_MAX_PIXELS_ENV})"
         )
+
+
+def _bomb_message(exc, max_pixels):
+    """skleuk's wording for Pillow's decompression-bomb refusal: the image
+    is over skleuk's limit too, unless that limit was raised above
+    Pillow's."""
+    import re
+
+    from PIL import Image
+
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    n = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+    pillow = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+    if not pillow or max_pixels < pillow:
+        return (f"the image has {n}, over the limit of {max_pixels:,} (raise "
+                f"it with max_pixels= or the environment variable "
+                f"{_MAX_PIXELS_ENV})")
+    return (f"the image has {n}, over Pillow's decompression-bomb limit of "
+            f"{pillow:,} (raise PIL.Image.MAX_IMAGE_PIXELS as well as "
+            f"{_MAX_PIXELS_ENV})")
 
 
 def _reduction(height, width, reduce_to):
@@ -204,9 +230,7 @@ def _read_pil(path, max_pixels, reduce_to):
         try:
             im_file = Image.open(path)
         except Image.DecompressionBombError as exc:
-            raise _TooLarge(
-                f"{exc} (Pillow's limit, PIL.Image.MAX_IMAGE_PIXELS)"
-            ) from exc
+            raise _TooLarge(_bomb_message(exc, max_pixels)) from exc
     with im_file as im:
         im.seek(0)
         width, height = im.size
@@ -354,6 +378,9 @@ def read_image(path, *, reduce_to=None, max_pixels=None):
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise _fail(path, "the file does not exist") from None
+    except PermissionError as exc:
+        raise _fail(path, "permission denied (its folder cannot be "
+                    "searched)", exc) from exc
     except OSError as exc:
         raise _fail(
             path, f"the file cannot be accessed ({exc.strerror})", exc
@@ -379,6 +406,8 @@ def read_image(path, *, reduce_to=None, max_pixels=None):
             raise
         except _TooLarge as exc:
             raise _fail(path, str(exc)) from None
+        except PermissionError as exc:
+            raise _fail(path, "permission denied", exc) from exc
         except Exception as exc:  # any decoder failure
             errors.append(exc)
             continue
@@ -408,10 +437,15 @@ def _walk_files(root, hidden=_is_hidden):
     """Every file below ``root``: the one folder walker of all the loaders.
 
     Symbolic links to files and to folders are followed; a folder reached a
-    second time (a link cycle, or two links to one folder) is walked once.
+    second time (a link cycle, or two links to one folder) is walked once,
+    and a link to a folder that holds ``root`` (``..`` and above) is not
+    followed, with one warning: the walk never climbs above ``root``.
     Hidden names are skipped. Only regular files are returned: FIFOs,
     devices, sockets and broken links are returned apart, so that the caller
     can count and report them (opening a FIFO would block).
+
+    A folder that cannot be listed (no permission) is an error naming it
+    (:class:`PermissionError`), not a silent gap in the data.
 
     Returns
     -------
@@ -423,8 +457,10 @@ def _walk_files(root, hidden=_is_hidden):
         Hidden files left out.
     """
     files, skipped, n_hidden = [], [], 0
-    seen = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
+    seen, above = set(), []
+    real_root = os.path.realpath(root)
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=True,
+                                                onerror=_raise_unlisted):
         try:
             st = os.stat(dirpath)
             key = (st.st_dev, st.st_ino)
@@ -435,7 +471,14 @@ def _walk_files(root, hidden=_is_hidden):
             dirnames[:] = []
             continue
         seen.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not hidden(d))
+        kept = []
+        for d in sorted(d for d in dirnames if not hidden(d)):
+            full = os.path.join(dirpath, d)
+            if os.path.islink(full) and _holds(os.path.realpath(full), real_root):
+                above.append(full)
+            else:
+                kept.append(d)
+        dirnames[:] = kept
         for name in sorted(filenames):
             if hidden(name):
                 n_hidden += 1
@@ -450,7 +493,31 @@ def _walk_files(root, hidden=_is_hidden):
                 files.append(full)
             elif not stat.S_ISDIR(mode):
                 skipped.append(full)
+    if above:
+        warnings.warn(
+            f"Did not follow {len(above)} symbolic link(s) in {root!r} to a "
+            f"folder holding it (the search never climbs above the folder "
+            f"given): {', '.join(repr(p) for p in above[:3])}"
+            f"{' ...' if len(above) > 3 else ''}.",
+            UserWarning,
+            stacklevel=4,
+        )
     return files, skipped, n_hidden
+
+
+def _holds(folder, path):
+    """Whether real path ``folder`` is ``path`` or one of its ancestors."""
+    folder = folder.rstrip(os.sep) + os.sep
+    return (path.rstrip(os.sep) + os.sep).startswith(folder)
+
+
+def _raise_unlisted(exc):
+    """``os.walk``'s onerror: a folder that cannot be listed is an error."""
+    where = exc.filename if exc.filename is not None else "?"
+    if isinstance(exc, PermissionError):
+        raise PermissionError(
+            f"cannot read folder {where!r}: permission denied") from exc
+    raise OSError(f"cannot read folder {where!r}: {exc.strerror or exc}") from exc
 
 
 def _warn_skipped(skipped, where, stacklevel=3):
@@ -475,14 +542,16 @@ def _check_size(size, name="size"):
     return int(size)
 
 
-def _resize_one(image, size, pad_mode):
-    """Pad to square and resize one uint8 image; return uint8 (size, size, 3)."""
+def _resize_one(image, size, pad_mode, warn=True):
+    """Pad to square and resize one uint8 image; return uint8 (size, size, 3).
+    ``warn``: warn here about a tiny image (else the caller does, by name)."""
     batch = image[np.newaxis]
     if image.shape[0] != image.shape[1]:
         batch = pad_to_square(check_images(batch), mode=pad_mode)
     if batch.shape[1:3] != (size, size):
         batch = check_images(batch)
-        _warn_tiny(batch, (size, size))
+        if warn:
+            _warn_tiny(batch, (size, size))
         batch = resize_images(batch, (size, size), anti_aliasing=True)
     batch = np.asarray(batch)
     if batch.dtype != np.uint8:
@@ -571,12 +640,32 @@ def read_images(
             )
     if not paths:
         raise ValueError("read_images got an empty list of paths.")
+    tiny = {}
+
+    def read_one(k, path):
+        image = read_image(path, reduce_to=size, max_pixels=max_pixels)
+        if size is None:
+            return image
+        if max(image.shape[:2]) * _MAX_UPSCALE < size:
+            tiny[k] = image.shape[:2]
+        return _resize_one(image, size, pad_mode, warn=False)
+
     if n_jobs in (None, 1) or len(paths) == 1:
-        images = [_read_and_resize(p, size, pad_mode, max_pixels) for p in paths]
+        images = [read_one(k, p) for k, p in enumerate(paths)]
     else:
         from joblib import Parallel, delayed
 
         images = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_read_and_resize)(p, size, pad_mode, max_pixels) for p in paths
+            delayed(read_one)(k, p) for k, p in enumerate(paths)
+        )
+    if tiny:
+        k = min(tiny)
+        warnings.warn(
+            f"{len(tiny)} image file(s) are enlarged more than {_MAX_UPSCALE}x "
+            f"to {size}x{size} pixels (e.g. {paths[k]!r}: "
+            f"{tiny[k][0]}x{tiny[k][1]}); results on images this small are not "
+            "meaningful.",
+            UserWarning,
+            stacklevel=2,
         )
     return stack_if_uniform(images)
