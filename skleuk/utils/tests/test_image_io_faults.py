@@ -11,7 +11,8 @@ from PIL import Image
 
 from skleuk.exceptions import ImageReadError
 from skleuk.utils import _image_io
-from skleuk.utils._image_io import _walk_files, read_image, read_images
+from skleuk.utils._image_io import read_image, read_images
+from skleuk.utils._walk import _walk_files
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 needs_non_root = pytest.mark.skipif(
