@@ -86,7 +86,7 @@ def stand_in(monkeypatch):
 def image_folder(tmp_path_factory):
     """healthy/ and ALL/ subfolders with 20 small PNG images each."""
     root = tmp_path_factory.mktemp("smears")
-    data = make_blood_smears(n_samples=40, image_size=24, random_state=0)
+    data = make_blood_smears(n_samples=40, image_size=64, random_state=0)
     for name in data.target_names:
         os.makedirs(root / name)
     for i, (im, t) in enumerate(zip(data.images, data.target, strict=True)):
@@ -255,7 +255,7 @@ def test_predict_formats(stand_in_model, image_folder, fmt, capsys):
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(out)))
         assert rows[0][:3] == ["file", "predicted_class", "probability"]
-        assert rows[0][3:] == ["p_ALL", "p_healthy"]
+        assert rows[0][3:] == ["p_ALL", "p_healthy", "note"]
         rows = rows[1:]
     else:
         records = json.loads(out)

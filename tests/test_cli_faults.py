@@ -6,54 +6,49 @@ reader and features, a logistic regression) for ``predict``, the cheap
 screener of the screening tests for ``screen``.
 """
 
+import csv
+import io
+import json
 import os
 
 import joblib
 import numpy as np
 import pytest
+from _cli_models import (
+    cell_model,
+    positive_smear,
+    save_cells,
+    save_png,
+    screening_model,
+)
 from PIL import Image
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 from test_cli import _one_line_error
 
 import skleuk
 from skleuk.cli import main
-from skleuk.datasets import make_blood_smears
-from skleuk.feature_extraction import CellFeatureExtractor
-from skleuk.preprocessing import Resizer
-from skleuk.preprocessing._reader import ImageReader
 
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 needs_non_root = pytest.mark.skipif(
     IS_ROOT or os.name == "nt", reason="root ignores file permissions")
 
 
-def _save_images(root, names, n=6, size=64, seed=0):
-    """``root/<name>/`` with ``n`` synthetic cell images each."""
-    data = make_blood_smears(n_samples=n * len(names), image_size=size,
-                             random_state=seed)
-    for k, name in enumerate(names):
-        os.makedirs(root / name, exist_ok=True)
-        for i in range(n):
-            Image.fromarray(data.images[k * n + i]).save(root / name / f"c{i}.png")
-    return root
+_save_images = save_cells
 
 
 @pytest.fixture(scope="module")
 def cells(tmp_path_factory):
-    return _save_images(tmp_path_factory.mktemp("cells"), ["ALL", "healthy"])
+    return save_cells(tmp_path_factory.mktemp("cells"), ["ALL", "healthy"])
 
 
 @pytest.fixture(scope="module")
 def safe_model(cells, tmp_path_factory):
     """A model file of allow-listed types only: loads without trust."""
-    files = sorted(str(p) for p in cells.glob("*/*.png"))
-    y = [0 if "/ALL/" in f else 1 for f in files]
-    pipe = Pipeline([("reader", ImageReader(size=32)), ("resize", Resizer(size=16)),
-                     ("features", CellFeatureExtractor()),
-                     ("clf", LogisticRegression())]).fit(np.array(files), y)
-    path = tmp_path_factory.mktemp("model") / "cells.joblib"
-    return skleuk.save_model(pipe, path, target_names=["ALL", "healthy"])
+    return cell_model(cells, tmp_path_factory.mktemp("model") / "cells.joblib")
+
+
+@pytest.fixture(scope="module")
+def smear_model(tmp_path_factory):
+    return screening_model(tmp_path_factory.mktemp("model") / "screener.joblib")
 
 
 class _RunsCode:
@@ -202,3 +197,94 @@ def test_tiny_training_image_is_named(stand_in, tmp_path, capsys):
                  "-q"]) == 0
     err = capsys.readouterr().err
     assert "dot.png" in err and "1x1" in err and "image 0" not in err
+
+
+def _rows(out, fmt):
+    if fmt == "csv":
+        return list(csv.DictReader(io.StringIO(out)))
+    if fmt == "json":
+        return json.loads(out)
+    return [line.split("\t") for line in out.splitlines()]
+
+
+# 1 ------------------------------------------------------------------------
+@pytest.mark.parametrize("fmt", ["text", "csv", "json"])
+def test_screening_model_refers_a_smear_without_cells(smear_model, tmp_path, fmt,
+                                                      capsys):
+    white = save_png(np.full((96, 128, 3), 255, np.uint8), tmp_path / "white.png")
+    empty = save_png(np.full((96, 128, 3), [230, 180, 190], np.uint8)
+                     + np.random.default_rng(0).integers(0, 8, (96, 128, 3),
+                                                         dtype=np.uint8),
+                     tmp_path / "pink.png")
+    pos = positive_smear(tmp_path / "pos.png")
+    assert main(["predict", smear_model, white, empty, pos, "-q",
+                 "--format", fmt]) == 0
+    captured = capsys.readouterr()
+    rows = _rows(captured.out, fmt)
+    if fmt == "text":
+        assert rows[0] == [white, "referred: blank image: every pixel is "
+                           "(255, 255, 255)", ""]
+        assert rows[1] == [empty, "referred: no white cell found", ""]
+        assert rows[2][1] == "Malignant"
+    elif fmt == "csv":
+        assert [r["predicted_class"] for r in rows] == ["referred", "referred",
+                                                        "Malignant"]
+        assert rows[1]["note"] == "no white cell found"
+        assert rows[1]["probability"] == rows[1]["p_Malignant"] == ""
+        assert float(rows[2]["p_Malignant"]) > 0.5 and rows[2]["note"] == ""
+    else:
+        assert rows[1]["predicted_class"] == "referred"
+        assert rows[1]["probability"] is None and "probabilities" not in rows[1]
+        assert rows[1]["note"] == "no white cell found" and rows[2]["note"] is None
+    assert "2 of 3 image(s) referred" in captured.err
+
+
+# 9 ------------------------------------------------------------------------
+@pytest.mark.skipif(os.name == "nt", reason="newlines in file names")
+def test_text_output_keeps_one_record_per_line(safe_model, cells, tmp_path, capsys):
+    import shutil
+
+    odd = tmp_path / "two\nlines\tand tab.png"
+    shutil.copy(next(cells.glob("ALL/*.png")), odd)
+    assert main(["predict", safe_model, str(odd), "-q"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1
+    name, label, prob = lines[0].split("\t")
+    assert json.loads(name) == str(odd) and label in ("ALL", "healthy")
+    # CSV and JSON quote by themselves.
+    assert main(["predict", safe_model, str(odd), "-q", "--format", "csv"]) == 0
+    assert _rows(capsys.readouterr().out, "csv")[0]["file"] == str(odd)
+
+
+# 14 -----------------------------------------------------------------------
+def test_cell_model_refers_images_that_are_no_smear(safe_model, cells, tmp_path,
+                                                   capsys):
+    rng = np.random.default_rng(0)
+    good = str(next(cells.glob("ALL/*.png")))
+    grey = np.repeat(np.asarray(Image.open(good).convert("L"))[..., None], 3, -1)
+    odd = {
+        "white.png": np.full((64, 64, 3), 255, np.uint8),
+        "black.png": np.zeros((64, 64, 3), np.uint8),
+        "dot.png": np.full((1, 1, 3), 90, np.uint8),
+        "noise.png": rng.integers(0, 256, (64, 64, 3), dtype=np.uint8),
+        "grey.png": grey,
+    }
+    paths = [save_png(im, tmp_path / name) for name, im in odd.items()]
+    assert main(["predict", safe_model, good, *paths, "-q", "--format",
+                 "csv"]) == 0
+    rows = {os.path.basename(r["file"]): r for r in
+            _rows(capsys.readouterr().out, "csv")}
+    assert rows[os.path.basename(good)]["predicted_class"] in ("ALL", "healthy")
+    notes = {name: rows[name]["note"] for name in odd}
+    assert notes["white.png"] == "blank image: every pixel is (255, 255, 255)"
+    assert notes["black.png"] == "blank image: every pixel is (0, 0, 0)"
+    assert notes["dot.png"].startswith("too small: 1x1 pixels")
+    assert notes["noise.png"] == "no white cell found"
+    assert "grey-level image: the white-cell detector needs colour" in notes["grey.png"]
+    assert all(rows[name]["predicted_class"] == "referred" for name in odd)
+    assert all(rows[name]["p_ALL"] == "" for name in odd)
+    # --no-image-check classifies them all.
+    assert main(["predict", safe_model, *paths, "-q", "--format", "csv",
+                 "--no-image-check"]) == 0
+    rows = _rows(capsys.readouterr().out, "csv")
+    assert {r["predicted_class"] for r in rows} <= {"ALL", "healthy"}

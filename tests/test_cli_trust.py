@@ -22,7 +22,7 @@ def stand_in(monkeypatch):
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("smears")
-    data = make_blood_smears(n_samples=40, image_size=24, random_state=0,
+    data = make_blood_smears(n_samples=40, image_size=64, random_state=0,
                              class_sep=0.3)
     for name in data.target_names:
         (root / name).mkdir()

@@ -33,6 +33,11 @@ class CLIError(Exception):
 
 
 def _err(msg):
+    """Print ``skleuk: msg`` as one line: control characters (a newline in
+    a file name) are written escaped (``\\n``)."""
+    import re
+
+    msg = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], str(msg))
     print(f"{PROG}: {msg}", file=sys.stderr)
 
 

@@ -222,7 +222,13 @@ def _add_predict(add):
     p = add("predict", cmd_predict,
             "classify images with a saved model",
             "Print one line per image: file, predicted class and its "
-            "probability. Folders are searched recursively (symbolic links "
+            "probability (CSV and JSON also give every class's probability "
+            "and a note). An image that is too small, blank or holds no "
+            "white cell gets 'referred' and the reason instead of a class "
+            "(see --no-image-check); with a screening model, a smear "
+            "without a white cell is referred. A file name holding a tab or "
+            "newline is written as a JSON string in the text format. "
+            "Folders are searched recursively (symbolic links "
             "followed). Images are read --batch-size at a time, so any number "
             "of images fits in memory; an image over the pixel limit "
             f"({DEFAULT_MAX_IMAGE_PIXELS:,}, environment variable "
@@ -238,6 +244,14 @@ def _add_predict(add):
                    help="output format; text is tab-separated (default: text)")
     p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
                    help="images read and classified at a time (default: 32)")
+    p.add_argument("--no-image-check", action="store_true",
+                   help="classify every image, also those that fail the "
+                   "checks: by default an image that is too small, blank "
+                   "(one colour) or holds no white cell that skleuk's "
+                   "detector finds gets no class but 'referred' and the "
+                   "reason (the detector needs colour: grey-level images "
+                   "are referred; use this option for a model trained on "
+                   "grey-level images)")
     p.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                    help="switch the saved network's test-time augmentation on "
                    "or off (default: as saved; the default recipe's is on: "
