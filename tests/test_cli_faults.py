@@ -288,3 +288,119 @@ def test_cell_model_refers_images_that_are_no_smear(safe_model, cells, tmp_path,
                  "--no-image-check"]) == 0
     rows = _rows(capsys.readouterr().out, "csv")
     assert {r["predicted_class"] for r in rows} <= {"ALL", "healthy"}
+
+
+@pytest.fixture
+def feature_cells(monkeypatch):
+    """train --screening with a cheap cell model of allow-listed types."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from skleuk import cli
+    from skleuk.feature_extraction import CellFeatureExtractor
+
+    monkeypatch.setattr(cli._model, "_build_pipeline", lambda args, reader: (
+        make_pipeline(CellFeatureExtractor(), LogisticRegression(C=10.0))))
+
+
+def _smear_folders(root, per_class=4, empty_class=None):
+    """Benign/ and Malignant/ smears; ``empty_class``'s hold no white cell."""
+    from skleuk.screening.tests._data import make_field, make_fields
+
+    X, y = make_fields(n_per_class=per_class)
+    for k, name in enumerate(["Benign", "Malignant"]):
+        os.makedirs(root / name, exist_ok=True)
+        for i, x in enumerate(x for x, t in zip(X, y, strict=True) if t == k):
+            if name == empty_class:
+                x = make_field([], red_cells=4, seed=i)
+            save_png(x, root / name / f"s{i}.png")
+    return root
+
+
+# 11 -----------------------------------------------------------------------
+def test_train_screening_names_the_class_and_an_option_that_exists(
+        feature_cells, tmp_path, capsys):
+    data = _smear_folders(tmp_path / "d", empty_class="Malignant")
+    out = tmp_path / "m.joblib"
+    for aggregation in ([], ["--aggregation", "mean"]):
+        assert main(["train", "--screening", "--data", str(data), "--out",
+                     str(out), "-q", *aggregation]) == 1
+        _one_line_error(capsys.readouterr().err, "'Malignant'",
+                        "no white cell was found", "colour")
+        assert not out.exists()
+    # Smears enough, but only one of a class with a white cell.
+    for f in sorted((data / "Malignant").iterdir())[1:]:
+        f.unlink()
+    from skleuk.screening.tests._data import make_field
+
+    for i in range(3):
+        save_png(make_field([(40, 40, 1)], seed=i), data / "Malignant" / f"c{i}.png")
+    for f in sorted((data / "Malignant").glob("c*.png"))[1:]:
+        save_png(make_field([], red_cells=3, seed=9), f)
+    assert main(["train", "--screening", "--data", str(data), "--out",
+                 str(out), "-q"]) == 1
+    _one_line_error(capsys.readouterr().err, "'Malignant' has 1",
+                    "in which a white cell is found", "--aggregation mean")
+    # One smear a class: the automatic rule is refused before training, and
+    # the option the message names works.
+    one = _smear_folders(tmp_path / "one", per_class=1)
+    assert main(["train", "--screening", "--data", str(one), "--out", str(out),
+                 "-q"]) == 1
+    err = capsys.readouterr().err
+    _one_line_error(err, "'Benign' has 1", "--aggregation mean")
+    assert "fixed aggregation instead" not in err
+    assert main(["train", "--screening", "--data", str(one), "--out", str(out),
+                 "-q", "--aggregation", "mean"]) == 0
+    text = capsys.readouterr().out
+    assert "no quality estimate" in text
+    assert skleuk.load_model(out).estimator.aggregation_ == "mean"
+    assert main(["train", "--data", str(one), "--out", str(tmp_path / "x"),
+                 "--aggregation", "max"]) == 2
+    assert "--aggregation needs --screening" in capsys.readouterr().err
+
+
+def test_train_screening_prints_the_inner_cv_estimate(feature_cells, tmp_path,
+                                                      capsys):
+    data = _smear_folders(tmp_path / "d", per_class=4)
+    out = tmp_path / "m.joblib"
+    assert main(["train", "--screening", "--data", str(data), "--out", str(out),
+                 "-q"]) == 0
+    text = capsys.readouterr().out
+    model = skleuk.load_model(out)
+    s = model.estimator
+    score = s.cv_results_[s.aggregation_]["balanced_accuracy"]
+    assert (f"Inner 3-fold cross-validation over 8 training smears chose "
+            f"aggregation {s.aggregation_} with threshold {s.threshold_:.3f}: "
+            f"balanced accuracy {score:.3f}") in text
+    assert model.extra["inner_cv"]["value"] == round(score, 4)
+    assert model.extra["inner_cv"]["n_splits"] == 3
+
+
+# 12 -----------------------------------------------------------------------
+def test_folds_error_names_the_class(stand_in, tmp_path, capsys):
+    data = save_cells(tmp_path / "d", ["ALL", "healthy"], n=4, size=24)
+    for f in sorted((data / "ALL").iterdir())[1:]:
+        f.unlink()
+    for command in ("evaluate", "grid-search"):
+        assert main([command, "--data", str(data), "--folds", "2", "-q",
+                     "--out", str(tmp_path / command)]) == 1
+        err = capsys.readouterr().err
+        _one_line_error(err, "--folds 2", "'ALL' has 1 image")
+        assert "np.int64" not in err
+        assert not (tmp_path / command).exists()
+
+
+# 15 -----------------------------------------------------------------------
+def test_model_file_inside_the_data_is_refused(stand_in, feature_cells, tmp_path,
+                                               capsys):
+    data = save_cells(tmp_path / "good", ["Benign", "ALL"], n=3, size=24)
+    inside = data / "Benign" / "x.jpg"
+    for extra in ([], ["--screening"]):
+        assert main(["train", "--data", str(data), "--out", str(inside), "-q",
+                     *extra]) == 1
+        _one_line_error(capsys.readouterr().err, "inside --data")
+        assert not inside.exists()
+    os.symlink(data / "ALL", tmp_path / "link")
+    assert main(["train", "--data", str(data), "--out",
+                 str(tmp_path / "link" / "m.joblib"), "-q"]) == 1
+    _one_line_error(capsys.readouterr().err, "inside --data")

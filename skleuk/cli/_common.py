@@ -179,9 +179,7 @@ def _check_out_dir(path, force, data=None):
     if not path or not path.strip():
         raise CLIError("--out is empty; give an output folder.")
     if data is not None and os.path.isdir(data):
-        out_abs = os.path.realpath(path)
-        data_abs = os.path.realpath(data)
-        if out_abs == data_abs or out_abs.startswith(data_abs.rstrip(os.sep) + os.sep):
+        if _inside(path, data):
             raise CLIError(
                 f"--out {path!r} is inside --data {data!r}: the report's files "
                 "would be read as data on the next run; choose a folder outside "
@@ -235,9 +233,22 @@ def _prepare_out_dir(path, force):
     return path
 
 
-def _check_out_file(path, force):
+def _inside(path, folder):
+    """Whether ``path`` is ``folder`` or lies below it (links resolved)."""
+    path = os.path.realpath(path)
+    folder = os.path.realpath(folder).rstrip(os.sep)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def _check_out_file(path, force, data=None):
+    """Check --out (a file) before any work; with ``data`` (a folder of
+    images), refuse a file inside it, where it would be read as data."""
     if not path or not path.strip():
         raise CLIError("--out is empty; give a file name such as model.joblib.")
+    if data is not None and os.path.isdir(data) and _inside(path, data):
+        raise CLIError(
+            f"--out {path!r} is inside --data {data!r}: the model file would "
+            "sit among the training images; choose a file outside the data.")
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a folder; give a file name such as model.joblib.")
     if os.path.exists(path) and not force:

@@ -146,5 +146,6 @@ def _run_on_data(args, body):
     _check_model_args(args)
     _check_out_dir(args.out, args.force)
     data = _data._load_data(args)
+    _data._check_folds(args, data)
     with _out_dir(args.out, args.force, data.folder_root) as out:
         return body(args, data, out, start)

@@ -182,6 +182,14 @@ def _add_train(add):
                    "SmearScreener) for 'skleuk screen': --data holds one "
                    "subfolder per class of whole smears (image-level labels); "
                    "every white cell inherits its smear's label")
+    p.add_argument("--aggregation", default=None,
+                   choices=["auto", "mean", "top_k", "max", "fraction"],
+                   help="with --screening: how cell probabilities become the "
+                   "smear's; auto (default) chooses the rule and the "
+                   "threshold by inner cross-validation over the training "
+                   "smears (needs at least 2 smears with white cells in every "
+                   "class) and prints its score; a fixed rule works with "
+                   "fewer (threshold 0.5)")
     p.add_argument("--field-view", action="store_true",
                    help="with --screening: also fit the pipeline on each whole "
                    "smear (resized, no crop) and mix its probabilities with the "

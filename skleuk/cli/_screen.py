@@ -1,64 +1,13 @@
-"""``skleuk train --screening`` and ``skleuk screen``: whole-smear screening."""
+"""``skleuk screen``: whole-smear screening of files and folders."""
 
 from __future__ import annotations
 
 import csv
 import os
-import time
 
 from . import _model
-from ._common import CLIError, _check_out_file, _err
-from ._data import _expand_inputs, _healthy_index
-from ._model import save_model
-
-
-def cmd_train_screening(args):
-    """``skleuk train --screening``: fit a SmearScreener on labelled smears."""
-    import numpy as np
-
-    from ..datasets import load_image_folder
-    from ..screening import SmearScreener
-
-    _check_out_file(args.out, args.force)
-    if args.dataset not in ("auto", "folder"):
-        raise CLIError(f"--screening reads one subfolder per class of whole "
-                       f"smears; --dataset {args.dataset} is not supported "
-                       "with it.", code=2)
-    path = args.data
-    if not os.path.isdir(path):
-        raise CLIError(f"--data: no such folder: {path!r}")
-    bunch = load_image_folder(path, return_images=False)
-    y = np.asarray(bunch.target)
-    names = list(bunch.target_names)
-    if len(np.unique(y)) < 2:
-        raise CLIError(f"--data: found only one class in {path!r}.")
-    healthy = _healthy_index(names)
-    cells = _model._build_pipeline(args, reader=False)
-    field = None
-    if args.field_view:  # the same pipeline on the whole smear, never cropped
-        field = _model._build_pipeline(args, reader=False)
-        if "crop" in field.named_steps:
-            field.set_params(crop="passthrough")
-    screener = SmearScreener(cells, healthy_label=healthy, field_model=field,
-                             random_state=args.random_state)
-    counts = ", ".join(f"{n}: {int(np.sum(y == k))}" for k, n in enumerate(names))
-    print(f"Data: smears with image-level labels at {path} -- {len(y)} smears "
-          f"({counts}); healthy class: {names[healthy]}", flush=True)
-    start = time.perf_counter()
-    screener.fit(list(bunch.filenames), y)
-    elapsed = time.perf_counter() - start
-    save_model(
-        screener, args.out, target_names=names, input_kind="smears",
-        extra={"data": f"smears at {path}", "fit_time_s": round(elapsed, 1),
-               "aggregation": screener.aggregation_,
-               "threshold": float(screener.threshold_),
-               "n_cells": screener.n_cells_fit_},
-        overwrite=True,
-    )
-    view = " and the whole smears" if field is not None else ""
-    print(f"Trained on {screener.n_cells_fit_} cells{view} in {elapsed:.0f} s "
-          f"(aggregation {screener.aggregation_}); model saved to {args.out}")
-    return 0
+from ._common import CLIError, _err
+from ._data import _expand_inputs
 
 
 def _overlay_name(path, used):

@@ -147,7 +147,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         class).
     cv_results_ : dict or None
         With ``aggregation="auto"``: per rule, the inner cross-validated
-        balanced accuracy and threshold; else None.
+        ``balanced_accuracy`` and ``threshold``, with the folds
+        (``n_splits``) and smears (``n_smears``) they came from; else None.
     n_cells_fit_ : int
         Number of cells the cell model was fitted on.
     field_model_ : estimator or None
@@ -367,6 +368,16 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 "No white cell was found in any training smear: nothing to "
                 "train the cell model on."
             )
+        if cell_images is None:
+            empty = [c for c in self.classes_ if not np.any(has & (y == c))]
+            if empty:
+                err = ValueError(
+                    "No white cell was found in the training smears of class(es) "
+                    f"{[c.item() if isinstance(c, np.generic) else c for c in empty]}"
+                    ": the cell model cannot learn them."
+                )
+                err.classes_without_cells = empty  # for the caller's words
+                raise err
 
         def fit_cells(idx):
             model = clone(base)
