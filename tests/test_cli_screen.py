@@ -1,6 +1,7 @@
 """``skleuk screen`` and ``skleuk train --screening`` (whole smears)."""
 
 import csv
+import json
 import os
 
 import numpy as np
@@ -88,9 +89,9 @@ def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
     assert main(["screen", str(out), "--trust-model", smear, "--out",
                  str(tmp_path / "o"), "-q", "--no-overlays"]) == 0
     row = _read(tmp_path / "o" / "smears.csv")[0]
-    cells, field = float(row["cells_probability"]), float(row["field_probability"])
+    cells, field = float(row["cells_p_ALL"]), float(row["field_p_ALL"])
     assert abs(field - (1 - res.field_proba[res.healthy_column])) < 1e-6
-    assert abs(float(row["probability"]) - (cells + field) / 2) < 2e-6
+    assert abs(float(row["p_ALL"]) - (cells + field) / 2) < 2e-6
     # Only with --screening.
     assert main(["train", "--field-view", "--data", str(smear_folder),
                  "--out", str(tmp_path / "x")]) == 2
@@ -108,28 +109,39 @@ def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, caps
                  "--out", str(out), "-q"]) == 0
     cells = _read(out / "cells.csv")
     assert [r["file"] for r in cells] == [a, a, a, b]
-    assert set(cells[0]) == {"file", "cell", "row", "col", "row_min", "col_min",
-                             "row_max", "col_max", "border", "overlap",
-                             "probability", "class"}
-    assert [r["class"] for r in cells] == ["ALL", "ALL", "healthy", "healthy"]
+    assert list(cells[0]) == ["file", "cell", "row", "col", "row_min", "col_min",
+                              "row_max", "col_max", "border", "overlap",
+                              "p_blast", "label", "p_healthy", "p_ALL"]
+    assert [r["label"] for r in cells] == ["blast", "blast", "non-blast",
+                                           "non-blast"]
+    assert all(r["p_blast"] == r["p_ALL"] for r in cells)
     smears_rows = {r["file"]: r for r in _read(out / "smears.csv")}
     assert smears_rows[a]["verdict"] == "ALL" and smears_rows[a]["blast_count"] == "2"
+    assert smears_rows[a]["status"] == "positive"
     assert smears_rows[b]["verdict"] == "healthy"
+    assert smears_rows[b]["status"] == "negative"
     assert smears_rows[e]["verdict"] == "no white cell found"
-    assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["probability"] == ""
+    assert smears_rows[e]["status"] == "referred"
+    assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["p_ALL"] == ""
     # Without a field view the cells are the whole probability, and there
     # is no field column; a smear without cells has neither.
-    assert smears_rows[a]["cells_probability"] == smears_rows[a]["probability"]
-    assert smears_rows[a]["field_probability"] == ""
-    assert smears_rows[e]["cells_probability"] == ""
+    assert smears_rows[a]["cells_p_ALL"] == smears_rows[a]["p_ALL"]
+    assert smears_rows[a]["field_p_ALL"] == ""
+    assert smears_rows[e]["cells_p_ALL"] == ""
     pngs = sorted(os.listdir(out / "overlays"))
     assert pngs == ["a.png", "b.png", "empty.png"]
-    # Per-smear summaries, overlays linked relative to the output folder.
+    # Summaries: positive and referred first, overlays linked relative to
+    # the output folder.
     page = (out / "summary.html").read_text()
-    assert page.count("<tr><td>") == 3 and '<img src="overlays/a.png"' in page
+    assert page.count('<img src="overlays/') == 3
+    order = [page.index(k) for k in ("overlays/a.png", "overlays/empty.png",
+                                     "Other smears", "overlays/b.png")]
+    assert order == sorted(order)
     assert "no white cell found: 1" in page and "referred for review" in page
-    md = (out / "summary.md").read_text().splitlines()
-    assert f"| [{a}](overlays/a.png) | 3 | 2 | 0.67 | ALL |" in "\n".join(md)
+    md = (out / "summary.md").read_text()
+    esc = a.replace("_", r"\_")  # Markdown: names are text, _ escaped
+    assert f"| [{esc}](<overlays/a.png>) | 3 | 2 | 0.67 | **ALL** |" in md
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
     # No overwrite without --force; --force overwrites.
     assert main(["screen", screening_model, "--trust-model", a, "--out",
                  str(out), "-q"]) == 1
@@ -144,15 +156,18 @@ def test_screen_bad_files_are_named_and_skipped(screening_model, tmp_path, capsy
     good = _save(make_field([(40, 40, 0)]), tmp_path / "good.png")
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not a jpeg")
-    status = main(["screen", screening_model, "--trust-model", good, str(bad), "--out",
-                   str(tmp_path / "o"), "-q", "--no-overlays"])
+    status = main(["screen", screening_model, "--trust-model", good, str(bad),
+                   "--out", str(tmp_path / "o"), "-q", "--no-overlays"])
     err = capsys.readouterr().err
     assert status == 1
     assert "skipped" in err and "bad.jpg" in err
     assert len(_read(tmp_path / "o" / "smears.csv")) == 1
     md = (tmp_path / "o" / "summary.md").read_text()
-    assert f"| {bad} |  |  |  | not screened:" in md
+    esc = str(bad).replace("_", r"\_")
+    assert md.index(f"| {esc} | Cannot read image file") > md.index("## Skipped")
     assert "not screened: 1" in md
+    record = json.loads((tmp_path / "o" / "run.json").read_text())
+    assert record["skipped"][0]["file"] == str(bad)
 
 
 def test_screen_refuses_a_cell_model(tmp_path, capsys):

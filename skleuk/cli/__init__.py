@@ -21,7 +21,15 @@ import os
 import sys
 import traceback
 
-from ._common import DEMO_DEFAULTS, PROG, CLIError, _err, _one_line_warnings
+from ._common import (
+    DEMO_DEFAULTS,
+    PROG,
+    CLIError,
+    Terminated,
+    _err,
+    _one_line_warnings,
+    _terminate_as_interrupt,
+)
 from ._model import MODEL_FORMAT, MODEL_FORMAT_VERSION, load_model, save_model
 from ._parser import build_parser
 
@@ -38,6 +46,15 @@ _REEXPORTED = (
     load_model,
     save_model,
 )
+
+
+_MEMORY_HINT = "use fewer or smaller images (--image-size)"
+_MEMORY_HINTS = {
+    "predict": "use a smaller --batch-size, or lower SKLEUK_MAX_IMAGE_PIXELS "
+               "to refuse very large images",
+    "screen": "use --no-overlays or a lower --dpi, or lower "
+              "SKLEUK_MAX_IMAGE_PIXELS to refuse very large smears",
+}
 
 
 def main(argv=None):
@@ -71,14 +88,17 @@ def main(argv=None):
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        with _one_line_warnings():
+        with _one_line_warnings(), _terminate_as_interrupt():
             return int(args.func(args) or 0)
     except CLIError as exc:
         if debug:
             traceback.print_exc()
         _err(f"error: {exc}")
         return exc.code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            _err("terminated")
+            return 143
         _err("interrupted")
         return 130
     except BrokenPipeError:  # e.g. 'skleuk predict ... | head'
@@ -88,7 +108,7 @@ def main(argv=None):
     except MemoryError:
         if debug:
             traceback.print_exc()
-        _err("error: out of memory; use fewer or smaller images (--image-size)")
+        _err(f"error: out of memory; {_MEMORY_HINTS.get(args.command, _MEMORY_HINT)}")
         return 1
     except Exception as exc:  # one line for the user
         if debug:

@@ -32,6 +32,32 @@ class CLIError(Exception):
         self.code = code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it stops as on Ctrl-C
+    (an interrupted ``screen`` marks its results incomplete)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main
+    thread only; the previous handler is restored)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _err(msg):
     """Print ``skleuk: msg`` as one line: control characters (a newline in
     a file name) are written escaped (``\\n``)."""
@@ -148,6 +174,14 @@ def _seed(text):
         raise argparse.ArgumentTypeError(
             f"expected an integer from 0 to 2**32 - 1, got {text!r}"
         )
+    return value
+
+
+def _dpi(text):
+    value = _positive_int(text)
+    if not 10 <= value <= 600:
+        raise argparse.ArgumentTypeError(
+            f"expected a resolution from 10 to 600 dots per inch, got {text}")
     return value
 
 

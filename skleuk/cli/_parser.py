@@ -7,6 +7,7 @@ import argparse
 from ._common import (
     DEMO_DEFAULTS,
     PROG,
+    _dpi,
     _folds_int,
     _image_size,
     _n_jobs,
@@ -274,12 +275,19 @@ def _add_screen(add):
             "Screen whole smears with a model from 'skleuk train --screening': "
             "every white cell is located and classified. Writes to --out "
             "cells.csv (file, cell, row, col, box, border/overlap flags, "
-            "blast probability, class), smears.csv (cell and blast counts, "
-            "verdict and its probability; 'no white cell found' when none; "
-            "then the probability from the cells alone and, with a field "
-            "view, from the whole smear alone), "
-            "summary.html and summary.md (one row per smear, overlays linked, "
-            "totals per verdict) and one overlay PNG per smear in overlays/. "
+            "p_blast, label blast/non-blast, p_<class>), smears.csv (status "
+            "positive/negative/referred, verdict, note, cell and blast "
+            "counts, p_<class> of the smear -- the verdict is decided on "
+            "the disease class's probability against the model's threshold "
+            "-- then that probability from the cells alone and, with a "
+            "field view, from the whole smear alone, and the overlay), "
+            "summary.html and summary.md (what decided the verdicts; "
+            "positive and referred smears first, then the others, then the "
+            "skipped files; overlays linked; totals), run.json (the same "
+            "facts for programs; 'status' says whether the run completed) "
+            "and one overlay PNG per smear in overlays/. A smear without a "
+            "white cell is referred, not called healthy. An interrupted run "
+            "(Ctrl-C, SIGTERM) writes its summaries marked incomplete. "
             "Folders are searched "
             "recursively; smears are screened one at a time, so any number "
             "fits in memory. Model files are read through an allow-list of "
@@ -289,13 +297,15 @@ def _add_screen(add):
     p.add_argument("inputs", nargs="+", metavar="SMEAR_OR_FOLDER",
                    help="smear image files or folders")
     p.add_argument("--out", default="skleuk-screening", metavar="DIR",
-                   help="output folder (default: skleuk-screening)")
+                   help="output folder, outside the input folders "
+                   "(default: skleuk-screening)")
     p.add_argument("--force", action="store_true",
-                   help="overwrite earlier screening results in --out")
+                   help="replace earlier screening results in --out as a "
+                   "whole (result files and overlay PNGs; other files stay)")
     p.add_argument("--no-overlays", action="store_true",
                    help="skip the overlay PNGs")
-    p.add_argument("--dpi", type=_positive_int, default=100, metavar="N",
-                   help="resolution of the overlays (default: 100)")
+    p.add_argument("--dpi", type=_dpi, default=100, metavar="N",
+                   help="resolution of the overlays, 10 to 600 (default: 100)")
 
 
 def build_parser():

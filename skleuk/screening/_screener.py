@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
 from ._aggregate import _RULES, _aggregate, _inner_cv_rules
-from ._cells import _iter_smears, _smear_crops
+from ._cells import _check_cells_per_class, _iter_smears, _smear_crops
 
 __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 
@@ -369,15 +369,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 "train the cell model on."
             )
         if cell_images is None:
-            empty = [c for c in self.classes_ if not np.any(has & (y == c))]
-            if empty:
-                err = ValueError(
-                    "No white cell was found in the training smears of class(es) "
-                    f"{[c.item() if isinstance(c, np.generic) else c for c in empty]}"
-                    ": the cell model cannot learn them."
-                )
-                err.classes_without_cells = empty  # for the caller's words
-                raise err
+            _check_cells_per_class(self.classes_, has, y)
 
         def fit_cells(idx):
             model = clone(base)
