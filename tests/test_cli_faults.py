@@ -404,3 +404,16 @@ def test_model_file_inside_the_data_is_refused(stand_in, feature_cells, tmp_path
     assert main(["train", "--data", str(data), "--out",
                  str(tmp_path / "link" / "m.joblib"), "-q"]) == 1
     _one_line_error(capsys.readouterr().err, "inside --data")
+
+
+# minor --------------------------------------------------------------------
+def test_a_nan_label_names_y():
+    from skleuk import make_pipeline
+    from skleuk.datasets import make_blood_smears
+
+    data = make_blood_smears(n_samples=8, image_size=16, random_state=0)
+    y = data.target.astype(float)
+    y[0] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        make_pipeline(image_size=16, architecture="light", cnn__epochs=1,
+                      cnn__verbose=0).fit(data.images, y)

@@ -299,3 +299,45 @@ def test_overlay_title_legend_and_labels(model, tmp_path, capsys):
     white = save_png(np.full((64, 64, 3), 255, np.uint8), tmp_path / "w.png")
     res = s.screen([white])[0]
     assert d.title(res, "blank image") == "referred — blank image\nw.png"
+
+
+@pytest.mark.skipif(os.name == "nt", reason="symlinks")
+def test_a_link_to_the_parent_is_not_followed(model, tmp_path, capsys):
+    smears = tmp_path / "in"
+    _smears(smears, n=2)
+    positive_smear(tmp_path / "beside.png")  # above the input: not screened
+    os.symlink("..", smears / "up")
+    out = tmp_path / "out"
+    assert main(["screen", model, str(smears), "--out", str(out), "-q"]) == 0
+    assert "Did not follow 1 symbolic link" in capsys.readouterr().err
+    assert [os.path.basename(r["file"]) for r in _read(out / "smears.csv")] == [
+        "s0.png", "s1.png"]
+
+
+@pytest.mark.skipif(not __import__("shutil").which("chromium"),
+                    reason="needs the chromium browser")
+def test_summary_renders_in_a_headless_browser(model, tmp_path, capsys):
+    """The page a lab opens: rendered by Chromium, its thumbnails loaded
+    (the positive row's red and the overlays' colours are on screen)."""
+    import subprocess
+
+    from PIL import Image
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    positive_smear(folder / "a b#c?.png")
+    negative_smear(folder / "血液.png")
+    out = tmp_path / "out"
+    assert main(["screen", model, str(folder), "--out", str(out), "-q"]) == 0
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu",
+         "--disable-background-networking", "--hide-scrollbars",
+         "--window-size=1000,900", f"--screenshot={shot}",
+         (out / "summary.html").as_uri()],
+        capture_output=True, timeout=120, check=True)
+    pixels = np.asarray(Image.open(shot).convert("RGB")).reshape(-1, 3).astype(int)
+    row_red = np.all(np.abs(pixels - [0xfd, 0xe0, 0xdc]) <= 2, axis=1).mean()
+    smear_pink = np.all(np.abs(pixels - [230, 178, 191]) <= 25, axis=1).mean()
+    assert row_red > 0.01  # the positive row is highlighted
+    assert smear_pink > 0.005  # the overlay thumbnails were loaded
