@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 
@@ -29,6 +30,23 @@ def _text_field(text):
     return json.dumps(text, ensure_ascii=False) if _CONTROL.search(text) else text
 
 
+class CsvWriter:
+    """``csv.writer`` with ``\n`` line ends that still quotes a field
+    holding a carriage return (the csv module quotes only the characters of
+    its line terminator), so a file name with ``\r`` stays one field."""
+
+    def __init__(self, stream):
+        self.stream = stream
+        self._buf = io.StringIO()
+        self._csv = csv.writer(self._buf, lineterminator="\r\n")
+
+    def writerow(self, row):
+        self._buf.seek(0)
+        self._buf.truncate()
+        self._csv.writerow(row)
+        self.stream.write(self._buf.getvalue()[:-2] + "\n")
+
+
 class _Writer:
     """Streams prediction rows as text, CSV or JSON.
 
@@ -42,7 +60,7 @@ class _Writer:
         self.stream = stream
         self.n = 0
         if fmt == "csv":
-            self.csv = csv.writer(stream, lineterminator="\n")
+            self.csv = CsvWriter(stream)
             self.csv.writerow(["file", "predicted_class", "probability",
                                *[f"p_{n}" for n in target_names], "note"])
         elif fmt == "json":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 import shutil
 import time
@@ -13,6 +12,7 @@ from . import _model
 from . import _screen_out as so
 from ._common import CLIError, Terminated, _err
 from ._data import _expand_inputs
+from ._output import CsvWriter
 
 
 def _load_screener(model_path, trust=False):
@@ -80,8 +80,8 @@ class _Run:
             matplotlib.use("Agg")
         self.fc = self._open("cells.csv")
         self.fs = self._open("smears.csv")
-        self.wc = csv.writer(self.fc, lineterminator="\n")
-        self.ws = csv.writer(self.fs, lineterminator="\n")
+        self.wc = CsvWriter(self.fc)
+        self.ws = CsvWriter(self.fs)
         self.wc.writerow(self.decision.cell_header())
         self.ws.writerow(self.decision.smear_header())
         self.summaries = [so.LazyFile(os.path.join(self.out, f"summary.{e}"))
@@ -169,8 +169,9 @@ class _Run:
                                          "of": total, "reason": reason}
         self.record.update(status=status,
                            finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
-        if status == "failed" and self.done == 0 and self.record["counts"][
-                "skipped"] == 0:
+        started = hasattr(self, "writers")
+        if not started or (status == "failed" and self.done == 0
+                           and self.record["counts"]["skipped"] == 0):
             self._remove_created()
             return
         try:
@@ -178,10 +179,15 @@ class _Run:
                 w.close(incomplete=incomplete)
                 f.commit()
             so.write_record(self.out, self.record)
-        except OSError:
+        except OSError as exc:
             for f in self.summaries:
                 f.discard()
-            if status == "complete":
+            if status == "complete":  # say in run.json that it failed
+                self.record.update(status="failed", incomplete={
+                    "stopped_after": self.done, "of": total,
+                    "reason": f"write error: {exc.strerror or exc}"})
+                with contextlib.suppress(OSError):
+                    so.write_record(self.out, self.record)
                 raise
 
     def _remove_created(self):
@@ -251,7 +257,13 @@ def cmd_screen(args):
         raise
     if bar is not None:
         bar.close()
-    run.finish("complete")
+    try:
+        run.finish("complete")
+    except OSError as exc:
+        raise CLIError(
+            f"cannot write the summaries in {args.out!r}: "
+            f"{(exc.strerror or str(exc)).lower()} (the {run.done} smear(s) "
+            "screened are in smears.csv and cells.csv)") from exc
     counts = run.record["counts"]
     print(f"Screened {run.done} smear(s): {counts['positive']} positive, "
           f"{counts['negative']} negative, {counts['referred']} referred "
