@@ -185,3 +185,37 @@ def test_screen_help_mentions_outputs(capsys):
     assert main(["screen", "--help"]) == 0
     text = capsys.readouterr().out
     assert "cells.csv" in text and "summary.html" in text and "--force" in text
+
+
+def test_screen_three_classes(tmp_path, capsys):
+    """More than two classes: every class's probability, the most probable
+    class decides, blasts are labelled with their class."""
+    from _cli_models import screener
+
+    X, y = [], []
+    for label, kinds in ((0, [0, 0, 0]), (1, [1, 1, 0]), (2, [2, 2, 0])):
+        for seed in range(4):
+            X.append(make_field([(25, 30, kinds[0]), (70, 64, kinds[1]),
+                                 (30, 100, kinds[2])], seed=seed + 10 * label))
+            y.append(label)
+    s = screener(aggregation="mean").fit(X, np.array(y))
+    model = tmp_path / "three.joblib"
+    save_model(s, model, target_names=["Benign", "Early", "Pre"],
+               input_kind="smears")
+    smear = _save(make_field([(25, 30, 2), (70, 64, 2), (30, 100, 0)], seed=99),
+                  tmp_path / "pre.png")
+    out = tmp_path / "o"
+    assert main(["screen", str(model), smear, "--out", str(out), "-q"]) == 0
+    row = _read(out / "smears.csv")[0]
+    assert {"p_Benign", "p_Early", "p_Pre", "p_not Benign",
+            "cells_p_not Benign"} <= set(row)
+    probs = {k: float(row[f"p_{k}"]) for k in ("Benign", "Early", "Pre")}
+    assert row["verdict"] == max(probs, key=probs.get)
+    assert abs(float(row["p_not Benign"]) - (1 - probs["Benign"])) < 1e-5
+    labels = {r["label"] for r in _read(out / "cells.csv")}
+    assert labels <= {"non-blast", "blast (Early)", "blast (Pre)"}
+    record = json.loads((out / "run.json").read_text())
+    assert record["model"]["threshold"] is None
+    assert "most probable class" in record["model"]["decision"]
+    md = (out / "summary.md").read_text()
+    assert "P(not Benign)" in md and "Threshold" not in md

@@ -9,9 +9,12 @@ to stderr; ``--debug`` shows the Python traceback instead.
 The package: ``_parser.py`` builds the argument parser, one module per
 command (``_demo.py``, ``_evaluate.py``, ``_train.py``, ``_grid_search.py``,
 ``_predict.py``, ``_screen.py``, ``_versions.py``) runs it, and the shared
-parts live in ``_common.py`` (errors, argument types, output folders),
-``_data.py`` (the data set behind ``--data``), ``_model.py`` (the pipeline,
-model files) and ``_output.py`` (printed reports, prediction tables).
+parts live in ``_common.py`` (errors, argument types, output folders,
+signals), ``_data.py`` (the data set behind ``--data``), ``_model.py`` (the
+pipeline; model files are :func:`skleuk.save_model` and
+:func:`skleuk.load_model`), ``_output.py`` (printed reports, prediction
+tables) and ``_screen_out.py`` (the files ``screen`` writes).
+Exit status 130 after Ctrl-C and 143 after ``SIGTERM``.
 """
 
 from __future__ import annotations
