@@ -59,7 +59,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:  # python benchmarks/bench_localisation.py
     sys.path.insert(0, str(REPO_ROOT))
 
-from skleuk.datasets._io import read_image  # noqa: E402
+from skleuk.datasets import read_image  # noqa: E402
 from skleuk.preprocessing import _detection as seg  # noqa: E402
 from skleuk.preprocessing._detection import find_white_cells  # noqa: E402
 from skleuk.preprocessing._segmentation import WhiteCellCropper  # noqa: E402

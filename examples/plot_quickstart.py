@@ -30,7 +30,7 @@ from sklearn.model_selection import train_test_split
 
 from skleuk import make_pipeline
 from skleuk.datasets import make_blood_smears
-from skleuk.metrics import classification_report
+from skleuk.metrics import diagnostic_report
 
 QUICK = os.environ.get("SKLEUK_DOCS_BUILD") == "1"
 n_samples, epochs = (160, 15) if QUICK else (260, 30)
@@ -84,10 +84,10 @@ fig.suptitle("Test images: true class, predicted class (probability)")
 # %%
 # 5. Measure
 # ----------
-# :func:`skleuk.metrics.classification_report` gives, per class, every
+# :func:`skleuk.metrics.diagnostic_report` gives, per class, every
 # column of the paper's Table 4.3: accuracy, precision, sensitivity
 # (recall), specificity, F1-score, error rate and support.
-print(classification_report(y_test, y_pred, target_names=data.target_names))
+print(diagnostic_report(y_test, y_pred, target_names=data.target_names))
 
 ConfusionMatrixDisplay.from_predictions(
     y_test, y_pred, display_labels=data.target_names, cmap="Blues"

@@ -36,6 +36,13 @@ inspection
 utils
     The shared image validator, estimator checks for images, versions.
 
+The pipeline
+------------
+:func:`make_pipeline` builds the whole system (its recipes are
+:data:`RECIPES`; :data:`DEFAULT_IMAGE_SIZE` and :data:`DEFAULT_ARCHITECTURE`
+are the default recipe's input size and network);
+:func:`make_baseline_pipeline` the classical baseline.
+
 Model files
 -----------
 :func:`save_model` writes a fitted estimator with its class names and
@@ -55,6 +62,9 @@ from .utils import show_versions
 from .utils._model_file import load_model, save_model
 
 __all__ = [
+    "DEFAULT_ARCHITECTURE",
+    "DEFAULT_IMAGE_SIZE",
+    "RECIPES",
     "__version__",
     "config_context",
     "get_config",
@@ -66,10 +76,19 @@ __all__ = [
     "show_versions",
 ]
 
+# Served from ``_pipeline`` on first use: make_pipeline imports TensorFlow
+# when called, and ``import skleuk`` stays light.
+_PIPELINE_NAMES = (
+    "DEFAULT_ARCHITECTURE",
+    "DEFAULT_IMAGE_SIZE",
+    "RECIPES",
+    "make_baseline_pipeline",
+    "make_pipeline",
+)
+
 
 def __getattr__(name):
-    # make_pipeline imports TensorFlow; keep `import skleuk` light.
-    if name in ("make_pipeline", "make_baseline_pipeline"):
+    if name in _PIPELINE_NAMES:
         from . import _pipeline
 
         return getattr(_pipeline, name)
@@ -77,4 +96,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(list(globals()) + ["make_pipeline"])
+    return sorted(set(globals()) | set(_PIPELINE_NAMES))

@@ -15,22 +15,20 @@ __all__ = [
 #: The recipes of :func:`make_pipeline`: the input size, the network, and
 #: the parameters of the steps that differ from the steps' own defaults.
 #: ``"default"`` was chosen on real smears with ``benchmarks/bench_accuracy.py``
-#: (docs: Results on real smears; the figures live there): the ``"wide"``
-#: network and test-time augmentation were both ahead on the real cells with
-#: two seeds, and so was giving the network the whole cell-centred window
-#: (``"crop": "passthrough"``) rather than a crop of it around the nucleus
-#: (per-cell AUC 0.990 and 0.991 with two seeds, against 0.973); 120 epochs
-#: rather than 60 were ahead on every task with every seed tried (accuracy
-#: and macro-F1 +0.3 to +1.3 points, training accuracy 1.000; per-cell
-#: specificity unchanged within the seeds' spread). The crop,
-#: sharpening and averaging steps stay in the pipeline, switched off
+#: (the figures are on the results page, docs/results.rst, not here): the
+#: ``"wide"`` network and test-time augmentation were both ahead on the real
+#: cells, and so was giving the network the whole cell-centred window
+#: (``"crop": "passthrough"``) rather than a crop of it around the nucleus;
+#: 120 epochs rather than 60 were ahead on every task with every seed tried,
+#: with the per-cell specificity unchanged within the seeds' spread. The
+#: crop, sharpening and averaging steps stay in the pipeline, switched off
 #: (``sharpen__strength=0``, ``average__size=1``), so that a grid search can
 #: switch them on; a ``crop__*`` parameter switches the cropper back on.
 #: ``"paper"`` is Alkhouli & Joshi's system as published. ``"steps"`` is
 #: the order of the steps: the default crops first and normalises the colours
 #: of the small resized crop (its statistics are the cell window's, at a
 #: sixteenth of a 257 px field's pixels; as accurate on the real cells, see
-#: the Results page), the paper normalises whole images first.
+#: docs/results.rst), the paper normalises whole images first.
 RECIPES = {
     "default": {
         "steps": ("crop", "sharpen", "average", "resize", "color", "scale", "cnn"),

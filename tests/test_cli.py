@@ -369,16 +369,16 @@ def test_n_jobs_reaches_evaluate_and_grid_search_with_the_same_results(
     # Threads instead of processes: the stand-in lives in this test module.
     import sklearn.model_selection._search as search_module
 
-    from skleuk.model_selection import _evaluate
+    import skleuk.model_selection
 
     seen = []
-    real_evaluate = _evaluate.evaluate
+    real_evaluate = skleuk.model_selection.evaluate
 
     def spy(*args, **kwargs):
         seen.append(kwargs.get("n_jobs"))
         return real_evaluate(*args, **kwargs)
 
-    monkeypatch.setattr(_evaluate, "evaluate", spy)
+    monkeypatch.setattr(skleuk.model_selection, "evaluate", spy)
     reports = []
     with joblib.parallel_config(backend="threading"):
         for n_jobs in ("1", "2"):

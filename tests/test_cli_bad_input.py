@@ -112,27 +112,27 @@ def test_report_inside_class_folder_data_refused(stand_in, tmp_path, capsys):
 
 # 6 ------------------------------------------------------------------------
 def test_positive_class_option_and_assumed_headline(stand_in, tmp_path, capsys):
-    data = _class_folders(tmp_path / "d", ["leukemic", "normal"], n=6)
+    data = _class_folders(tmp_path / "d", ["lymphoid", "myeloid"], n=6)
     out = tmp_path / "r1"
     assert main(["evaluate", "--data", str(data), "--folds", "2", "-q",
                  "--out", str(out), "--no-figures"]) == 0
     text = capsys.readouterr().out
     title = next(line for line in text.splitlines()
                  if line.startswith("Cross-validation report"))
-    assert "positive class 'normal' ASSUMED" in title
+    assert "positive class 'myeloid' ASSUMED" in title
     # The library's text names pos_label=; the command line adds its option.
     assert "with pos_label=." in text and "with --positive-class" in text
     assert json.loads((out / "report.json").read_text())["pos_label"] == 1
     out = tmp_path / "r2"
     assert main(["evaluate", "--data", str(data), "--folds", "2", "-q",
                  "--out", str(out), "--no-figures",
-                 "--positive-class", "leukemic"]) == 0
+                 "--positive-class", "lymphoid"]) == 0
     text = capsys.readouterr().out
-    assert "ASSUMED" not in text and "Positive class: leukemic" in text
+    assert "ASSUMED" not in text and "Positive class: lymphoid" in text
     assert json.loads((out / "report.json").read_text())["pos_label"] == 0
     assert main(["evaluate", "--data", str(data), "--out", str(tmp_path / "r3"),
                  "--positive-class", "blast", "-q"]) == 2
-    _one_line_error(capsys.readouterr().err, "'blast'", "leukemic, normal")
+    _one_line_error(capsys.readouterr().err, "'blast'", "lymphoid, myeloid")
     assert not (tmp_path / "r3").exists()
 
 

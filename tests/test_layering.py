@@ -17,15 +17,25 @@ subpackages may import each other in one direction only: the graph of
 imports between subpackages has no cycle, and neither has the graph between
 modules.
 
-The same walk checks size: no source file over 600 lines, no function over
-80 lines of code (docstring, blank and comment lines not counted), with an
-explicit allow-list of the files and functions still to be split.
+No private imports across units: a module imports another unit's public
+names only -- never a ``_private`` module of it (``skleuk.datasets._base``)
+nor a ``_private`` name (``from skleuk.preprocessing import _detect``). A
+unit is a subpackage or a root module of ``skleuk``. The exceptions are the
+shared bottom layer: ``skleuk.utils`` (its private modules are shared code,
+e.g. ``utils/_image_io.py``) and the package's own bottom-layer modules
+``skleuk._config`` and ``skleuk._version`` (as ``sklearn._config``); the
+package ``skleuk`` itself may import its own root modules, whose public
+names it re-exports. Everything else of ``skleuk._pipeline`` is reached
+through ``skleuk`` (``skleuk.make_pipeline``, ``skleuk.DEFAULT_IMAGE_SIZE``
+...). Shared code without a public name goes to ``skleuk.utils``.
+
+Files are not limited in size: a module holds one job, whatever its length
+(cohesion, not line count).
 """
 
 from __future__ import annotations
 
 import ast
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -221,7 +231,7 @@ def test_parser_sees_relative_and_lazy_imports():
     # The checks above are only as good as the import parser: it must see
     # relative imports, submodules imported with ``from . import x`` and
     # imports inside functions.
-    report = "skleuk.model_selection._report_io"
+    report = "skleuk.model_selection._report"
     imports = _imports(report, MODULES[report])
     assert "skleuk.plotting" in imports  # ``from .. import plotting``, in a function
     imports = _imports("skleuk.datasets", MODULES["skleuk.datasets"])
@@ -230,125 +240,104 @@ def test_parser_sees_relative_and_lazy_imports():
 
 
 # ---------------------------------------------------------------------------
-# Size: one job per file, functions that fit on a screen
+# No private imports across units
 # ---------------------------------------------------------------------------
-MAX_FILE_LINES = 600
-MAX_FUNCTION_LINES = 80
+#: Units whose private modules and names every unit may import: the shared
+#: bottom layer.
+SHARED_PRIVATE = frozenset({"skleuk.utils", "skleuk._config", "skleuk._version"})
 
-#: Source files over MAX_FILE_LINES or holding functions over
-#: MAX_FUNCTION_LINES (every function in them is exempt), as paths relative
-#: to the repository root, each with why it is still here. Remove an entry as
-#: soon as its file is split: a stale entry fails.
-ALLOWED_LONG_FILES = {}
-
-#: Functions over MAX_FUNCTION_LINES lines of code outside the files above,
-#: as ``(path, qualified name)``.
-ALLOWED_LONG_FUNCTIONS = {}
-
-
-def _rel(path):
-    return path.relative_to(PACKAGE_DIR.parent).as_posix()
+#: Known private imports across units still to be removed, as ``(importer,
+#: imported)`` module pairs, each with why it is still here. A stale entry
+#: fails.
+ALLOWED_PRIVATE = {
+    ("skleuk.screening._localise", "skleuk.preprocessing._detection"): (
+        "locate_white_cells and find_white_cells share one detection core "
+        "(_detect); issue #30 (separating touching cells) keeps one public "
+        "localisation function, which removes this import"
+    ),
+}
 
 
-def _code_lines(node, source_lines):
-    """Lines of code of a function: its body without the docstring, blank
-    lines and comment-only lines (nested functions included)."""
-    body = node.body
-    first = body[0]
-    if (
-        isinstance(first, ast.Expr)
-        and isinstance(first.value, ast.Constant)
-        and isinstance(first.value.value, str)
-    ):
-        body = body[1:]
-    if not body:
-        return 0
-    lines = source_lines[body[0].lineno - 1 : node.end_lineno]
-    return sum(1 for line in lines if line.strip() and not line.strip().startswith("#"))
+def _is_private(name):
+    return name.startswith("_") and not name.startswith("__")
 
 
-def _functions(tree):
-    """``(qualified name, node)`` of every function and method in ``tree``."""
-    stack = [("", tree)]
-    while stack:
-        prefix, parent = stack.pop()
-        for node in ast.iter_child_nodes(parent):
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                name = f"{prefix}{node.name}"
-                if not isinstance(node, ast.ClassDef):
-                    yield name, node
-                stack.append((f"{name}.", node))
+def _private_imports(module, path):
+    """``[(line, imported module, what)]``: private imports across units."""
+    is_package = path.name == "__init__.py"
+    package = module if is_package else module.rsplit(".", 1)[0]
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        pairs = []
+        if isinstance(node, ast.Import):
+            pairs = [(alias.name, None) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                if node.level > 1:
+                    base = base[: -(node.level - 1)]
+                base = ".".join(base + ([node.module] if node.module else []))
             else:
-                stack.append((prefix, node))
+                base = node.module or ""
+            pairs = [(base, alias.name) for alias in node.names]
+        for base, name in pairs:
+            if not (base == "skleuk" or base.startswith("skleuk.")):
+                continue
+            full = base if name is None else f"{base}.{name}"
+            target = _resolve(full if full in MODULES else base)
+            unit = _unit(target)
+            if unit == _unit(module) or unit in SHARED_PRIVATE:
+                continue
+            if module == "skleuk" and "." not in unit[len("skleuk."):]:
+                continue  # the package and its own root modules
+            parts = full.split(".")[1:]
+            if any(_is_private(p) for p in parts):
+                found.append((node.lineno, target, full))
+    return found
 
 
-def _size_offenders():
-    long_files, long_functions = {}, {}
-    for path in MODULES.values():
-        source = path.read_text(encoding="utf-8")
-        lines = source.splitlines()
-        rel = _rel(path)
-        if len(lines) > MAX_FILE_LINES:
-            long_files[rel] = len(lines)
-        for name, node in _functions(ast.parse(source)):
-            n = _code_lines(node, lines)
-            if n > MAX_FUNCTION_LINES:
-                long_functions[(rel, name)] = n
-    return long_files, long_functions
+PRIVATE_IMPORTS = {
+    module: found
+    for module, path in MODULES.items()
+    if (found := _private_imports(module, path))
+}
 
 
-LONG_FILES, LONG_FUNCTIONS = _size_offenders()
-
-
-def test_no_long_files():
-    over = {f: n for f, n in LONG_FILES.items() if f not in ALLOWED_LONG_FILES}
-    assert not over, (
-        f"files over {MAX_FILE_LINES} lines (split them by job): "
-        + ", ".join(f"{f} ({n})" for f, n in sorted(over.items()))
+def test_no_private_imports_across_units():
+    bad = [
+        f"{MODULES[module].relative_to(PACKAGE_DIR.parent)}:{line} imports {what}"
+        for module, found in PRIVATE_IMPORTS.items()
+        for line, target, what in found
+        if (module, target) not in ALLOWED_PRIVATE
+    ]
+    assert not bad, (
+        "private imports across subpackages (use a public name, or move the "
+        "shared code to skleuk.utils):\n" + "\n".join(bad)
     )
 
 
-def test_no_long_functions():
-    over = {
-        key: n
-        for key, n in LONG_FUNCTIONS.items()
-        if key not in ALLOWED_LONG_FUNCTIONS and key[0] not in ALLOWED_LONG_FILES
-    }
-    assert not over, (
-        f"functions over {MAX_FUNCTION_LINES} lines of code: "
-        + ", ".join(f"{f}:{name} ({n})" for (f, name), n in sorted(over.items()))
+def test_private_allow_list_is_not_stale():
+    seen = {(m, t) for m, found in PRIVATE_IMPORTS.items() for _, t, _ in found}
+    stale = [pair for pair in ALLOWED_PRIVATE if pair not in seen]
+    assert not stale, f"remove these from ALLOWED_PRIVATE: {stale}"
+
+
+def test_private_import_parser(tmp_path):
+    # The check sees relative, absolute and function-level imports of
+    # private modules and names, and lets the shared bottom layer through.
+    path = tmp_path / "_fake.py"
+    path.write_text(
+        "from ..datasets._base import finish\n"
+        "from ..utils._image_io import _walk_files\n"
+        "from .. import _version, __version__\n"
+        "from ._data import _roles\n"
+        "def f():\n"
+        "    from skleuk.preprocessing import _detection\n"
+        "    from skleuk.metrics import class_roles\n",
+        encoding="utf-8",
     )
-
-
-def test_size_allow_lists_are_not_stale():
-    offending_files = set(LONG_FILES) | {f for f, _ in LONG_FUNCTIONS}
-    stale = [f for f in ALLOWED_LONG_FILES if f not in offending_files]
-    stale += [k for k in ALLOWED_LONG_FUNCTIONS if k not in LONG_FUNCTIONS]
-    assert not stale, f"no longer too long, remove from the allow-lists: {stale}"
-
-
-def test_code_line_counter():
-    source = textwrap.dedent(
-        '''
-        def f(x):
-            """Doc.
-
-            More doc.
-            """
-            # a comment
-
-            y = x + 1
-            def g():
-                return y
-            return g
-        class C:
-            def m(self):
-                pass
-        '''
-    )
-    tree = ast.parse(source)
-    found = dict(_functions(tree))
-    assert set(found) == {"f", "f.g", "C.m"}
-    lines = source.splitlines()
-    assert _code_lines(found["f"], lines) == 4
-    assert _code_lines(found["C.m"], lines) == 1
+    found = _private_imports("skleuk.cli._fake", path)
+    assert [(line, what) for line, _, what in found] == [
+        (1, "skleuk.datasets._base.finish"),
+        (6, "skleuk.preprocessing._detection"),
+    ]

@@ -112,27 +112,29 @@ def _positive_class(args, target_names):
     )
 
 
+def _roles(target_names, pos_label=None):
+    """:func:`skleuk.metrics.class_roles` of the classes ``0..k-1``."""
+    from ..metrics import class_roles
+
+    return class_roles(range(len(target_names)), target_names, pos_label=pos_label)
+
+
 def _pos_label(target_names):
-    """Index in ``target_names`` of the class named like leukaemia, else None.
+    """Index in ``target_names`` of the positive class, else None.
 
-    The names of ``POSITIVE_CLASS_NAMES`` (``ALL``, ``blast(s)``,
-    ``leukemia``/``leukaemia``, ``1``) match ignoring case and surrounding
-    spaces; the first match wins. None means "no name says it": the callers
-    then take the last class, which the report marks as assumed.
+    :func:`skleuk.metrics.class_roles` decides (a class named like
+    leukaemia, or the other class of one named healthy); None means "no
+    name says it": the callers then take the last class, which the report
+    marks as assumed.
     """
-    from ..model_selection._report import POSITIVE_CLASS_NAMES
-
-    for k, name in enumerate(target_names):
-        if str(name).strip().lower() in POSITIVE_CLASS_NAMES:
-            return k
-    return None
+    roles = _roles(target_names)
+    return None if roles.assumed else roles.pos_label
 
 
 def _expand_inputs(inputs):
     """Image files named on the command line, folders walked recursively."""
     from ..datasets import IMAGE_EXTENSIONS
-    from ..datasets._base import find_image_files
-    from ..utils._image_io import _warn_skipped
+    from ..utils._image_io import _warn_skipped, find_image_files
 
     files = []
     for item in inputs:
@@ -152,12 +154,6 @@ def _expand_inputs(inputs):
     return files
 
 
-_HEALTHY_NAMES = ("healthy", "benign", "normal", "negative", "0")
-
-
 def _healthy_index(target_names):
-    """The healthy class: the one named like it, else the first."""
-    for k, name in enumerate(target_names):
-        if str(name).lower() in _HEALTHY_NAMES:
-            return k
-    return 0
+    """Index of the healthy class (:func:`skleuk.metrics.class_roles`)."""
+    return _roles(target_names).healthy_label

@@ -22,7 +22,7 @@ def cmd_demo(args):
 def _demo(args, out, start):
     # Drawn at twice the CNN's input size, like a cell-centred crop that the
     # pipeline resizes (ALL-IDB2's 257 px crops).
-    from .._pipeline import DEFAULT_IMAGE_SIZE
+    from .. import DEFAULT_IMAGE_SIZE
     from ..datasets import make_blood_smears
 
     side = 2 * (args.image_size or DEFAULT_IMAGE_SIZE)

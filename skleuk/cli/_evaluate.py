@@ -18,7 +18,7 @@ from ._output import _FIGURE_FILES, _print_report
 
 def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
                     group_duplicates=False, pos_label=None):
-    from ..model_selection._evaluate import evaluate
+    from ..model_selection import evaluate
 
     pos = pos_label if pos_label is not None else _pos_label(target_names)
     report = evaluate(
@@ -34,6 +34,7 @@ def _run_evaluation(args, pipe, X, y, target_names, groups, out_dir,
         target_names=target_names,
         progress=not args.quiet,
         n_jobs=getattr(args, "n_jobs", 1),
+        error_score="raise",  # as grid-search: a failed fit is an error
     )
     if args.force:
         # Figures of an earlier run must not sit beside the new report.

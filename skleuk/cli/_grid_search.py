@@ -7,8 +7,9 @@ import json
 import os
 import time
 
-from . import _model
-from ._common import _err
+from ..utils._progress import progress_bar
+from . import _data, _model
+from ._common import CLIError, _err
 from ._model import save_model
 
 
@@ -49,19 +50,16 @@ def _grid_search(args, data, out, start):
 
 def _cv_and_groups(args, data):
     """The (grouped) stratified folds and the groups they keep together."""
-    from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
+    from ..model_selection import make_stratified_cv
 
-    from ..model_selection._evaluate import _duplicate_groups, _merge_groups
-
-    groups = data.groups
-    if args.group_duplicates:
-        groups = _merge_groups(groups, _duplicate_groups(data.X))
-    if groups is not None:
-        cv = StratifiedGroupKFold(args.folds, shuffle=True,
-                                  random_state=args.random_state)
-    else:
-        cv = StratifiedKFold(args.folds, shuffle=True, random_state=args.random_state)
-    return cv, groups
+    try:
+        return make_stratified_cv(
+            data.X, data.y, n_splits=args.folds, groups=data.groups,
+            group_duplicates=args.group_duplicates,
+            random_state=args.random_state,
+        )
+    except ValueError as exc:
+        raise CLIError(f"--folds {args.folds}: {exc}") from None
 
 
 def _scorers(data):
@@ -72,13 +70,13 @@ def _scorers(data):
         # Multi-class: macro averages and one-vs-rest ROC AUC, as evaluate.
         scorers = get_scorers(average="macro")
     else:
-        pos_label = data.pos_label
-        if pos_label is None:
-            pos_label = len(data.target_names) - 1
-            _err(f"warning: no class is named like leukaemia; the positive class "
-                 f"is assumed to be {data.target_names[pos_label]!r} (choose it "
-                 "with --positive-class)")
-        scorers = get_scorers(pos_label=pos_label)
+        roles = _data._roles(data.target_names, data.pos_label)
+        if roles.assumed:
+            _err("warning: no class is named like leukaemia or healthy; the "
+                 "positive class is assumed to be "
+                 f"{data.target_names[roles.pos_label]!r} (choose it with "
+                 "--positive-class)")
+        scorers = get_scorers(pos_label=roles.pos_label)
     return {k: scorers[k] for k in ("accuracy", "roc_auc", "sensitivity",
                                     "specificity")}
 
@@ -87,16 +85,11 @@ def _run_search(args, data, pipe, param_grid, cv, groups, chosen, n_fits):
     """Fit the GridSearchCV (refit on accuracy), with a progress bar."""
     from sklearn.model_selection import GridSearchCV
 
-    bar = None
     n_jobs = getattr(args, "n_jobs", 1)
     # The bar counts fits in this process: with worker processes the
     # scorer runs there, so there is no bar (the search prints nothing).
-    if not args.quiet and n_jobs == 1:
-        from tqdm.auto import tqdm
-
-        from ..model_selection._evaluate import _bar_kwargs
-
-        bar = tqdm(total=n_fits, desc="grid search", unit="fit", **_bar_kwargs())
+    bar = progress_bar(n_fits, "grid search", "fit",
+                       enabled=not args.quiet and n_jobs == 1)
 
     def scoring(estimator, X, y):
         scores = {k: s(estimator, X, y) for k, s in chosen.items()}

@@ -21,7 +21,6 @@ from ._common import (
     _out_dir,
     _silence_fd2,
 )
-from ._data import _pos_label
 
 __all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "load_model", "save_model"]
 
@@ -36,18 +35,20 @@ def _check_model_args(args):
     arch = _build_pipeline(args, reader=False).get_params().get("cnn__architecture")
     if not isinstance(arch, str):
         return
-    from ..neural_network._architectures import (
-        _min_input_size,
-        resolve_architecture,
-    )
+    import re
 
-    minimum = _min_input_size(resolve_architecture(arch))
-    if size < minimum:
+    from ..neural_network import build_lightweight_cnn
+
+    try:  # the library's own check of the input size (no training)
+        build_lightweight_cnn((size, size, 3), 2, architecture=arch)
+    except ValueError as exc:
+        found = re.search(r"at least (\d+)", str(exc))
+        needs = f"at least {found.group(1)} pixels" if found else str(exc)
         raise CLIError(
             f"--image-size {size} is too small for the {arch} network, which "
-            f"needs at least {minimum} pixels.",
+            f"needs {needs}.",
             code=2,
-        )
+        ) from None
 
 
 def _build_pipeline(args, *, reader):
@@ -94,10 +95,11 @@ def _with_operating_point(pipe, args, y, target_names):
             f"--min-sensitivity needs two classes; the data has {len(labels)} "
             f"({', '.join(map(str, target_names))})"
         )
-    pos = _pos_label(target_names)
-    pos_label = labels[-1] if pos is None else labels[pos]
+    # --positive-class, else the class_roles rule (the last class assumed).
+    pos = _data._roles(target_names, _data._positive_class(args, target_names))
     return tune_threshold(pipe, min_sensitivity=target,
-                          pos_label=pos_label.item(), cv=THRESHOLD_FOLDS)
+                          pos_label=labels[pos.pos_label].item(),
+                          cv=THRESHOLD_FOLDS)
 
 
 def _pipeline_settings(pipe):
@@ -131,9 +133,9 @@ def _load_for_command(path, trust=False):
 
 
 def _fit_with_progress(pipe, X, y, args, desc="training"):
-    from ..model_selection._fold import _epoch_progress
+    from ..utils._progress import epoch_progress
 
-    with _epoch_progress(pipe, not args.quiet, desc):
+    with epoch_progress(pipe, desc, enabled=not args.quiet):
         pipe.fit(X, y)
     return pipe
 

@@ -33,7 +33,7 @@ def _add_common(p):
 
 
 def _add_model_options(p, *, grid=False, demo=False):
-    from .._pipeline import DEFAULT_IMAGE_SIZE
+    from .. import DEFAULT_IMAGE_SIZE
 
     g = p.add_argument_group("model (defaults: those of skleuk.make_pipeline)")
     if not grid:
@@ -107,7 +107,8 @@ def _add_cv_options(p):
     g.add_argument("--positive-class", default=None, metavar="NAME",
                    help="class whose sensitivity, specificity and ROC AUC are "
                    "reported (two classes; default: the class named like "
-                   "leukaemia -- ALL, blast, leukemia -- else the last one, "
+                   "leukaemia -- ALL, blast, leukemia -- else the other of the "
+                   "one named healthy, benign, normal..., else the last one, "
                    "marked ASSUMED in the report)")
     g.add_argument("--folds", type=_folds_int, default=5, metavar="K",
                    help="number of folds (default: 5)")
@@ -322,7 +323,7 @@ def build_parser():
     >>> args.command, args.epochs
     ('demo', 2)
     """
-    from .._version import __version__
+    from .. import __version__
 
     parser = argparse.ArgumentParser(
         prog=PROG,

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 
+from ..utils._progress import progress_bar
 from ._common import CLIError, _err, _import_tensorflow
 from ._data import _expand_inputs
 from ._model import _load_for_command
@@ -45,16 +47,16 @@ def _predict_batch(model, paths):
 
 def _screen_batch(model, paths):
     """The same for a screening model: its verdict per smear, or referred
-    ("no white cell found") when it found no white cell."""
+    ("no white cell found", blank, too small) when it found no white cell."""
     from ..datasets import read_image
-    from ..screening._checks import no_cell_reason
+    from ..screening import referral_reason
 
     classes = list(model["classes"])
     out = []
     for res in model["estimator"].screen(list(paths)):
         if not res.found:
             image = read_image(res.source, reduce_to=_CHECK_SIZE)
-            out.append((None, None, None, no_cell_reason(image)))
+            out.append((None, None, None, referral_reason(image, n_cells=0)))
             continue
         k = classes.index(res.verdict)
         out.append((k, float(res.image_proba[k]), res.image_proba, None))
@@ -88,9 +90,7 @@ class _Predictor:
         from ..datasets import read_image
         from ..screening import referral_reason
 
-        image = read_image(path, reduce_to=_CHECK_SIZE)
-        # A screener locates the cells itself (no cell: referred after).
-        return referral_reason(image, find_cells=not self.screener)
+        return referral_reason(read_image(path, reduce_to=_CHECK_SIZE))
 
     def _answer(self, paths):
         return (_screen_batch if self.screener else _predict_batch)(
@@ -102,7 +102,8 @@ class _Predictor:
 
         notes, todo = {}, []
         for path in batch:
-            if not (self.check or self.screener):
+            if not self.check or self.screener:
+                # A screener locates the cells itself (none: referred after).
                 todo.append(path)
                 continue
             try:
@@ -132,7 +133,7 @@ class _Predictor:
                 rows.append((path, answers[path]))
         for _, (*_, note) in rows:
             if note is not None:
-                self.referred[note.split(" (")[0]] += 1
+                self.referred[re.split(r"[:(]", note)[0].strip()] += 1
         return rows
 
 
@@ -146,14 +147,7 @@ def cmd_predict(args):
     names = model["target_names"]
     writer = _Writer(args.format, names, sys.stdout)
     predictor = _Predictor(model, check=not args.no_image_check)
-    bar = None
-    if not args.quiet:
-        from tqdm.auto import tqdm
-
-        from ..model_selection._evaluate import _bar_kwargs
-
-        bar = tqdm(total=len(files), desc="predicting", unit="image",
-                   **_bar_kwargs())
+    bar = progress_bar(len(files), "predicting", "image", enabled=not args.quiet)
 
     def warn(path, exc):
         if bar is not None:

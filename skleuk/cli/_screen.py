@@ -8,6 +8,7 @@ import shutil
 import time
 import warnings
 
+from ..utils._progress import progress_bar
 from . import _model
 from . import _screen_out as so
 from ._common import CLIError, Terminated, _err
@@ -27,24 +28,16 @@ def _load_screener(model_path, trust=False):
 
 
 def _progress_bar(args, total):
-    if args.quiet:
-        return None
-    from tqdm.auto import tqdm
-
-    from ..model_selection._evaluate import _bar_kwargs
-
-    return tqdm(total=total, desc="screening", unit="smear", **_bar_kwargs())
+    return progress_bar(total, "screening", "smear", enabled=not args.quiet)
 
 
 def _no_cell_note(path):
     """Why a smear without a white cell has none (blank, tiny, grey-level)."""
     from ..datasets import read_image
     from ..screening import referral_reason
-    from ..screening._checks import no_cell_reason
 
     with contextlib.suppress(Exception):
-        image = read_image(path, reduce_to=512)
-        return referral_reason(image, find_cells=False) or no_cell_reason(image)
+        return referral_reason(read_image(path, reduce_to=512), n_cells=0)
     return None
 
 

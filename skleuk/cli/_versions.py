@@ -5,7 +5,7 @@ from __future__ import annotations
 
 def cmd_version(args):
     """``skleuk version``."""
-    from .._version import __version__
+    from .. import __version__
 
     print(f"skleuk {__version__}")
     return 0

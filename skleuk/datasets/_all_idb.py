@@ -22,7 +22,7 @@ from ._base import (
     read_bunch_images,
     same_content,
 )
-from ._xyc import _load_centroids, _read_xyc  # noqa: F401 (screening uses it)
+from ._xyc import _load_centroids
 
 __all__ = ["load_all_idb"]
 

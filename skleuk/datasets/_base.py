@@ -97,24 +97,6 @@ def list_files(root, *, warn=True, stacklevel=4):
     return files, skipped, n_hidden
 
 
-def find_image_files(root):
-    """Image files below ``root`` and what was left out.
-
-    Returns
-    -------
-    images : list of str
-        Files with an image extension, sorted (see :func:`list_files`).
-    n_ignored : int
-        Files that are not images, hidden files included.
-    skipped : list of str
-        Special files and broken links (not warned about: the caller
-        reports them once for all its folders).
-    """
-    files, skipped, n_hidden = list_files(root, warn=False)
-    images = [f for f in files if is_image_file(f)]
-    return images, len(files) - len(images) + n_hidden, skipped
-
-
 def subfolders(root):
     """The non-hidden subfolders of ``root`` (links followed), sorted."""
     return [

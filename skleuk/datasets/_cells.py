@@ -112,7 +112,7 @@ def _inside(cents, h, w, path):
 def _negatives(image, cents, detector_params, min_distance, max_negatives, rng):
     """Centres of the white cells of ``image`` that are not annotated blasts,
     and how many detected cells were dropped for lying near one."""
-    from ..preprocessing._detection import find_white_cells
+    from ..preprocessing import find_white_cells
 
     found, _ = find_white_cells(image, **detector_params)
     found = np.asarray(found, dtype=np.float64).reshape(-1, 2)

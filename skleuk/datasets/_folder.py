@@ -8,12 +8,11 @@ import warnings
 import numpy as np
 from sklearn.utils import Bunch
 
-from ..utils._image_io import IMAGE_EXTENSIONS, _warn_skipped
+from ..utils._image_io import IMAGE_EXTENSIONS, _warn_skipped, find_image_files
 from ._base import (
     check_folder,
     check_loader_params,
     class_counts,
-    find_image_files,
     finish,
     is_hidden,
     is_image_file,

@@ -8,38 +8,10 @@ from collections import defaultdict
 
 import numpy as np
 
+from ..utils._xyc import _read_xyc
 from ._base import depth, few, list_files, same_content
 
 __all__ = []
-
-
-def _read_xyc(path):
-    """Parse an ALL-IDB ``.xyc`` file into an (k, 2) float array of (row, col)."""
-    rows = []
-    try:
-        with open(path, encoding="utf-8-sig", errors="replace") as f:
-            lines = f.read().splitlines()
-    except OSError as exc:
-        raise OSError(f"Cannot read annotation file {path!r}: {exc}") from exc
-    for lineno, line in enumerate(lines, 1):
-        text = line.strip()
-        if not text:
-            continue
-        parts = text.replace(",", " ").split()
-        try:
-            if len(parts) != 2:
-                raise ValueError
-            x, y = float(parts[0]), float(parts[1])
-            if not (np.isfinite(x) and np.isfinite(y)) or x < 0 or y < 0:
-                raise ValueError
-        except ValueError:
-            raise ValueError(
-                f"Malformed annotation file {path!r}, line {lineno}: expected two "
-                f"non-negative numbers 'x<TAB>y' (a blast centroid), got "
-                f"{line!r}."
-            ) from None
-        rows.append((y, x))
-    return np.asarray(rows, dtype=np.float64).reshape(-1, 2)
 
 
 def _load_centroids(records, search_roots, root):

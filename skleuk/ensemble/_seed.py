@@ -116,7 +116,7 @@ class SeedEnsembleClassifier(MetaEstimatorMixin, ClassifierMixin, BaseEstimator)
     def _base_estimator(self):
         if self.estimator is not None:
             return self.estimator
-        from .._pipeline import make_pipeline
+        from .. import make_pipeline
 
         return make_pipeline()
 

@@ -14,7 +14,7 @@ from sklearn.metrics import make_scorer
 from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.multiclass import unique_labels
 
-from ._trust import _check_probabilities, _top_label_hit
+from ._calibration import _check_probabilities, _top_label_hit
 
 __all__ = [
     "accuracy_at_coverage",

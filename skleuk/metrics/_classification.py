@@ -31,7 +31,7 @@ from sklearn.utils import check_consistent_length, column_or_1d
 from sklearn.utils.multiclass import type_of_target, unique_labels
 
 __all__ = [
-    "classification_report",
+    "diagnostic_report",
     "error_rate",
     "sensitivity_score",
     "specificity_score",
@@ -229,7 +229,7 @@ def specificity_score(
     See Also
     --------
     sensitivity_score : True positive rate (recall).
-    classification_report : All per-class metrics of the paper's Table 4.3.
+    diagnostic_report : All per-class metrics of the paper's Table 4.3.
 
     Examples
     --------
@@ -375,7 +375,7 @@ def _per_class(y_true, y_pred, labels, sample_weight, zero_division):
     }
 
 
-def classification_report(
+def diagnostic_report(
     y_true,
     y_pred,
     *,
@@ -394,7 +394,8 @@ def classification_report(
     (weighted by support), and the overall accuracy and error rate.
 
     It extends :func:`sklearn.metrics.classification_report` with the
-    per-class accuracy, specificity and error rate. For a binary problem
+    per-class accuracy, specificity and error rate (and is named apart from
+    it, so that both can be imported side by side). For a binary problem
     both rows have the same accuracy (the overall accuracy), and the
     specificity of one class is the sensitivity of the other. For more than
     two classes the per-class ("one-vs-rest") accuracy of class ``k`` is the
@@ -443,10 +444,10 @@ def classification_report(
 
     Examples
     --------
-    >>> from skleuk.metrics import classification_report
+    >>> from skleuk.metrics import diagnostic_report
     >>> y_true = [0, 0, 0, 0, 1, 1]
     >>> y_pred = [0, 0, 0, 1, 1, 1]
-    >>> print(classification_report(y_true, y_pred,
+    >>> print(diagnostic_report(y_true, y_pred,
     ...     target_names=["healthy", "ALL"]))  # doctest: +NORMALIZE_WHITESPACE
          accuracy precision sensitivity specificity f1-score error-rate support
     <BLANKLINE>
@@ -457,7 +458,7 @@ def classification_report(
     weighted avg  0.83  0.89  0.83  0.92  0.84  0.17  6
     <BLANKLINE>
      accuracy                          0.83  0.17  6
-    >>> report = classification_report(y_true, y_pred, output_dict=True)
+    >>> report = diagnostic_report(y_true, y_pred, output_dict=True)
     >>> round(report["0"]["sensitivity"], 2)
     0.75
     """

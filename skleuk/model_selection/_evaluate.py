@@ -12,17 +12,29 @@ calibration) rather than scores.
 
 from __future__ import annotations
 
-from numbers import Integral
+import warnings
+from collections import Counter
+from numbers import Integral, Real
 
 import numpy as np
 from joblib import effective_n_jobs
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+from sklearn import get_config
 from sklearn.base import clone, is_classifier
+from sklearn.exceptions import FitFailedWarning, UnsetMetadataPassedError
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold, check_cv
+from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    StrOptions,
+    validate_params,
+)
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    process_routing,
+)
 from sklearn.utils.multiclass import type_of_target, unique_labels
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import (
@@ -31,41 +43,20 @@ from sklearn.utils.validation import (
     column_or_1d,
 )
 
-from ._fold import _bar_kwargs, _fit_and_predict
+from .._version import __version__
+from ..utils._progress import progress_bar
+from ._fold import _fit_and_predict
 from ._report import CrossValidationReport, _now
+from ._split import _sample_groups, make_stratified_cv
 
 __all__ = ["evaluate"]
-
-
-def _merge_groups(*labelings):
-    """Connected components of samples linked by any of the labelings."""
-    labelings = [np.asarray(g) for g in labelings if g is not None]
-    n = len(labelings[0])
-    rows, cols, offset = [], [], n
-    for g in labelings:
-        _, inv = np.unique(g, return_inverse=True)
-        rows.append(np.arange(n))
-        cols.append(offset + inv)
-        offset += inv.max() + 1
-    rows = np.concatenate(rows)
-    cols = np.concatenate(cols)
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(offset, offset))
-    _, labels = connected_components(graph, directed=False)
-    _, groups = np.unique(labels[:n], return_inverse=True)
-    return groups
-
-
-def _duplicate_groups(X):
-    from ._duplicates import find_duplicate_groups
-
-    return np.asarray(find_duplicate_groups(X))
 
 
 # ----------------------------------------------------------------------------
 # checks and splits
 # ----------------------------------------------------------------------------
-def _check_data(estimator, X, y, groups, group_duplicates):
-    """Validated ``y``, its classes, the groups and how they were made."""
+def _check_data(estimator, X, y, groups):
+    """Validated ``y``, its classes and the groups."""
     if not is_classifier(estimator):
         raise ValueError(
             f"evaluate needs a classifier (or a pipeline ending in one); got "
@@ -80,22 +71,17 @@ def _check_data(estimator, X, y, groups, group_duplicates):
     classes = unique_labels(y)
     if len(classes) < 2:
         raise ValueError("y must contain at least two classes.")
-    grouped_by = []
     if groups is not None:
         groups = column_or_1d(groups)
         check_consistent_length(y, groups)
-        grouped_by.append("given")
+    return y, classes, groups
+
+
+def _splitters(cv, X, y, groups, group_duplicates, n_repeats, random_state):
+    """One splitter per repetition, the groups, and how they were made."""
+    grouped_by = ["given"] if groups is not None else []
     if group_duplicates:
-        groups = _merge_groups(groups, _duplicate_groups(X))
         grouped_by.append("near-duplicate images")
-    if groups is None:
-        return y, classes, None, ""
-    n_groups = len(np.unique(groups))
-    return y, classes, groups, f"{' + '.join(grouped_by)} ({n_groups} groups)"
-
-
-def _splitters(cv, y, classes, groups, n_repeats, random_state):
-    """One splitter per repetition."""
     if not (isinstance(cv, Integral) and not isinstance(cv, bool)):
         if n_repeats != 1:
             raise ValueError(
@@ -103,26 +89,53 @@ def _splitters(cv, y, classes, groups, n_repeats, random_state):
                 "repetition); pass a splitter with its own repeats instead, e.g. "
                 "RepeatedStratifiedKFold."
             )
-        return [check_cv(cv, y, classifier=True)]
-    counts = np.array([np.sum(y == c) for c in classes])
-    if counts.min() < cv:
-        small = classes[np.argmin(counts)]
-        raise ValueError(
-            f"Class {small!r} has only {counts.min()} sample(s), fewer than "
-            f"the {cv} folds: every class needs at least one sample per fold."
-        )
-    if groups is not None and len(np.unique(groups)) < cv:
-        raise ValueError(
-            f"Only {len(np.unique(groups))} groups for {cv} folds: use fewer "
-            "folds."
-        )
-    rng = check_random_state(random_state)
-    if isinstance(random_state, Integral):
-        seeds = [int(random_state) + r for r in range(n_repeats)]
+        groups = _sample_groups(X, y, groups, group_duplicates)
+        splitters = [check_cv(cv, y, classifier=True)]
     else:
-        seeds = [int(rng.randint(np.iinfo(np.int32).max)) for _ in range(n_repeats)]
-    kind = StratifiedGroupKFold if groups is not None else StratifiedKFold
-    return [kind(n_splits=cv, shuffle=True, random_state=s) for s in seeds]
+        rng = check_random_state(random_state)
+        if isinstance(random_state, Integral):
+            seeds = [int(random_state) + r for r in range(n_repeats)]
+        else:
+            seeds = [int(rng.randint(np.iinfo(np.int32).max))
+                     for _ in range(n_repeats)]
+        # The groups (near-duplicates found once), then one splitter per seed.
+        first, groups = make_stratified_cv(
+            X if group_duplicates else None, y, n_splits=cv, groups=groups,
+            group_duplicates=group_duplicates, random_state=seeds[0],
+        )
+        splitters = [first] + [
+            make_stratified_cv(None, y, n_splits=cv, groups=groups,
+                               random_state=s)[0]
+            for s in seeds[1:]
+        ]
+    if groups is None:
+        return splitters, None, ""
+    n_groups = len(np.unique(groups))
+    return splitters, groups, f"{' + '.join(grouped_by)} ({n_groups} groups)"
+
+
+def _route_params(estimator, params):
+    """The parameters of every fold's ``fit``, as ``cross_validate`` routes them.
+
+    Without metadata routing they are fit parameters of ``estimator``
+    (``"step__param"`` for a pipeline); with
+    ``sklearn.set_config(enable_metadata_routing=True)`` they go where the
+    estimator requests them (``set_fit_request``).
+    """
+    if not params or not get_config().get("enable_metadata_routing", False):
+        return dict(params or {})
+    router = MetadataRouter(owner="evaluate").add(
+        estimator=estimator,
+        method_mapping=MethodMapping().add(caller="fit", callee="fit"),
+    )
+    try:
+        return dict(process_routing(router, "fit", **params).estimator.fit)
+    except UnsetMetadataPassedError as exc:
+        raise UnsetMetadataPassedError(
+            message=str(exc).replace("evaluate.fit", "evaluate"),
+            unrequested_params=exc.unrequested_params,
+            routed_params=exc.routed_params,
+        ) from None
 
 
 def _describe_cv(splitter, n_repeats, grouped_by):
@@ -139,7 +152,7 @@ def _describe_cv(splitter, n_repeats, grouped_by):
 
 
 def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
-               progress, return_estimators, n_repeats):
+               progress, return_estimators, n_repeats, error_score):
     """Fit and predict every split, in parallel; the results in split order."""
     # Epoch bars only when the folds run here, one after the other.
     epoch_bars = progress and effective_n_jobs(n_jobs) == 1
@@ -150,6 +163,7 @@ def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
     jobs = (
         delayed(_fit_and_predict)(
             clone(estimator), X, y, classes, split, fit_params,
+            error_score=error_score,
             epoch_bar=desc(*split[:2]) if epoch_bars else None,
             return_estimator=return_estimators,
         )
@@ -157,24 +171,53 @@ def _run_folds(estimator, X, y, classes, splits, fit_params, *, n_jobs,
     )
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     results = []
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(splits), desc="cross-validation", unit="fold",
-                   **_bar_kwargs())
+    bar = progress_bar(len(splits), "cross-validation", "fold", enabled=progress)
     try:
         for record, fitted in parallel(jobs):
             results.append((record, fitted))
             if bar is not None:
-                y_test = y[record["test_index"]]
-                acc = accuracy_score(y_test, record["y_pred"])
-                bar.set_postfix(val_acc=f"{acc:.3f}", refresh=False)
+                if record["fit_error"] is None:
+                    y_test = y[record["test_index"]]
+                    acc = accuracy_score(y_test, record["y_pred"])
+                    bar.set_postfix(val_acc=f"{acc:.3f}", refresh=False)
+                else:
+                    bar.set_postfix(val_acc="fit failed", refresh=False)
                 bar.update(1)
     finally:
         if bar is not None:
             bar.close()
     return results
+
+
+def _warn_or_raise_about_fit_failures(records, error_score):
+    """FitFailedWarning when some fits failed, ValueError when all did.
+
+    The messages of :func:`~sklearn.model_selection.cross_validate`: the
+    failures counted, each distinct traceback shown once.
+    """
+    errors = [r["fit_error"] for r in records if r["fit_error"] is not None]
+    if not errors:
+        return
+    summary = "\n".join(
+        f"{'-' * 80}\n{n} fits failed with the following error:\n{error}"
+        for error, n in Counter(errors).items()
+    )
+    if len(errors) == len(records):
+        raise ValueError(
+            f"\nAll the {len(records)} fits failed.\nIt is very likely that "
+            "your model is misconfigured.\nYou can try to debug the error by "
+            "setting error_score='raise'.\n\nBelow are more details about the "
+            f"failures:\n{summary}"
+        )
+    warnings.warn(
+        f"\n{len(errors)} fits failed out of a total of {len(records)}.\nThe "
+        f"metrics of these folds will be set to {error_score} and the pooled "
+        "figures use the other folds.\nIf these failures are not expected, you "
+        "can try to debug them by setting error_score='raise'.\n\nBelow are "
+        f"more details about the failures:\n{summary}",
+        FitFailedWarning,
+        stacklevel=3,
+    )
 
 
 def _short_repr(estimator):
@@ -186,21 +229,17 @@ def _short_repr(estimator):
     return type(estimator).__name__
 
 
-def _info(estimator, splitters, n_splits, grouped_by, random_state):
+def _info(estimator, splitters, n_splits, grouped_by, random_state, error_score):
     info = {
         "protocol": _describe_cv(splitters[0], len(splitters), grouped_by),
+        "error_score": error_score,
         "estimator": _short_repr(estimator),
         "n_splits": n_splits,
         "n_repeats": len(splitters),
         "random_state": random_state if isinstance(random_state, Integral) else None,
         "created": _now(),
+        "skleuk_version": __version__,
     }
-    try:
-        from .._version import __version__
-
-        info["skleuk_version"] = __version__
-    except ImportError:  # pragma: no cover
-        pass
     return info
 
 
@@ -216,7 +255,8 @@ def _info(estimator, splitters, n_splits, grouped_by, random_state):
         "random_state": ["random_state"],
         "pos_label": "no_validation",  # checked against the classes
         "target_names": ["array-like", None],
-        "fit_params": [dict, None],
+        "params": [dict, None],
+        "error_score": [StrOptions({"raise"}), Real],
         "return_estimators": ["boolean"],
         "progress": ["boolean"],
         "n_jobs": [Integral, None],
@@ -235,7 +275,8 @@ def evaluate(
     random_state=None,
     pos_label=None,
     target_names=None,
-    fit_params=None,
+    params=None,
+    error_score=np.nan,
     return_estimators=False,
     progress=False,
     n_jobs=None,
@@ -253,11 +294,14 @@ def evaluate(
     metrics, mean ± std, the pooled confusion matrix, ROC curves and the
     per-class report (the paper's Tables 4.2 and 4.3).
 
-    Each fold runs the pipeline's preprocessing once per fold side and
-    asks the final step for ``predict_proba`` (and ``predict``, except for
-    skleuk's CNN, whose predictions are the most probable class and are
-    read off the probabilities): one network pass on the training fold
-    and one on the held-out fold.
+    Each fold predicts through the fitted estimator's own methods
+    (``predict_proba``, ``predict``, ``decision_function``), so any
+    pipeline works as it does for its user -- an imbalanced-learn
+    ``imblearn.pipeline.Pipeline`` resamples only while fitting. When
+    the final step's ``predict`` is the most probable class (skleuk's CNN,
+    :class:`~sklearn.calibration.CalibratedClassifierCV`), the predictions
+    are read off ``predict_proba``: one preprocessing and network pass on
+    the training fold and one on the held-out fold.
 
     Parameters
     ----------
@@ -294,19 +338,37 @@ def evaluate(
     pos_label : label, default=None
         Positive class of a binary problem: the class whose sensitivity,
         specificity, precision, F1 and ROC AUC the report headlines. ``None``
-        infers it: the class whose ``target_names`` entry reads like
-        leukaemia (``ALL``, ``blast``, ``leukemia``...), else ``1`` for 0/1
-        labels without other names; otherwise the last class is *assumed*
-        and the report's title says so. Multi-class problems use macro
-        averages and one-vs-rest AUC.
+        infers it by :func:`skleuk.metrics.class_roles`'s rule: the class
+        whose ``target_names`` entry reads like leukaemia (``ALL``,
+        ``blast``, ``leukemia``...), else the other class of one that reads
+        like health (``healthy``, ``benign``, ``normal``...), else ``1`` for
+        0/1 labels; otherwise the last class is *assumed* and the report's
+        title says so. Multi-class problems use macro averages and
+        one-vs-rest AUC.
     target_names : list of str, default=None
         Display names of the classes (sorted label order).
-    fit_params : dict, default=None
-        Extra keyword arguments of ``estimator.fit``, e.g.
-        ``{"cnn__sample_weight": w}``. As in
-        :func:`~sklearn.model_selection.cross_validate`, a value with one
-        entry per sample is indexed with each training fold; any other
-        value is passed unchanged to every fold.
+    params : dict, default=None
+        Parameters of every fold's ``estimator.fit``, as
+        :func:`~sklearn.model_selection.cross_validate`'s ``params``: a
+        value with one entry per sample (``sample_weight``) is indexed with
+        each training fold; any other value is passed unchanged. Without
+        metadata routing they are fit parameters, e.g.
+        ``{"cnn__sample_weight": w}`` for a pipeline; with
+        ``sklearn.set_config(enable_metadata_routing=True)`` they go to the
+        steps that request them (``set_fit_request(sample_weight=True)``),
+        e.g. ``{"sample_weight": w}``.
+    error_score : "raise" or float, default=np.nan
+        What a fold whose ``fit`` raises gives, as in
+        :func:`~sklearn.model_selection.cross_validate`: ``"raise"`` raises
+        the error; a number becomes that fold's validation metrics and
+        train accuracy, with a :class:`~sklearn.exceptions.FitFailedWarning`
+        giving the tracebacks, and the pooled figures (confusion matrix,
+        ROC curves, per-class report, calibration) use the other folds. The
+        mean ± std leaves NaN folds out, so with the default NaN they
+        summarise the folds that were fitted; ``0`` counts a failure as a
+        fold with nothing right. When every fit fails, a ``ValueError``.
+        The report says how many fits failed
+        (:attr:`CrossValidationReport.n_failed_folds`).
     return_estimators : bool, default=False
         Keep the fitted estimator of every fold in
         ``report.estimators_``.
@@ -334,7 +396,8 @@ def evaluate(
     ------
     ValueError
         If ``estimator`` is not a classifier, ``y`` holds fewer than two
-        classes, or a class has fewer members than ``cv`` folds; an invalid
+        classes, a class has fewer members than ``cv`` folds, or every fit
+        failed (``error_score`` a number); an invalid
         parameter (e.g. ``n_repeats=0``) raises scikit-learn's
         ``InvalidParameterError``, a subclass of ``ValueError`` and
         ``TypeError``.
@@ -369,10 +432,11 @@ def evaluate(
     Positive class: ALL
     ...
     """
-    y, classes, groups, grouped_by = _check_data(
-        estimator, X, y, groups, group_duplicates
+    y, classes, groups = _check_data(estimator, X, y, groups)
+    fit_params = _route_params(estimator, params)
+    splitters, groups, grouped_by = _splitters(
+        cv, X, y, groups, group_duplicates, n_repeats, random_state
     )
-    splitters = _splitters(cv, y, classes, groups, n_repeats, random_state)
     n = _num_samples(X)
     splits = [
         (r, k, np.asarray(train), np.asarray(test))
@@ -380,10 +444,12 @@ def evaluate(
         for k, (train, test) in enumerate(splitter.split(np.zeros(n), y, groups))
     ]
     results = _run_folds(
-        estimator, X, y, classes, splits, dict(fit_params or {}),
+        estimator, X, y, classes, splits, fit_params,
         n_jobs=n_jobs, progress=progress, return_estimators=return_estimators,
-        n_repeats=n_repeats,
+        n_repeats=n_repeats, error_score=error_score,
     )
+    _warn_or_raise_about_fit_failures([record for record, _ in results],
+                                      error_score)
     report = CrossValidationReport(
         y,
         [record for record, _ in results],
@@ -392,7 +458,7 @@ def evaluate(
         pos_label=pos_label,
         groups=groups,
         info=_info(estimator, splitters, len(splits) // len(splitters),
-                   grouped_by, random_state),
+                   grouped_by, random_state, error_score),
         X=X,
     )
     if return_estimators:

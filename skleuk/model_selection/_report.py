@@ -5,29 +5,309 @@ fold's sample indices, its out-of-fold predictions and probabilities, the
 train accuracy and loss, the per-epoch training history and the timings --
 and derives everything else from them: per-fold metrics, mean and standard
 deviation, the pooled confusion matrix, ROC curves and the per-class report.
-It renders itself as text, Markdown, HTML and JSON and reloads from JSON.
-This module holds the class and its documentation; the numbers are
-computed in ``_report_metrics.py``, the renderings in ``_report_render.py``
-(one list of sections for all three formats), JSON and file writing in
-``_report_io.py``.
+It renders itself as text, Markdown and HTML (one list of sections for all
+three), writes and reloads JSON, and saves a folder of files and figures.
+The module-level helpers only format tables and convert values; everything
+that reads a report is a method of the class.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import html as _html
+import json
+import math
+import os
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.metrics import (
+    accuracy_score,
+    brier_score_loss,
+    confusion_matrix,
+    f1_score,
+    log_loss,
+    precision_score,
+    roc_auc_score,
+    roc_curve,
+)
 
-from . import _report_io as _io
-from . import _report_metrics as _metrics
-from . import _report_render as _render
-from ._report_io import normalise_fold
-from ._report_render import METRICS, _fmt_pm  # noqa: F401  (METRICS: kept here)
+from ..metrics import (
+    accuracy_at_coverage,
+    class_roles,
+    error_rate,
+    expected_calibration_error,
+    sensitivity_score,
+    specificity_score,
+)
+from ..metrics import diagnostic_report as _diagnostic_report
+from ..utils.validation import is_path_sequence
 
 __all__ = ["CrossValidationReport"]
 
 #: Coverage at which the report quotes the accuracy of the decided cases.
 _REPORT_COVERAGE = 0.9
+
+#: Validation metrics summarised by the report, in display order.
+_METRICS = (
+    "accuracy",
+    "sensitivity",
+    "specificity",
+    "precision",
+    "f1",
+    "roc_auc",
+    "error_rate",
+    "log_loss",
+    "brier",
+    "ece",
+)
+
+#: Display name of each metric.
+_METRIC_LABELS = {
+    "accuracy": "Accuracy",
+    "sensitivity": "Sensitivity (recall)",
+    "specificity": "Specificity",
+    "precision": "Precision",
+    "f1": "F1-score",
+    "roc_auc": "ROC AUC",
+    "error_rate": "Error rate",
+    "log_loss": "Log loss",
+    "brier": "Brier score",
+    "ece": "ECE (10 bins)",
+}
+
+#: Columns of the per-fold table: fold-table key and header.
+_FOLD_COLUMNS = (
+    ("repeat", "Repeat"),
+    ("fold", "Fold"),
+    ("n_train", "Train n"),
+    ("n_val", "Val n"),
+    ("train_accuracy", "Train acc"),
+    ("train_loss", "Train loss"),
+    ("val_accuracy", "Val acc"),
+    ("val_loss", "Val loss"),
+    ("fit_time", "Fit time (s)"),
+)
+
+#: Fold-record values copied into the per-fold metrics as they are.
+_FOLD_VALUES = ("train_accuracy", "train_loss", "fit_time", "predict_time")
+
+#: Version of the JSON form written by :meth:`CrossValidationReport.to_dict`.
+_FORMAT_VERSION = 1
+
+# Keys of one fold record, in the order written to JSON.
+_FOLD_KEYS = (
+    "repeat",
+    "fold",
+    "train_index",
+    "test_index",
+    "y_pred",
+    "proba",
+    "decision",
+    "estimator_classes",
+    "train_accuracy",
+    "train_loss",
+    "fit_time",
+    "predict_time",
+    "history",
+    "fit_error",
+)
+
+#: Style sheet of the HTML page.
+_STYLE = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;}"
+    "table{border-collapse:collapse;margin:1em 0;}"
+    "th,td{border:1px solid #ccc;padding:.25em .6em;text-align:right;}"
+    "thead th{background:#eee;}tbody th{text-align:left;}"
+    "img{max-width:100%;}"
+)
+
+
+# ---------------------------------------------------------------------------
+# fold records and JSON values
+# ---------------------------------------------------------------------------
+
+def _normalise_fold(f, y_dtype):
+    """A fold record (from :func:`evaluate` or JSON) with its values typed.
+
+    Indices as ``intp``, predictions as ``y_dtype``, probabilities and
+    decision values as float arrays, numbers as floats (None -> NaN).
+    """
+    rec = {k: f.get(k) for k in _FOLD_KEYS}
+    rec["train_index"] = np.asarray(rec["train_index"], dtype=np.intp)
+    rec["test_index"] = np.asarray(rec["test_index"], dtype=np.intp)
+    if rec["y_pred"] is not None:
+        rec["y_pred"] = np.asarray(rec["y_pred"]).astype(y_dtype, copy=False)
+    for key in ("proba", "decision"):
+        if rec[key] is not None:
+            rec[key] = np.asarray(rec[key], dtype=float)
+    for key in ("train_accuracy", "train_loss", "fit_time", "predict_time"):
+        rec[key] = float("nan") if rec[key] is None else float(rec[key])
+    rec["repeat"] = int(rec["repeat"] or 0)
+    rec["fold"] = int(rec["fold"] or 0)
+    if rec["history"] is not None:
+        rec["history"] = {
+            str(k): [float("nan") if v is None else float(v) for v in vals]
+            for k, vals in rec["history"].items()
+        }
+    return rec
+
+
+def _to_builtin(x):
+    """numpy scalars/arrays -> Python builtins, recursively."""
+    if isinstance(x, np.ndarray):
+        return _to_builtin(x.tolist())
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, dict):
+        return {str(k): _to_builtin(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_to_builtin(v) for v in x]
+    return x
+
+
+def _nan_to_none(x):
+    """Recursively turn NaN/inf floats into None (JSON has no NaN)."""
+    if isinstance(x, float):
+        return x if math.isfinite(x) else None
+    if isinstance(x, dict):
+        return {k: _nan_to_none(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_nan_to_none(v) for v in x]
+    return x
+
+
+def _float_array(x):
+    if x is None:
+        return None
+    return np.array(
+        [[np.nan if v is None else v for v in row] for row in x]
+        if len(x) and isinstance(x[0], list)
+        else [np.nan if v is None else v for v in x],
+        dtype=float,
+    )
+
+
+def _check_writable(path, overwrite):
+    if not overwrite and os.path.exists(path):
+        raise FileExistsError(
+            f"{os.fspath(path)!r} already exists; pass overwrite=True to "
+            "replace it."
+        )
+
+
+def _now():
+    """The current UTC time, ISO 8601 to the second (``info["created"]``)."""
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------
+# numbers
+# ---------------------------------------------------------------------------
+
+def _mean_std(values):
+    """Mean and population standard deviation of the non-NaN values."""
+    values = np.asarray(values, dtype=float)
+    finite = values[~np.isnan(values)]
+    if finite.size == 0:
+        return float("nan"), float("nan")
+    return float(finite.mean()), float(finite.std())
+
+
+def _mean_curve(grid, tprs, aucs):
+    mean_tpr = np.mean(tprs, axis=0)
+    mean_tpr[-1] = 1.0
+    return {
+        "fpr": grid,
+        "tpr": mean_tpr,
+        "tpr_std": np.std(tprs, axis=0),
+        "auc": float(np.trapezoid(mean_tpr, grid)),
+        "auc_std": float(np.std(aucs)),
+    }
+
+
+# ---------------------------------------------------------------------------
+# tables: text, Markdown, HTML
+# ---------------------------------------------------------------------------
+
+def _fmt(v, digits=3):
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "n/a"
+    return f"{v:.{digits}f}"
+
+
+def _fmt_pm(mean, std, digits=3):
+    if math.isnan(mean):
+        return "n/a"
+    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+
+
+def _rel(path):
+    return os.fspath(path).replace(os.sep, "/")
+
+
+def _text_table(header, rows, align_first_left=True):
+    widths = [
+        max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)
+    ]
+
+    def line(cells):
+        out = []
+        for i, (c, w) in enumerate(zip(cells, widths, strict=True)):
+            left = i == 0 and align_first_left
+            out.append(f"{c:<{w}}" if left else f"{c:>{w}}")
+        return "  ".join(out).rstrip()
+
+    sep = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), sep] + [line(r) for r in rows])
+
+
+def _md_table(header, rows):
+    def esc(c):
+        return str(c).replace("|", "\\|")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |"]
+    lines.append("|" + "|".join(["---"] + ["---:"] * (len(header) - 1)) + "|")
+    lines += ["| " + " | ".join(esc(c) for c in r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def _html_table(header, rows):
+    esc = _html.escape
+    out = ["<table>", "<thead><tr>"]
+    out += [f"<th>{esc(str(h))}</th>" for h in header]
+    out.append("</tr></thead><tbody>")
+    for r in rows:
+        out.append(
+            "<tr>"
+            + "".join(
+                f"<td>{esc(str(c))}</td>" if i else f"<th>{esc(str(c))}</th>"
+                for i, c in enumerate(r)
+            )
+            + "</tr>"
+        )
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+@dataclass(frozen=True)
+class _Section:
+    """One section of a rendered report.
+
+    ``title`` heads it in Markdown and HTML, ``text_title`` in plain text.
+    A section has a ``table`` (``(header, rows)`` of strings) or ``lines``
+    of prose (``title`` None; left out of the plain text when empty);
+    ``text``, when given, replaces the table in plain text.
+    """
+
+    title: str | None = None
+    text_title: str | None = None
+    table: tuple | None = None
+    text: str | None = None
+    lines: tuple = ()
+
 
 
 class CrossValidationReport:
@@ -49,19 +329,22 @@ class CrossValidationReport:
         ``proba`` (``predict_proba`` on the test indices, columns in the
         order of ``classes``, or None), ``decision`` (``decision_function``
         when there is no ``predict_proba``, or None), ``train_accuracy``,
-        ``train_loss``, ``fit_time``, ``predict_time`` and ``history``
-        (per-epoch values or None).
+        ``train_loss``, ``fit_time``, ``predict_time``, ``history``
+        (per-epoch values or None) and ``fit_error`` (None, or the traceback
+        of a fit that failed; such a fold has no predictions, see
+        ``evaluate``'s ``error_score``).
     classes : array-like of shape (n_classes,)
         The class labels, sorted as the estimator's ``classes_``.
     target_names : list of str, default=None
         Display names of the classes; defaults to ``str(label)``.
     pos_label : label, default=None
         The positive class of a binary problem. ``None`` infers it from
-        ``target_names`` (a name that reads like leukaemia), else takes ``1``
-        for 0/1 labels without other names, else *assumes* the last class
-        and says so in the title (:attr:`pos_label_assumed`). Ignored for
-        more than two classes, whose metrics are macro averages and whose
-        AUC is one-vs-rest.
+        ``target_names`` by the rule of :func:`skleuk.metrics.class_roles`
+        (a class named like leukaemia; else the other class of one named
+        healthy; else ``1`` for 0/1 labels); when nothing says it, the last
+        class is *assumed* and the title says so
+        (:attr:`pos_label_assumed`). Ignored for more than two classes,
+        whose metrics are macro averages and whose AUC is one-vs-rest.
     groups : array-like of shape (n_samples,), default=None
         The group labels used for splitting, if any.
     info : dict, default=None
@@ -139,42 +422,18 @@ class CrossValidationReport:
             )
         self.info = dict(info or {})
         if self.is_binary:
-            if pos_label is None:
-                pos_label = self._infer_pos_label()
-            if pos_label not in set(self.classes.tolist()):
-                raise ValueError(
-                    f"pos_label={_plain(pos_label)!r} is not one of the classes "
-                    f"{self.classes.tolist()}."
-                )
-            pos_label = self.classes[list(self.classes).index(pos_label)]
-            pos_label = pos_label.item() if hasattr(pos_label, "item") else pos_label
+            roles = class_roles(self.classes, self.target_names, pos_label=pos_label)
+            pos_label = roles.pos_label
+            if roles.assumed:
+                self.info["pos_label_assumed"] = True
         self.pos_label = pos_label
         self.groups = None if groups is None else np.asarray(groups)
         self.X = X
         self.estimators_ = None
-        self.folds = [normalise_fold(f, self.y.dtype) for f in folds]
+        self.folds = [_normalise_fold(f, self.y.dtype) for f in folds]
         if not self.folds:
             raise ValueError("A report needs at least one fold.")
         self._cache = {}
-
-    def _infer_pos_label(self):
-        """The positive class when none is given (binary problems).
-
-        The class whose display name reads like leukaemia (``ALL``,
-        ``blast``, ``leukemia``...); else ``1`` for 0/1 (or False/True)
-        labels without other names, as scikit-learn does; else the last
-        class -- a guess, recorded as ``info["pos_label_assumed"]`` and
-        shown in the report's title.
-        """
-        for k, name in enumerate(self.target_names):
-            if name.strip().lower() in POSITIVE_CLASS_NAMES:
-                return self.classes[k]
-        labels = self.classes.tolist()
-        default_names = self.target_names == [str(c) for c in self.classes]
-        if default_names and labels in ([0, 1], [False, True]):
-            return self.classes[-1]
-        self.info["pos_label_assumed"] = True
-        return self.classes[-1]
 
     @property
     def pos_label_assumed(self):
@@ -203,6 +462,16 @@ class CrossValidationReport:
     def n_folds(self):
         """Total number of fits (folds x repeats)."""
         return len(self.folds)
+
+    @property
+    def n_failed_folds(self):
+        """Number of fits that failed (``error_score`` a number), 0 usually."""
+        return len(self.folds) - len(self._fitted_folds)
+
+    @property
+    def _fitted_folds(self):
+        """The folds whose fit succeeded: those with predictions."""
+        return [f for f in self.folds if f["fit_error"] is None]
 
     @property
     def n_repeats(self):
@@ -239,14 +508,39 @@ class CrossValidationReport:
             estimator gives neither probabilities nor decision values.
         """
         f = self.folds[fold] if isinstance(fold, int) else fold
-        return _metrics.fold_scores(self, f)
+        if f["proba"] is not None:
+            return f["proba"][:, self.pos_index] if self.is_binary else f["proba"]
+        if f["decision"] is None:
+            return None
+        d = f["decision"]
+        if not self.is_binary:
+            return d
+        d = d.ravel()
+        # decision_function is oriented towards classes[1].
+        return d if self.pos_index == 1 else -d
 
     # ------------------------------------------------------------------
     # metrics
     # ------------------------------------------------------------------
-    def _pooled_proba(self):
-        """Pooled out-of-fold ``(y_true, proba)``, or None without probabilities."""
-        return _metrics.pooled_proba(self)
+    def pooled_proba(self):
+        """Pooled out-of-fold labels and probabilities of every fold.
+
+        Returns
+        -------
+        pooled : tuple of two ndarrays or None
+            ``(y_true, proba)``: the true labels of the held-out samples of
+            every fold, shape ``(n_test_total,)``, and their probabilities,
+            shape ``(n_test_total, n_classes)`` with columns in the order of
+            :attr:`classes`, fold after fold; None when the estimator gives
+            no probabilities. ``n_test_total`` is ``n_samples`` times the
+            number of repeats.
+        """
+        folds = self._fitted_folds
+        if any(f["proba"] is None for f in folds):
+            return None
+        y_true = np.concatenate([self.y[f["test_index"]] for f in folds])
+        proba = np.concatenate([f["proba"] for f in folds])
+        return y_true, proba
 
     def calibration(self, coverage=_REPORT_COVERAGE):
         """Calibration and abstention figures of the pooled out-of-fold probabilities.
@@ -266,7 +560,16 @@ class CrossValidationReport:
             ``accuracy_at_coverage`` (accuracy of the ``coverage`` most
             confident cases; see :func:`skleuk.metrics.accuracy_at_coverage`).
         """
-        return _metrics.calibration(self, coverage)
+        both = self.pooled_proba()
+        if both is None:
+            return None
+        y_true, proba = both
+        out = self._calibration_of(y_true, proba)
+        out["coverage"] = float(coverage)
+        out["accuracy_at_coverage"] = accuracy_at_coverage(
+            y_true, proba, coverage, classes=self.classes
+        )
+        return out
 
     @property
     def fold_metrics(self):
@@ -284,7 +587,7 @@ class CrossValidationReport:
             ones macro averages (AUC one-vs-rest). Undefined values are NaN.
         """
         if "fold_metrics" not in self._cache:
-            self._cache["fold_metrics"] = _metrics.fold_metrics(self)
+            self._cache["fold_metrics"] = self._compute_fold_metrics()
         return self._cache["fold_metrics"]
 
     def summary(self):
@@ -300,7 +603,11 @@ class CrossValidationReport:
             ``{"accuracy": {"mean": ..., "std": ...}, ...}`` for the keys of
             :attr:`fold_metrics`.
         """
-        return _metrics.summary(self)
+        out = {}
+        for k, v in self.fold_metrics.items():
+            mean, std = _mean_std(v)
+            out[k] = {"mean": mean, "std": std}
+        return out
 
     @property
     def confusion_matrix(self):
@@ -314,9 +621,10 @@ class CrossValidationReport:
         -------
         ndarray of shape (n_classes, n_classes)
         """
-        return _metrics.pooled_confusion_matrix(self)
+        y_true, y_pred = self._pooled()
+        return confusion_matrix(y_true, y_pred, labels=self.classes)
 
-    def classification_report(self, output_dict=False, digits=3):
+    def diagnostic_report(self, output_dict=False, digits=3):
         """Per-class report (the paper's Table 4.3) on pooled predictions.
 
         Parameters
@@ -329,9 +637,20 @@ class CrossValidationReport:
         Returns
         -------
         str or dict
-            See :func:`skleuk.metrics.classification_report`.
+            See :func:`skleuk.metrics.diagnostic_report`.
         """
-        return _metrics.classification_report(self, output_dict, digits)
+        y_true, y_pred = self._pooled()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            return _diagnostic_report(
+                y_true,
+                y_pred,
+                labels=self.classes,
+                target_names=self.target_names,
+                digits=digits,
+                output_dict=output_dict,
+                zero_division=0.0,
+            )
 
     def roc_curves(self, n_points=101):
         """ROC curves of every fold, their interpolated mean, and pooled ones.
@@ -358,7 +677,19 @@ class CrossValidationReport:
             one-vs-rest entry per class, ``{"per_class": [{"label", "name",
             "fold_aucs", "mean", "pooled"}, ...]}`` with the same inner keys.
         """
-        return _metrics.roc_curves(self, n_points)
+        if any(self.fold_scores(f) is None for f in self._fitted_folds):
+            return None
+        grid = np.linspace(0.0, 1.0, n_points)
+        if self.is_binary:
+            return self._roc_one_vs_rest(lambda s: s, self.pos_label, grid)
+        per_class = []
+        for k, (label, name) in enumerate(
+            zip(self.classes, self.target_names, strict=True)
+        ):
+            entry = self._roc_one_vs_rest(lambda s, k=k: s[:, k], label, grid)
+            entry.update(label=_to_builtin(label), name=name)
+            per_class.append(entry)
+        return {"per_class": per_class}
 
     def misclassified(self, repeat=0):
         """Out-of-fold mistakes of one repetition, most confident first.
@@ -377,7 +708,31 @@ class CrossValidationReport:
             unknown), ``repeat``, ``fold``. Sorted by decreasing ``proba``:
             the confident mistakes a pathologist should look at first.
         """
-        return _metrics.misclassified(self, repeat)
+        out = []
+        names = dict(zip(self.classes.tolist(), self.target_names, strict=True))
+        col = {c: i for i, c in enumerate(self.classes.tolist())}
+        for f in self._fitted_folds:
+            if f["repeat"] != repeat:
+                continue
+            y_true = self.y[f["test_index"]]
+            for j in np.flatnonzero(y_true != f["y_pred"]):
+                t, p = y_true[j].item(), f["y_pred"][j].item()
+                prob = (np.nan if f["proba"] is None
+                        else float(f["proba"][j, col[p]]))
+                out.append(
+                    {
+                        "index": int(f["test_index"][j]),
+                        "true": t,
+                        "pred": p,
+                        "true_name": names[t],
+                        "pred_name": names[p],
+                        "proba": prob,
+                        "repeat": f["repeat"],
+                        "fold": f["fold"],
+                    }
+                )
+        out.sort(key=lambda r: (-np.nan_to_num(r["proba"], nan=-1.0), r["index"]))
+        return out
 
     @property
     def histories(self):
@@ -405,11 +760,320 @@ class CrossValidationReport:
             ``train_accuracy``, ``train_loss``, ``val_accuracy``,
             ``val_loss``, ``fit_time``.
         """
-        return _metrics.fold_table(self)
+        fm = self.fold_metrics
+        rows = []
+        for i, f in enumerate(self.folds):
+            rows.append(
+                {
+                    "repeat": f["repeat"] + 1,
+                    "fold": f["fold"] + 1,
+                    "n_train": len(f["train_index"]),
+                    "n_val": len(f["test_index"]),
+                    "train_accuracy": fm["train_accuracy"][i],
+                    "train_loss": fm["train_loss"][i],
+                    "val_accuracy": fm["accuracy"][i],
+                    "val_loss": fm["log_loss"][i],
+                    "fit_time": fm["fit_time"][i],
+                }
+            )
+        return rows
+
+    def _averaging(self):
+        if self.is_binary:
+            return {"pos_label": self.pos_label, "average": "binary"}
+        return {"average": "macro", "labels": self.classes}
+
+    def _label_metrics(self, y_true, y_pred):
+        kw = self._averaging()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UndefinedMetricWarning)
+            return {
+                "accuracy": float(accuracy_score(y_true, y_pred)),
+                "sensitivity": float(
+                    sensitivity_score(y_true, y_pred, zero_division=0.0, **kw)
+                ),
+                "specificity": float(
+                    specificity_score(y_true, y_pred, zero_division=0.0, **kw)
+                ),
+                "precision": float(
+                    precision_score(y_true, y_pred, zero_division=0.0, **kw)
+                ),
+                "f1": float(f1_score(y_true, y_pred, zero_division=0.0, **kw)),
+                "error_rate": float(error_rate(y_true, y_pred)),
+            }
+
+    def _metrics_of(self, y_true, y_pred, scores, proba):
+        """Validation metrics of one set of predictions (see ``fold_metrics``)."""
+        out = self._label_metrics(y_true, y_pred)
+        out["roc_auc"] = self._auc(y_true, scores)
+        if proba is not None:
+            out["log_loss"] = float(log_loss(y_true, proba, labels=self.classes))
+        else:
+            out["log_loss"] = float("nan")
+        out.update(self._calibration_of(y_true, proba))
+        return out
+
+    def _calibration_of(self, y_true, proba):
+        """Brier score and ECE (binary: positive class; else top-label)."""
+        if proba is None:
+            return {"brier": float("nan"), "ece": float("nan")}
+        if self.is_binary:
+            p = proba[:, self.pos_index]
+            pos = self.pos_label
+            return {
+                "brier": float(brier_score_loss(y_true, p, pos_label=pos)),
+                "ece": expected_calibration_error(y_true, p, pos_label=pos),
+            }
+        return {
+            "brier": float(brier_score_loss(y_true, proba, labels=self.classes)),
+            "ece": expected_calibration_error(y_true, proba, classes=self.classes),
+        }
+
+    def _auc(self, y_true, scores):
+        """ROC AUC (binary: of ``pos_label``; else macro one-vs-rest), or NaN."""
+        if scores is None:
+            return float("nan")
+        y_true = np.asarray(y_true)
+        present = np.unique(y_true)
+        try:
+            if self.is_binary:
+                if len(present) < 2:
+                    return float("nan")
+                return float(roc_auc_score(y_true == self.pos_label, scores))
+            if len(present) < self.n_classes:
+                return float("nan")
+            s = np.clip(np.asarray(scores, dtype=float), 0, None)
+            total = s.sum(1, keepdims=True)
+            s = s / np.where(total == 0, 1, total)
+            return float(
+                roc_auc_score(y_true, s, multi_class="ovr", labels=self.classes)
+            )
+        except ValueError:
+            return float("nan")
+
+    def _pooled(self):
+        """Pooled out-of-fold ``(y_true, y_pred)``."""
+        folds = self._fitted_folds
+        y_true = np.concatenate([self.y[f["test_index"]] for f in folds])
+        y_pred = np.concatenate([f["y_pred"] for f in folds])
+        return y_true, y_pred
+
+    def _compute_fold_metrics(self):
+        """:attr:`fold_metrics`, computed (the property caches it)."""
+        rows = []
+        error_score = self.info.get("error_score")
+        failed = dict.fromkeys(
+            _METRICS,
+            float("nan") if error_score in (None, "raise") else float(error_score),
+        )
+        for f in self.folds:
+            y_true = self.y[f["test_index"]]
+            if f["fit_error"] is None:
+                m = self._metrics_of(y_true, f["y_pred"], self.fold_scores(f),
+                                     f["proba"])
+            else:  # a fit that failed: error_score for its metrics
+                m = dict(failed)
+            for key in _FOLD_VALUES:
+                m[key] = f[key]
+            rows.append(m)
+        return {k: np.array([r[k] for r in rows], dtype=float)
+                for k in (*_METRICS, *_FOLD_VALUES)}
+
+    def _roc_one_vs_rest(self, column, label, grid):
+        folds, tprs, aucs = [], [], []
+        all_true, all_scores = [], []
+        for f in self._fitted_folds:
+            y_true = self.y[f["test_index"]] == label
+            scores = column(self.fold_scores(f))
+            all_true.append(y_true)
+            all_scores.append(scores)
+            if y_true.all() or not y_true.any():
+                continue
+            fpr, tpr, _ = roc_curve(y_true, scores)
+            area = float(roc_auc_score(y_true, scores))
+            folds.append({"fpr": fpr, "tpr": tpr, "auc": area,
+                          "repeat": f["repeat"], "fold": f["fold"]})
+            interp = np.interp(grid, fpr, tpr)
+            interp[0] = 0.0
+            tprs.append(interp)
+            aucs.append(area)
+        result = {"folds": folds, "mean": None, "pooled": None}
+        if tprs:
+            result["mean"] = _mean_curve(grid, tprs, aucs)
+        y_true = np.concatenate(all_true)
+        scores = np.concatenate(all_scores)
+        if y_true.any() and not y_true.all():
+            fpr, tpr, _ = roc_curve(y_true, scores)
+            result["pooled"] = {
+                "fpr": fpr,
+                "tpr": tpr,
+                "auc": float(roc_auc_score(y_true, scores)),
+            }
+        return result
 
     # ------------------------------------------------------------------
-    # renderings (_report_render.py)
+    # renderings: one list of sections, laid out as text, Markdown, HTML
     # ------------------------------------------------------------------
+    def _title(self):
+        n = self.n_folds // max(self.n_repeats, 1)
+        rep = f" x {self.n_repeats} repeats" if self.n_repeats > 1 else ""
+        title = f"Cross-validation report ({n} folds{rep})"
+        if self.pos_label_assumed:
+            title += f" -- positive class {self.pos_name!r} ASSUMED, not given"
+        return title
+
+    def _header_lines(self):
+        counts = ", ".join(f"{n}: {c}" for n, c in self._class_counts())
+        lines = [
+            f"Data: {self.n_samples} samples, {self.n_classes} classes ({counts})",
+        ]
+        if self.pos_label_assumed:
+            lines.append(
+                f"Positive class: {self.pos_name} -- ASSUMED (the last class; no "
+                "class is named like leukaemia or healthy). Sensitivity, "
+                "specificity, precision, F1 and ROC AUC refer to it; choose it "
+                "with pos_label=."
+            )
+        elif self.is_binary:
+            lines.append(f"Positive class: {self.pos_name}")
+        else:
+            lines.append("Multi-class: macro averages, one-vs-rest ROC AUC")
+        if self.info.get("protocol"):
+            lines.append(f"Protocol: {self.info['protocol']}")
+        if self.info.get("estimator"):
+            lines.append(f"Estimator: {self.info['estimator']}")
+        if self.n_failed_folds:
+            error_score = self.info.get("error_score")
+            shown = "nan" if error_score is None else f"{float(error_score):g}"
+            lines.append(
+                f"FAILED FITS: {self.n_failed_folds} of {self.n_folds} (their "
+                f"metrics are error_score={shown}; the pooled figures use the "
+                "other folds)"
+            )
+        return lines
+
+    def _calibration_lines(self):
+        cal = self.calibration()
+        if cal is None:
+            return []
+        return [
+            f"Pooled out-of-fold: ECE {_fmt(cal['ece'])}, Brier score "
+            f"{_fmt(cal['brier'])}; accuracy of the {cal['coverage']:.0%} most "
+            f"confident cases {_fmt(cal['accuracy_at_coverage'])}"
+        ]
+
+    def _fold_rows(self):
+        """Header + rows of the fold table as strings (mean ± std last)."""
+        cols = _FOLD_COLUMNS
+        if self.n_repeats == 1:
+            cols = cols[1:]
+        rows = []
+        for r in self.fold_table():
+            cells = []
+            for key, _ in cols:
+                v = r[key]
+                if key == "fit_time":
+                    cells.append(_fmt(v, 1))
+                elif isinstance(v, float):
+                    cells.append(_fmt(v, 4))
+                else:
+                    cells.append(str(v))
+            rows.append(cells)
+        summ = self.summary()
+        mean_row = []
+        for key, _ in cols:
+            src = {"val_accuracy": "accuracy", "val_loss": "log_loss"}.get(key, key)
+            if src in summ:
+                d = 1 if key == "fit_time" else 4
+                mean_row.append(_fmt_pm(summ[src]["mean"], summ[src]["std"], d))
+            else:
+                mean_row.append("")
+        mean_row[0] = "mean ± std"
+        rows.append(mean_row)
+        return [c[1] for c in cols], rows
+
+    def _metric_rows(self):
+        summ = self.summary()
+        rows = []
+        for k in _METRICS:
+            v = self.fold_metrics[k]
+            rows.append(
+                [_METRIC_LABELS[k], _fmt_pm(summ[k]["mean"], summ[k]["std"]),
+                 _fmt(np.nanmin(v) if np.isfinite(v).any() else np.nan),
+                 _fmt(np.nanmax(v) if np.isfinite(v).any() else np.nan)]
+            )
+        return ["Metric", "Mean ± std", "Min", "Max"], rows
+
+    def _confusion_rows(self):
+        cm = self.confusion_matrix
+        header = ["true \\ predicted"] + list(self.target_names)
+        rows = [
+            [name] + [str(int(v)) for v in cm[i]]
+            for i, name in enumerate(self.target_names)
+        ]
+        return header, rows
+
+    def _class_report_rows(self):
+        rep = self.diagnostic_report(output_dict=True)
+        header = ["Class", "Accuracy", "Precision", "Sensitivity", "Specificity",
+                  "F1-score", "Error rate", "Support"]
+        keys = ["accuracy", "precision", "sensitivity", "specificity", "f1-score",
+                "error-rate"]
+        rows = []
+        for name in [*self.target_names, "macro avg", "weighted avg"]:
+            r = rep[name]
+            rows.append([name] + [_fmt(r[k]) for k in keys] + [str(r["support"])])
+        return header, rows
+
+    def _sections(self):
+        """The sections of the report, in the order every renderer shows them."""
+        n = self.n_folds
+        return [
+            _Section(
+                "Per-fold accuracy and loss (Table 4.2)",
+                "Per-fold accuracy and loss (Table 4.2)",
+                table=self._fold_rows(),
+            ),
+            _Section(
+                f"Validation metrics over {n} folds",
+                f"Validation metrics over {n} folds (mean ± std)",
+                table=self._metric_rows(),
+            ),
+            _Section(lines=tuple(self._calibration_lines())),
+            _Section(
+                "Pooled out-of-fold confusion matrix",
+                "Pooled out-of-fold confusion matrix (rows: true class)",
+                table=self._confusion_rows(),
+            ),
+            _Section(
+                "Per-class report (Table 4.3)",
+                "Per-class report, pooled out-of-fold (Table 4.3)",
+                table=self._class_report_rows(),
+                text=self.diagnostic_report(),
+            ),
+        ]
+
+    def _html_body(self, figures=None):
+        """The HTML of ``report`` without the page around it (for notebooks)."""
+        esc = _html.escape
+        parts = [f"<h1>{esc(self._title())}</h1>", "<ul>"]
+        parts += [f"<li>{esc(line)}</li>" for line in self._header_lines()]
+        parts.append("</ul>")
+        for section in self._sections():
+            if section.title is None:
+                parts += [f"<p>{esc(line)}</p>" for line in section.lines]
+                continue
+            parts.append(f"<h2>{esc(section.title)}</h2>")
+            parts.append(_html_table(*section.table))
+        if figures:
+            parts.append("<h2>Figures</h2>")
+            for name, path in figures.items():
+                parts.append(
+                    f'<figure><img src="{esc(_rel(path))}" alt="{esc(name)}">'
+                    f"<figcaption>{esc(name)}</figcaption></figure>"
+                )
+        return "\n".join(parts)
+
     def to_text(self):
         """Render the report as a plain-text table (what ``str(report)`` gives).
 
@@ -417,16 +1081,26 @@ class CrossValidationReport:
         -------
         str
         """
-        return _render.to_text(self)
+        title = self._title()
+        parts = [title, "=" * len(title), *self._header_lines()]
+        for section in self._sections():
+            if section.title is None:
+                parts += ["", *section.lines] if section.lines else []
+                continue
+            parts += ["", section.text_title, ""]
+            parts.append(section.text if section.text is not None
+                         else _text_table(*section.table))
+        return "\n".join(parts) + "\n"
 
     def __str__(self):
         return self.to_text()
 
     def __repr__(self):
         s = self.summary()
+        accuracy = _fmt_pm(s["accuracy"]["mean"], s["accuracy"]["std"])
         return (
             f"<CrossValidationReport: {self.n_folds} folds, {self.n_samples} "
-            f"samples, accuracy {_fmt_pm(s['accuracy']['mean'], s['accuracy']['std'])}>"
+            f"samples, accuracy {accuracy}>"
         )
 
     def to_markdown(self, figures=None):
@@ -442,7 +1116,19 @@ class CrossValidationReport:
         -------
         str
         """
-        return _render.to_markdown(self, figures)
+        parts = [f"# {self._title()}", ""]
+        parts += [f"- {line}" for line in self._header_lines()]
+        for section in self._sections():
+            if section.title is None:
+                parts += ["", *section.lines]
+                continue
+            parts += ["", f"## {section.title}", ""]
+            parts.append(_md_table(*section.table))
+        if figures:
+            parts += ["", "## Figures", ""]
+            for name, path in figures.items():
+                parts += [f"![{name}]({_rel(path)})", ""]
+        return "\n".join(parts).rstrip() + "\n"
 
     def to_html(self, figures=None):
         """Render the report as a standalone HTML page.
@@ -457,13 +1143,19 @@ class CrossValidationReport:
         -------
         str
         """
-        return _render.to_html(self, figures)
+        return (
+            "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">"
+            f"<title>{_html.escape(self._title())}</title>"
+            f"<style>{_STYLE}</style></head><body>\n"
+            + self._html_body(figures)
+            + "\n</body></html>\n"
+        )
 
     def _repr_html_(self):
-        return _render.html_body(self)
+        return self._html_body()
 
     # ------------------------------------------------------------------
-    # serialisation (_report_io.py)
+    # serialisation
     # ------------------------------------------------------------------
     def to_dict(self):
         """Return the report as a JSON-compatible dict.
@@ -471,13 +1163,37 @@ class CrossValidationReport:
         It holds the raw fold records (so :meth:`from_dict` restores the
         report exactly) and, for readers of the file, the derived numbers:
         ``summary``, ``fold_table``, ``confusion_matrix``,
-        ``classification_report``. NaN is written as ``null``.
+        ``diagnostic_report``. NaN is written as ``null``.
 
         Returns
         -------
         dict
         """
-        return _io.to_dict(self)
+        folds = []
+        for f in self.folds:
+            folds.append({k: _to_builtin(f[k]) for k in _FOLD_KEYS})
+        X_paths = None
+        if self.X is not None and not isinstance(self.X, (str, os.PathLike)):
+            if is_path_sequence(self.X):
+                X_paths = [os.fspath(p) for p in self.X]
+        d = {
+            "format": "skleuk.CrossValidationReport",
+            "format_version": _FORMAT_VERSION,
+            "classes": _to_builtin(self.classes),
+            "target_names": self.target_names,
+            "pos_label": _to_builtin(self.pos_label),
+            "info": _to_builtin(self.info),
+            "y": _to_builtin(self.y),
+            "groups": None if self.groups is None else _to_builtin(self.groups),
+            "X_paths": X_paths,
+            "summary": self.summary(),
+            "fold_table": _to_builtin(self.fold_table()),
+            "confusion_matrix": _to_builtin(self.confusion_matrix),
+            "diagnostic_report": self.diagnostic_report(output_dict=True),
+            "calibration": self.calibration(),
+            "folds": folds,
+        }
+        return _nan_to_none(_to_builtin(d))
 
     def to_json(self, path=None, *, indent=1, overwrite=False):
         """Serialise the report to JSON.
@@ -496,7 +1212,13 @@ class CrossValidationReport:
         str or None
             The JSON text when ``path`` is None.
         """
-        return _io.to_json(self, path, indent=indent, overwrite=overwrite)
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is None:
+            return text
+        _check_writable(path, overwrite)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text + "\n")
+        return None
 
     @classmethod
     def from_dict(cls, d):
@@ -511,7 +1233,30 @@ class CrossValidationReport:
         -------
         CrossValidationReport
         """
-        return _io.from_dict(cls, d)
+        if not isinstance(d, dict) or d.get("format") != "skleuk.CrossValidationReport":
+            raise ValueError("Not a skleuk cross-validation report (wrong 'format').")
+        if d.get("format_version", 0) > _FORMAT_VERSION:
+            raise ValueError(
+                f"Report format version {d['format_version']} is newer than this "
+                f"skleuk understands ({_FORMAT_VERSION}); upgrade skleuk."
+            )
+        folds = []
+        for f in d["folds"]:
+            f = dict(f)
+            for key in ("proba", "decision"):
+                if f.get(key) is not None:
+                    f[key] = _float_array(f[key])
+            folds.append(f)
+        return cls(
+            d["y"],
+            folds,
+            d["classes"],
+            target_names=d.get("target_names"),
+            pos_label=d.get("pos_label"),
+            groups=d.get("groups"),
+            info=d.get("info"),
+            X=d.get("X_paths"),
+        )
 
     @classmethod
     def from_json(cls, source):
@@ -526,10 +1271,15 @@ class CrossValidationReport:
         -------
         CrossValidationReport
         """
-        return _io.from_json(cls, source)
+        if isinstance(source, os.PathLike) or (
+            isinstance(source, str) and not source.lstrip().startswith("{")
+        ):
+            with open(source, encoding="utf-8") as fh:
+                source = fh.read()
+        return cls.from_dict(json.loads(source))
 
     # ------------------------------------------------------------------
-    # files (_report_io.py)
+    # files
     # ------------------------------------------------------------------
     def save_figures(self, dirpath, *, X=None, overwrite=False, dpi=120):
         """Draw the report's figures and save them as PNG files.
@@ -555,7 +1305,32 @@ class CrossValidationReport:
             ``risk_coverage``) to file path, for the figures that could be
             drawn.
         """
-        return _io.save_figures(self, dirpath, X=X, overwrite=overwrite, dpi=dpi)
+        import matplotlib.pyplot as plt
+
+        from .. import plotting
+
+        os.makedirs(dirpath, exist_ok=True)
+        makers = {
+            "confusion_matrix": lambda: plotting.plot_confusion_matrix(self),
+            "roc_curve": lambda: plotting.plot_roc_curve(self),
+            "learning_curves": lambda: plotting.plot_learning_curves(self),
+            "misclassified": lambda: plotting.plot_misclassified(self, X=X),
+            "reliability_diagram": lambda: plotting.plot_reliability_diagram(self),
+            "risk_coverage": lambda: plotting.plot_risk_coverage(self),
+        }
+        written = {}
+        for name, make in makers.items():
+            path = os.path.join(dirpath, f"{name}.png")
+            _check_writable(path, overwrite)
+            try:
+                fig = make()
+            except plotting.NothingToPlotError:
+                continue
+            fig = getattr(fig, "figure_", fig)
+            fig.savefig(path, dpi=dpi, bbox_inches="tight")
+            plt.close(fig)
+            written[name] = path
+        return written
 
     def save(self, dirpath, *, X=None, figures=True, overwrite=False):
         """Write the report (text, Markdown, HTML, JSON) and figures to a folder.
@@ -582,18 +1357,32 @@ class CrossValidationReport:
             What was written: ``text``, ``markdown``, ``html``, ``json`` and
             the figure names, to their paths.
         """
-        return _io.save(self, dirpath, X=X, figures=figures, overwrite=overwrite)
-
-
-#: Class names (lower case) taken as the positive class when no
-#: ``pos_label`` is given.
-POSITIVE_CLASS_NAMES = ("all", "blast", "blasts", "leukemia", "leukaemia", "1")
-
-
-def _plain(value):
-    """numpy scalars as Python scalars, for messages (no ``np.int64(0)``)."""
-    return value.item() if hasattr(value, "item") else value
-
-
-def _now():
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+        os.makedirs(dirpath, exist_ok=True)
+        names = {
+            "text": "report.txt",
+            "markdown": "report.md",
+            "html": "report.html",
+            "json": "report.json",
+        }
+        paths = {k: os.path.join(dirpath, v) for k, v in names.items()}
+        if not overwrite:
+            fig_names = ["confusion_matrix", "roc_curve", "learning_curves",
+                         "misclassified", "reliability_diagram",
+                         "risk_coverage"] if figures else []
+            for p in [*paths.values(),
+                      *(os.path.join(dirpath, f"{n}.png") for n in fig_names)]:
+                _check_writable(p, overwrite)
+        figs = (
+            self.save_figures(dirpath, X=X, overwrite=overwrite) if figures else {}
+        )
+        rel_figs = {k: os.path.basename(v) for k, v in figs.items()}
+        contents = {
+            "text": self.to_text(),
+            "markdown": self.to_markdown(rel_figs),
+            "html": self.to_html(rel_figs),
+            "json": self.to_json() + "\n",
+        }
+        for key, text in contents.items():
+            with open(paths[key], "w", encoding="utf-8") as fh:
+                fh.write(text)
+        return {**paths, **figs}

@@ -10,6 +10,8 @@ scikit-learn's display classes; the overlay of a screened smear
 overlaid on its images (:func:`plot_saliency`).
 """
 
+from ._abstention import plot_risk_coverage
+from ._calibration import plot_reliability_diagram
 from ._figures import (
     NothingToPlotError,
     plot_confusion_matrix,
@@ -17,8 +19,8 @@ from ._figures import (
     plot_misclassified,
     plot_roc_curve,
 )
+from ._saliency import plot_saliency
 from ._screening import plot_screening
-from ._trust import plot_reliability_diagram, plot_risk_coverage, plot_saliency
 
 __all__ = [
     "NothingToPlotError",

@@ -31,6 +31,16 @@ def _new_axes(ax, figsize):
     return ax.figure, ax
 
 
+def _pooled(report):
+    """Pooled out-of-fold ``(y_true, proba)`` of ``report``, or NothingToPlotError."""
+    pooled = report.pooled_proba()
+    if pooled is None:
+        raise NothingToPlotError(
+            "The report has no probabilities (the estimator has no predict_proba)."
+        )
+    return pooled
+
+
 def plot_confusion_matrix(
     report, *, normalize=None, ax=None, cmap="Blues", colorbar=True
 ):
@@ -463,7 +473,7 @@ def plot_misclassified(
         ax.text(0.5, -0.04, caption, transform=ax.transAxes, ha="center",
                 va="top", fontsize=7)
     n_seen = sum(len(f["test_index"]) for f in report.folds
-                 if f["repeat"] == repeat)
+                 if f["repeat"] == repeat and f.get("fit_error") is None)
     errors = f"{n_total} error{'s' if n_total != 1 else ''} in {n_seen} images"
     fig.suptitle(
         f"Misclassified out-of-fold images ({errors})\n"

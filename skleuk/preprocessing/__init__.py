@@ -8,12 +8,13 @@ returns ``float32`` images, so the steps chain in a
 """
 
 from ._color import ColorNormalizer
+from ._detection import find_white_cells
 from ._filters import LaplacianSharpener, NeighborhoodAverager
 from ._geometry import CenterCropper, PadToSquare, Resizer
 from ._magnification import MagnificationNormalizer, estimate_rbc_diameter
 from ._reader import ImageReader
 from ._scaling import ImageScaler
-from ._segmentation import WhiteCellCropper, find_white_cells
+from ._segmentation import WhiteCellCropper
 
 __all__ = [
     "CenterCropper",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError, StrOptions
 
+from ..base import BaseImageTransformer
 from ..utils.validation import check_images
-from ._base import BaseImageTransformer
 from ._lab import (
     _LAB_OFFSET,
     _block_size,

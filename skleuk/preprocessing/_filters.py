@@ -8,9 +8,9 @@ import numpy as np
 from scipy import ndimage as ndi
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
+from ..base import BaseImageTransformer
 from ..utils.validation import check_images
 from . import _opencv
-from ._base import BaseImageTransformer
 from ._median import median_filter
 from ._tiles import _BOUNDARY_MODES, _FlatTiles
 

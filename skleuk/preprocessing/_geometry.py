@@ -10,6 +10,7 @@ from sklearn.utils._param_validation import (
     StrOptions,
 )
 
+from ..base import BaseImageTransformer
 from ..utils._image_ops import (
     PAD_MODES,
     _fill_rgb,
@@ -19,7 +20,6 @@ from ..utils._image_ops import (
     resize_images,
 )
 from . import _opencv
-from ._base import BaseImageTransformer
 
 __all__ = ["CenterCropper", "PadToSquare", "Resizer"]
 

@@ -43,10 +43,9 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from ..utils._image_ops import PAD_MODES, _fill_rgb
+from ..base import BaseImageTransformer
+from ..utils._image_ops import PAD_MODES, _fill_rgb, _map_index
 from ..utils.validation import check_images
-from ._base import BaseImageTransformer
-from ._segmentation import _map_index
 
 __all__ = ["MagnificationNormalizer", "estimate_rbc_diameter"]
 

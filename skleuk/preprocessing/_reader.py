@@ -8,10 +8,10 @@ from numbers import Integral
 import numpy as np
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..base import BaseImageTransformer
 from ..utils._image_io import read_images
 from ..utils._image_ops import PAD_MODES as _PAD_MODES
 from ..utils.validation import check_images, is_path_sequence
-from ._base import BaseImageTransformer
 
 __all__ = ["ImageReader"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.utils._param_validation import StrOptions
 
-from ._base import BaseImageTransformer
+from ..base import BaseImageTransformer
 
 __all__ = ["ImageScaler"]
 

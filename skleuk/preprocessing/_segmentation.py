@@ -18,15 +18,11 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, RealNotInt, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..base import BaseImageTransformer
 from ..utils._image_ops import PAD_MODES as _PAD_MODES
-from ..utils._image_ops import _fill_rgb
+from ..utils._image_ops import _fill_rgb, _map_index
 from ..utils.validation import check_images
-from ._base import BaseImageTransformer
-from ._detection import (
-    _DETECTION_CONSTRAINTS,
-    _locate_batch,
-    find_white_cells,  # noqa: F401  (still importable from here)
-)
+from ._detection import _DETECTION_CONSTRAINTS, _locate_batch
 
 __all__ = ["WhiteCellCropper"]
 
@@ -40,20 +36,6 @@ _CELL_GROWTH = 0.5
 # ---------------------------------------------------------------------------
 # Cropping
 # ---------------------------------------------------------------------------
-
-
-def _map_index(idx, size, mode):
-    """Map possibly out-of-range indices into ``[0, size)`` (numpy pad modes)."""
-    if mode in ("constant", "edge") or size == 1:
-        return np.clip(idx, 0, size - 1)
-    if mode == "reflect":
-        period = 2 * (size - 1)
-        idx = np.abs(idx) % period
-        return np.where(idx >= size, period - idx, idx)
-    # symmetric: the edge pixel is repeated
-    period = 2 * size
-    idx = np.mod(idx, period)
-    return np.where(idx >= size, period - 1 - idx, idx)
 
 
 def _cell_regions(det, chosen):

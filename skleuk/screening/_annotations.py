@@ -11,7 +11,7 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 
-from ..datasets._all_idb import _read_xyc
+from ..utils._xyc import _read_xyc
 
 __all__ = ["read_voc_boxes", "read_xyc"]
 

@@ -6,9 +6,8 @@ import os
 
 import numpy as np
 
-from ..preprocessing._segmentation import _map_index
 from ..utils._image_io import read_image
-from ..utils._image_ops import resize_images
+from ..utils._image_ops import _map_index, resize_images
 from ..utils.validation import check_images
 from ._localise import locate_white_cells
 

@@ -42,7 +42,7 @@ def _as_uint8(image):
     return np.round(np.clip(image.astype(np.float64), 0, 1) * 255).astype(np.uint8)
 
 
-def is_grey_level(image):
+def _is_grey_level(image):
     """Whether the three colour channels of ``image`` are (nearly) equal."""
     im = _as_uint8(image).astype(np.int16)
     if im.ndim != 3 or im.shape[-1] < 3:
@@ -52,15 +52,16 @@ def is_grey_level(image):
     return spread <= _FLAT_LEVELS
 
 
-def referral_reason(image, *, min_size=MIN_SIDE, find_cells=True,
+def referral_reason(image, *, min_size=MIN_SIDE, n_cells=None,
                     locate_params=None):
     """Why ``image`` should be referred rather than classified, or None.
 
     The checks, in order: the image is at least ``min_size`` pixels on
     each side; it is not blank (every pixel within three levels of one
-    colour); and, with ``find_cells``, :func:`locate_white_cells` finds at
-    least one white cell in it. A grey-level image without a cell gets a
-    hint: the detector looks for the stain's colour.
+    colour); and it holds at least one white cell -- found by
+    :func:`locate_white_cells`, or as the caller says (``n_cells``). A
+    grey-level image without a cell gets a hint: the detector looks for
+    the stain's colour.
 
     Parameters
     ----------
@@ -68,10 +69,10 @@ def referral_reason(image, *, min_size=MIN_SIDE, find_cells=True,
         One RGB image, ``uint8`` or float in ``[0, 1]``.
     min_size : int, default=16
         Smallest height and width checked for cells.
-    find_cells : bool, default=True
-        Also require a white cell (a cell classifier's input, a smear);
-        ``False`` for callers that locate cells themselves
-        (:class:`SmearScreener`).
+    n_cells : int or None, default=None
+        How many white cells the caller found in ``image`` (e.g. a
+        :meth:`SmearScreener.screen` result's): the detector is not run
+        again. ``None``: run it.
     locate_params : dict or None, default=None
         Keyword arguments of :func:`locate_white_cells`.
 
@@ -97,6 +98,9 @@ def referral_reason(image, *, min_size=MIN_SIDE, find_cells=True,
     >>> rng = np.random.default_rng(0)
     >>> referral_reason(rng.integers(0, 256, (64, 64, 3), dtype=np.uint8))
     'no white cell found'
+    >>> referral_reason(np.full((64, 64, 3), 128, np.uint8) + rng.integers(
+    ...     0, 9, (64, 64, 1), dtype=np.uint8), n_cells=0)
+    'no white cell found (grey-level image: the white-cell detector needs colour)'
     """
     image = _as_uint8(image)
     if image.ndim == 2:
@@ -109,18 +113,13 @@ def referral_reason(image, *, min_size=MIN_SIDE, find_cells=True,
     if int((hi - lo).max()) <= _FLAT_LEVELS:
         colour = tuple(int(v) for v in np.round((lo + hi) / 2))
         return f"blank image: every pixel is {colour}"
-    if not find_cells:
+    if n_cells is None:
+        from ._localise import locate_white_cells
+
+        n_cells = len(locate_white_cells(image, **(locate_params or {})).centres)
+    if n_cells:
         return None
-    from ._localise import locate_white_cells
-
-    if len(locate_white_cells(image, **(locate_params or {})).centres):
-        return None
-    return no_cell_reason(image)
-
-
-def no_cell_reason(image):
-    """"no white cell found", with the grey-level hint when it applies."""
-    if is_grey_level(image):
+    if _is_grey_level(image):
         return (f"{NO_CELL_VERDICT} (grey-level image: the white-cell "
                 "detector needs colour)")
     return NO_CELL_VERDICT

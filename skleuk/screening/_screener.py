@@ -12,6 +12,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ..metrics import class_roles
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
 from ._aggregate import _RULES, _aggregate, _inner_cv_rules
@@ -22,10 +23,6 @@ __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 #: The verdict of :meth:`SmearScreener.screen` for a smear without any
 #: white cell found.
 NO_CELL_VERDICT = "no white cell found"
-
-# healthy_label=None picks the class with one of these names, else the first.
-_HEALTHY_NAMES = ("healthy", "benign", "normal", "negative")
-
 
 class SmearScreener(ClassifierMixin, BaseEstimator):
     """Screen whole smears: find every white cell, classify it, give a verdict.
@@ -76,9 +73,12 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         count).
     healthy_label : object or None, default=None
         The label of healthy smears and non-blast cells. Every other class
-        counts as a blast. ``None``: the class named ``"healthy"``,
-        ``"benign"``, ``"normal"`` or ``"negative"`` (any case) if there is
-        one, else the first of the sorted classes (0 for 0/1 labels).
+        counts as a blast. ``None``: the rule of
+        :func:`skleuk.metrics.class_roles` -- the class named like
+        :data:`~skleuk.metrics.HEALTHY_CLASS_NAMES` (``"healthy"``,
+        ``"benign"``, ``"normal"``... any case), else, with two classes,
+        the other class of one named like leukaemia, else the first of the
+        sorted classes (0 for 0/1 labels).
     crop_size : int, default=64
         Side, in pixels, of the crops given to ``cell_model``.
     crop_scale : float, default=2.5
@@ -327,19 +327,12 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         self.classes_ = np.unique(y)
         if len(self.classes_) < 2:
             raise ValueError("y must hold at least two classes.")
-        healthy = self.healthy_label
-        if healthy is None:
-            named = [c for c in self.classes_ if str(c).lower() in _HEALTHY_NAMES]
-            healthy = named[0] if named else self.classes_[0]
-        if healthy not in self.classes_:
-            raise ValueError(
-                f"healthy_label={healthy!r} is not one of the classes "
-                f"{self.classes_.tolist()}."
-            )
-        self.healthy_label_ = healthy
+        self.healthy_label_ = class_roles(
+            self.classes_, healthy_label=self.healthy_label
+        ).healthy_label
         base = self.cell_model
         if base is None:
-            from .._pipeline import make_pipeline
+            from .. import make_pipeline
 
             base = make_pipeline()
         crops, _, fields = self._extract(X)

@@ -432,6 +432,29 @@ def _special_kind(mode):
     return "a special file"
 
 
+def find_image_files(root):
+    """Image files below ``root`` and what was left out.
+
+    The walk of :func:`~skleuk.utils._walk._walk_files` (symbolic links
+    followed but never above ``root``, hidden files left out, a folder that
+    cannot be listed an error), keeping the files with one of
+    :data:`IMAGE_EXTENSIONS`.
+
+    Returns
+    -------
+    images : list of str
+        Files with an image extension, sorted.
+    n_ignored : int
+        Files that are not images, hidden files included.
+    skipped : list of str
+        Special files and broken links (not warned about: the caller
+        reports them once for all its folders).
+    """
+    files, skipped, n_hidden = _walk_files(root)
+    images = [f for f in files if _is_image_path(f)]
+    return images, len(files) - len(images) + n_hidden, skipped
+
+
 def _check_size(size, name="size"):
     if size is None:
         return None

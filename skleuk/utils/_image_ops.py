@@ -142,6 +142,20 @@ def _pad_hw(X, top, bottom, left, right, mode, fill_value):
     width = ((0, 0), (top, bottom), (left, right), (0, 0))
     return np.pad(X, width, mode=mode)
 
+def _map_index(idx, size, mode):
+    """Map possibly out-of-range indices into ``[0, size)`` (numpy pad modes)."""
+    if mode in ("constant", "edge") or size == 1:
+        return np.clip(idx, 0, size - 1)
+    if mode == "reflect":
+        period = 2 * (size - 1)
+        idx = np.abs(idx) % period
+        return np.where(idx >= size, period - idx, idx)
+    # symmetric: the edge pixel is repeated
+    period = 2 * size
+    idx = np.mod(idx, period)
+    return np.where(idx >= size, period - 1 - idx, idx)
+
+
 def pad_to_square(X, mode="reflect", fill_value=1.0):
     """Pad a 4-D batch to square images, centred (as ``PadToSquare``).
 

@@ -108,7 +108,7 @@ def test_reduced_decoding_keeps_at_least_target(tmp_path, ext):
 def test_read_images_size_close_to_full_decode(tmp_path):
     path = tmp_path / "g.jpg"
     Image.fromarray(_gradient(640, 480)).save(path, quality=95)
-    from skleuk.datasets._io import _resize_one
+    from skleuk.utils._image_io import _resize_one
 
     reduced = read_images([path], size=32)[0].astype(float)
     full = _resize_one(read_image(path), 32, "reflect").astype(float)

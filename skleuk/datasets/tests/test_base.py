@@ -9,8 +9,8 @@ import pytest
 from PIL import Image
 
 from skleuk.datasets import load_all_idb, load_image_folder
-from skleuk.datasets._base import find_image_files, finish, is_hidden
-from skleuk.utils._image_io import _walk_files
+from skleuk.datasets._base import finish, is_hidden
+from skleuk.utils._image_io import _walk_files, find_image_files
 
 
 def _save(path, value=0):

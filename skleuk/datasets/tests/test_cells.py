@@ -1,8 +1,6 @@
 """Tests for extract_cells (single-cell crops from ALL_IDB1 smears)."""
 
 import os
-import sys
-import types
 import warnings
 
 import numpy as np
@@ -32,9 +30,9 @@ def fake_detector(monkeypatch):
         cents = np.asarray(found.get(image.shape[:2], []), dtype=float).reshape(-1, 2)
         return cents, np.full(len(cents), 100.0)
 
-    module = types.ModuleType("skleuk.preprocessing._detection")
-    module.find_white_cells = find_white_cells
-    monkeypatch.setitem(sys.modules, "skleuk.preprocessing._detection", module)
+    import skleuk.preprocessing
+
+    monkeypatch.setattr(skleuk.preprocessing, "find_white_cells", find_white_cells)
     return found, calls
 
 

@@ -1,4 +1,4 @@
-"""Tests for image file reading (skleuk.datasets._io)."""
+"""Tests for image file reading (skleuk.utils._image_io; public in skleuk.datasets)."""
 
 import os
 

@@ -17,7 +17,7 @@ from sklearn.metrics import (
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_validate
 
 from skleuk.metrics import (
-    classification_report,
+    diagnostic_report,
     error_rate,
     get_scorers,
     sensitivity_score,
@@ -140,7 +140,7 @@ def test_nan_zero_division_excluded_from_average():
 
 def test_report_binary_hand_computed():
     y_true, y_pred = _from_confusion(CM2, labels=["healthy", "ALL"])
-    rep = classification_report(
+    rep = diagnostic_report(
         y_true, y_pred, labels=["healthy", "ALL"], output_dict=True
     )
     assert list(rep) == [
@@ -173,7 +173,7 @@ def test_report_binary_hand_computed():
 
 def test_report_multiclass_hand_computed():
     y_true, y_pred = _from_confusion(CM3)
-    rep = classification_report(
+    rep = diagnostic_report(
         y_true, y_pred, target_names=["a", "b", "c"], output_dict=True
     )
     for i, name in enumerate("abc"):
@@ -190,7 +190,7 @@ def test_report_multiclass_hand_computed():
         np.average(PREC3, weights=SUPPORT3)
     )
     assert rep["accuracy"] == pytest.approx(12 / 17)
-    text = classification_report(y_true, y_pred, target_names=["a", "b", "c"])
+    text = diagnostic_report(y_true, y_pred, target_names=["a", "b", "c"])
     header = text.splitlines()[0].split()
     assert header == [
         "accuracy",
@@ -209,7 +209,7 @@ def test_report_multiclass_hand_computed():
 
 def test_report_target_names_mismatch():
     with pytest.raises(ValueError, match="does not match size of target_names"):
-        classification_report([0, 1], [0, 1], target_names=["a", "b", "c"])
+        diagnostic_report([0, 1], [0, 1], target_names=["a", "b", "c"])
 
 
 @given(
@@ -221,7 +221,7 @@ def test_report_agrees_with_sklearn(pairs):
     y_true = np.array([p[0] for p in pairs])
     y_pred = np.array([p[1] for p in pairs])
     labels = np.unique(np.concatenate([y_true, y_pred]))
-    rep = classification_report(y_true, y_pred, output_dict=True, zero_division=0.0)
+    rep = diagnostic_report(y_true, y_pred, output_dict=True, zero_division=0.0)
     p, r, f, s = precision_recall_fscore_support(
         y_true, y_pred, labels=labels, zero_division=0.0
     )

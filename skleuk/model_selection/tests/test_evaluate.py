@@ -6,8 +6,14 @@ import os
 import numpy as np
 import pytest
 from PIL import Image
+from sklearn import config_context
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.exceptions import NotFittedError
+from sklearn.datasets import make_classification
+from sklearn.exceptions import (
+    FitFailedWarning,
+    NotFittedError,
+    UnsetMetadataPassedError,
+)
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 from sklearn.pipeline import make_pipeline
@@ -16,7 +22,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 from sklearn.utils.validation import check_is_fitted
 
 from skleuk.model_selection import CrossValidationReport, evaluate
-from skleuk.model_selection._evaluate import _merge_groups
 
 
 # ----------------------------------------------------------------------------
@@ -140,15 +145,6 @@ def test_group_duplicates_keeps_copies_together():
     assert "near-duplicate" in report.info["protocol"]
 
 
-def test_merge_groups():
-    a = np.array([0, 0, 1, 2, 3, 4])
-    b = np.array([9, 8, 8, 7, 7, 6])  # links 1-2 and 3-4
-    groups = _merge_groups(a, b)
-    assert groups[0] == groups[1] == groups[2]
-    assert groups[3] == groups[4]
-    assert len(set(groups.tolist())) == 3
-
-
 def test_custom_splitter_and_errors():
     X, y = _images(n=20)
     report = evaluate(_model(), X, y, cv=KFold(2, shuffle=True, random_state=0))
@@ -173,7 +169,8 @@ def test_custom_splitter_and_errors():
         ({"cv": 1}, "cv"),
         ({"cv": "five"}, "cv"),
         ({"group_duplicates": "yes"}, "group_duplicates"),
-        ({"fit_params": [("a", 1)]}, "fit_params"),
+        ({"params": [("a", 1)]}, "params"),
+        ({"error_score": "ignore"}, "error_score"),
         ({"n_jobs": "2"}, "n_jobs"),
         ({"progress": None}, "progress"),
         ({"random_state": "seed"}, "random_state"),
@@ -194,12 +191,12 @@ class WeightRecorder(LogisticRegression):
         return super().fit(X, y, sample_weight=sample_weight)
 
 
-def test_fit_params_sliced_per_fold():
+def test_params_sliced_per_fold():
     X, y = _images(n=24)
     weights = np.arange(1.0, 25.0)
     report = evaluate(
         _model(WeightRecorder(max_iter=200)), X, y, cv=3, random_state=0,
-        fit_params={"weightrecorder__sample_weight": weights,
+        params={"weightrecorder__sample_weight": weights,
                     "weightrecorder__note": "kept"},
         return_estimators=True,
     )
@@ -208,6 +205,123 @@ def test_fit_params_sliced_per_fold():
         np.testing.assert_array_equal(est[-1].sample_weight_,
                                       weights[f["train_index"]])
         assert est[-1].note_ == "kept"
+
+
+def test_params_follow_metadata_routing():
+    X, y = _images(n=24)
+    weights = np.arange(1.0, 25.0)
+    with config_context(enable_metadata_routing=True):
+        clf = WeightRecorder(max_iter=200).set_fit_request(sample_weight=True,
+                                                           note=False)
+        report = evaluate(_model(clf), X, y, cv=3, random_state=0,
+                          params={"sample_weight": weights},
+                          return_estimators=True)
+        for f, est in zip(report.folds, report.estimators_, strict=True):
+            np.testing.assert_array_equal(est[-1].sample_weight_,
+                                          weights[f["train_index"]])
+        # Metadata no step asked for is scikit-learn's error, naming the
+        # step, raised by every fit (as in cross_validate).
+        with pytest.raises(UnsetMetadataPassedError, match="WeightRecorder.fit"):
+            evaluate(_model(WeightRecorder()), X, y, cv=3, error_score="raise",
+                     params={"sample_weight": weights})
+
+
+class CountingLogReg(LogisticRegression):
+    """Remembers how many samples of each class its fit saw."""
+
+    def fit(self, X, y, sample_weight=None):
+        self.fit_counts_ = np.bincount(y)
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def test_imbalanced_learn_pipeline_with_a_sampler():
+    # imbalanced-learn's Pipeline resamples while fitting only: evaluate must
+    # predict through the fitted pipeline, not walk its steps (a sampler has
+    # no transform).
+    from imblearn.pipeline import make_pipeline as make_imb_pipeline
+    from imblearn.under_sampling import RandomUnderSampler
+
+    X, y = _images(n=40)
+    y = (np.arange(40) % 4 == 0).astype(int)  # 10 positives, 30 negatives
+    X[y == 1] = np.clip(X[y == 1].astype(int) + 60, 0, 255).astype(np.uint8)
+    pipe = make_imb_pipeline(RecordingFlattener(),
+                             RandomUnderSampler(random_state=0),
+                             CountingLogReg(max_iter=200))
+    report = evaluate(pipe, X, y, cv=2, random_state=0, return_estimators=True)
+    for f, est in zip(report.folds, report.estimators_, strict=True):
+        test, train = f["test_index"], f["train_index"]
+        # Fitted on a balanced sample of the training fold...
+        n_pos = int(np.sum(y[train] == 1))
+        assert est[-1].fit_counts_.tolist() == [n_pos, n_pos]
+        # ...and every held-out sample predicted, by the pipeline itself.
+        np.testing.assert_array_equal(f["y_pred"], est.predict(X[test]))
+        np.testing.assert_allclose(f["proba"], est.predict_proba(X[test]))
+        assert f["train_accuracy"] == pytest.approx(
+            np.mean(est.predict(X[train]) == y[train]))
+    assert report.confusion_matrix.sum() == 40
+
+
+class FailsOnWhite(LogisticRegression):
+    """Raises when its training data holds an all-white image."""
+
+    def fit(self, X, y, sample_weight=None):
+        if np.any(np.all(np.asarray(X) == 1.0, axis=1)):
+            raise ValueError("a white image")
+        return super().fit(X, y, sample_weight=sample_weight)
+
+
+def _with_white(n=30):
+    X, y = _images(n=n)
+    X[0] = 255  # in the training folds of all folds but one
+    return X, y
+
+
+def test_error_score_raise():
+    X, y = _with_white()
+    with pytest.raises(ValueError, match="a white image"):
+        evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0,
+                 error_score="raise")
+
+
+def test_error_score_nan_reports_the_failed_fits(tmp_path):
+    X, y = _with_white()
+    with pytest.warns(FitFailedWarning, match="2 fits failed out of a total of 3"):
+        report = evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0)
+    assert report.n_failed_folds == 2
+    fitted = [f for f in report.folds if f["fit_error"] is None]
+    assert len(fitted) == 1 and 0 in fitted[0]["test_index"]
+    failed = [f for f in report.folds if f["fit_error"] is not None]
+    assert all("ValueError: a white image" in f["fit_error"] for f in failed)
+    assert all(f["y_pred"] is None for f in failed)
+    accuracy = report.fold_metrics["accuracy"]
+    assert np.isnan(accuracy).sum() == 2
+    # The pooled figures are those of the fitted fold.
+    assert report.confusion_matrix.sum() == len(fitted[0]["test_index"])
+    assert report.summary()["accuracy"]["mean"] == pytest.approx(
+        np.mean(fitted[0]["y_pred"] == y[fitted[0]["test_index"]]))
+    assert "FAILED FITS: 2 of 3" in report.to_text()
+    again = CrossValidationReport.from_json(report.to_json())
+    assert again.n_failed_folds == 2 and again.to_text() == report.to_text()
+    written = report.save(tmp_path / "rep")
+    assert "confusion_matrix" in written and "roc_curve" in written
+
+
+def test_error_score_number_counts_failures():
+    X, y = _with_white()
+    with pytest.warns(FitFailedWarning):
+        report = evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0,
+                          error_score=0)
+    accuracy = report.fold_metrics["accuracy"]
+    assert sorted(accuracy)[:2] == [0.0, 0.0]
+    assert report.summary()["accuracy"]["mean"] == pytest.approx(accuracy.mean())
+    assert "error_score=0" in report.to_text()
+
+
+def test_every_fit_failing_is_an_error():
+    X, y = _images(n=30)
+    X[:] = 255
+    with pytest.raises(ValueError, match="All the 3 fits failed"):
+        evaluate(_model(FailsOnWhite()), X, y, cv=3, random_state=0)
 
 
 def test_n_jobs_gives_the_same_report():
@@ -270,6 +384,37 @@ def test_report_numbers_match_direct_computation():
     assert cm[0, 1] == np.sum((y == 0) & (all_pred == 1))
 
 
+def test_report_has_brier_and_ece_per_fold_and_pooled(tmp_path):
+    from sklearn.metrics import brier_score_loss
+
+    from skleuk.metrics import expected_calibration_error
+    from skleuk.model_selection import CrossValidationReport, evaluate
+
+    X, y = make_classification(n_samples=90, random_state=0)
+    report = evaluate(LogisticRegression(), X, y, cv=3, random_state=0)
+    fm = report.fold_metrics
+    for i, f in enumerate(report.folds):
+        yt, p = y[f["test_index"]], f["proba"][:, 1]
+        assert fm["brier"][i] == pytest.approx(brier_score_loss(yt, p))
+        assert fm["ece"][i] == pytest.approx(expected_calibration_error(yt, p))
+    cal = report.calibration()
+    order = np.concatenate([f["test_index"] for f in report.folds])
+    proba = np.concatenate([f["proba"][:, 1] for f in report.folds])
+    assert cal["ece"] == pytest.approx(expected_calibration_error(y[order], proba))
+    assert cal["brier"] == pytest.approx(brier_score_loss(y[order], proba))
+    assert 0 <= cal["accuracy_at_coverage"] <= 1
+    text = report.to_text()
+    assert "ECE (10 bins)" in text and "Brier score" in text
+    assert "Pooled out-of-fold: ECE" in text
+    assert "Pooled out-of-fold: ECE" in report.to_markdown()
+    again = CrossValidationReport.from_json(report.to_json())
+    assert again.calibration() == pytest.approx(cal)
+    written = report.save(tmp_path / "rep")
+    assert {"reliability_diagram", "risk_coverage"} <= set(written)
+    with pytest.raises(FileExistsError):
+        report.save(tmp_path / "rep")
+
+
 def test_string_labels_pos_label_and_target_names():
     X, y = _images(n=24)
     labels = np.array(["ALL", "healthy"])[1 - y]  # 1 -> "ALL"
@@ -309,7 +454,7 @@ def test_multiclass_report():
     assert report.confusion_matrix.shape == (3, 3)
     roc = report.roc_curves()
     assert [e["name"] for e in roc["per_class"]] == ["a", "b", "c"]
-    rep = report.classification_report(output_dict=True)
+    rep = report.diagnostic_report(output_dict=True)
     assert set(rep) >= {"a", "b", "c", "macro avg", "weighted avg"}
     assert "Multi-class" in report.to_text()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import skleuk.preprocessing as preprocessing
-from skleuk.preprocessing._base import BaseImageTransformer
+from skleuk.base import BaseImageTransformer
 from skleuk.utils.estimator_checks import _yield_image_transformer_checks
 
 # Transformers that cannot run on in-memory arrays (they read files).

@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skleuk.datasets._io import read_image
+from skleuk.datasets import read_image
 from skleuk.preprocessing import _detection
 from skleuk.preprocessing._detection import find_white_cells
 from skleuk.preprocessing._segmentation import WhiteCellCropper

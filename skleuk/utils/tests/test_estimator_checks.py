@@ -255,13 +255,3 @@ def test_parametrize_with_checks_refuses_classes_and_tiny_batches():
         ec.parametrize_with_checks([_Gain])
     with pytest.raises(ValueError, match="n_images must be at least 2"):
         ec.parametrize_with_checks([_Gain()], n_images=1)
-
-
-def test_private_paths_still_work():
-    # The extension points moved to public modules; the old imports stay.
-    from skleuk import base
-    from skleuk.preprocessing import _base
-
-    assert _base.BaseImageTransformer is base.BaseImageTransformer
-    assert BaseImageTransformer is base.BaseImageTransformer
-    assert callable(ec.check_clone) and callable(_yield_image_transformer_checks)

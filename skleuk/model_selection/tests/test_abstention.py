@@ -1,4 +1,4 @@
-"""Tests of tune_threshold and AbstainingClassifier (fast estimators)."""
+"""Tests of AbstainingClassifier: referring the cases it is unsure of."""
 
 import pickle
 
@@ -11,11 +11,11 @@ from sklearn.datasets import make_classification
 from sklearn.exceptions import NotFittedError
 from sklearn.frozen import FrozenEstimator
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GridSearchCV, TunedThresholdClassifierCV
+from sklearn.model_selection import GridSearchCV
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skleuk.metrics import coverage_score, get_abstention_scorers
-from skleuk.model_selection import AbstainingClassifier, tune_threshold
+from skleuk.model_selection import AbstainingClassifier
 
 
 class _FixedProba(ClassifierMixin, BaseEstimator):
@@ -39,6 +39,8 @@ class _FixedProba(ClassifierMixin, BaseEstimator):
 
 
 bands = st.tuples(st.floats(0, 1), st.floats(0, 1)).map(sorted).map(tuple)
+
+
 prob_lists = st.lists(st.floats(0, 1), min_size=1, max_size=50)
 
 
@@ -147,66 +149,6 @@ def test_sklearn_api_clone_pickle_grid_search():
     gs.fit(X, y)
     assert set(gs.best_params_) == {"estimator__C"}
     assert hasattr(clf, "decision_function")
-
-
-def test_tune_threshold_reaches_sensitivity_on_training_folds():
-    X, y = make_classification(n_samples=400, random_state=0, flip_y=0.05)
-    tuned = tune_threshold(LogisticRegression(), min_sensitivity=0.97, cv=4)
-    assert isinstance(tuned, TunedThresholdClassifierCV)
-    tuned.fit(X, y)
-    assert tuned.best_score_ >= 0          # constraint met on the inner folds
-    assert tuned.best_threshold_ < 0.5
-    sens = np.mean(tuned.predict(X)[y == 1] == 1)
-    assert sens >= 0.95
-    # a higher target gives a lower (or equal) threshold
-    stricter = tune_threshold(LogisticRegression(), min_sensitivity=0.995, cv=4)
-    assert stricter.fit(X, y).best_threshold_ <= tuned.best_threshold_
-
-
-def test_tune_threshold_pos_label_strings():
-    X, y = make_classification(n_samples=200, random_state=1)
-    names = np.array(["healthy", "ALL"])[y]
-    tuned = tune_threshold(LogisticRegression(), min_sensitivity=0.95,
-                           pos_label="ALL", cv=3).fit(X, names)
-    assert np.mean(tuned.predict(X)[names == "ALL"] == "ALL") >= 0.93
-
-
-def test_tune_threshold_rejects_prefit():
-    with pytest.raises(ValueError, match="FrozenEstimator"):
-        tune_threshold(LogisticRegression(), cv="prefit")
-    with pytest.raises(ValueError, match="min_sensitivity"):
-        tune_threshold(LogisticRegression(), min_sensitivity=2)
-
-
-def test_report_has_brier_and_ece_per_fold_and_pooled(tmp_path):
-    from sklearn.metrics import brier_score_loss
-
-    from skleuk.metrics import expected_calibration_error
-    from skleuk.model_selection import CrossValidationReport, evaluate
-
-    X, y = make_classification(n_samples=90, random_state=0)
-    report = evaluate(LogisticRegression(), X, y, cv=3, random_state=0)
-    fm = report.fold_metrics
-    for i, f in enumerate(report.folds):
-        yt, p = y[f["test_index"]], f["proba"][:, 1]
-        assert fm["brier"][i] == pytest.approx(brier_score_loss(yt, p))
-        assert fm["ece"][i] == pytest.approx(expected_calibration_error(yt, p))
-    cal = report.calibration()
-    order = np.concatenate([f["test_index"] for f in report.folds])
-    proba = np.concatenate([f["proba"][:, 1] for f in report.folds])
-    assert cal["ece"] == pytest.approx(expected_calibration_error(y[order], proba))
-    assert cal["brier"] == pytest.approx(brier_score_loss(y[order], proba))
-    assert 0 <= cal["accuracy_at_coverage"] <= 1
-    text = report.to_text()
-    assert "ECE (10 bins)" in text and "Brier score" in text
-    assert "Pooled out-of-fold: ECE" in text
-    assert "Pooled out-of-fold: ECE" in report.to_markdown()
-    again = CrossValidationReport.from_json(report.to_json())
-    assert again.calibration() == pytest.approx(cal)
-    written = report.save(tmp_path / "rep")
-    assert {"reliability_diagram", "risk_coverage"} <= set(written)
-    with pytest.raises(FileExistsError):
-        report.save(tmp_path / "rep")
 
 
 _BY_DESIGN = {
