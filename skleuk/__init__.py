@@ -43,6 +43,12 @@ The pipeline
 are the default recipe's input size and network);
 :func:`make_baseline_pipeline` the classical baseline.
 
+Model files
+-----------
+:func:`save_model` writes a fitted estimator with its class names and
+metadata; :func:`load_model` reads it back through an allow-list of types,
+so that a hostile file runs no code (``skleuk train``/``predict`` use them).
+
 Configuration
 -------------
 :func:`set_config`, :func:`get_config` and :func:`config_context` choose
@@ -53,6 +59,7 @@ package-wide backends (whether preprocessing may use OpenCV), as
 from ._config import config_context, get_config, set_config
 from ._version import __version__
 from .utils import show_versions
+from .utils._model_file import load_model, save_model
 
 __all__ = [
     "DEFAULT_ARCHITECTURE",
@@ -61,8 +68,10 @@ __all__ = [
     "__version__",
     "config_context",
     "get_config",
+    "load_model",
     "make_baseline_pipeline",
     "make_pipeline",
+    "save_model",
     "set_config",
     "show_versions",
 ]

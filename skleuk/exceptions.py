@@ -6,7 +6,8 @@ class of the library in one place, with no dependency on the rest of skleuk
 also importable from the subpackage that raises it, as before:
 :class:`ImageReadError` and :class:`AmbiguousDatasetError` from
 :mod:`skleuk.datasets`,
-:class:`NothingToPlotError` from :mod:`skleuk.plotting` and
+:class:`NothingToPlotError` from :mod:`skleuk.plotting`,
+:class:`UntrustedModelError` from :func:`skleuk.load_model` and
 :class:`InconsistentVersionWarning` from :mod:`skleuk.neural_network`.
 """
 
@@ -15,6 +16,7 @@ __all__ = [
     "ImageReadError",
     "InconsistentVersionWarning",
     "NothingToPlotError",
+    "UntrustedModelError",
 ]
 
 
@@ -140,3 +142,50 @@ class AmbiguousDatasetError(ValueError):
         super().__init__(message)
         self.path = path
         self.kinds = tuple(kinds)
+
+
+class UntrustedModelError(ValueError):
+    """A model file holds a type skleuk does not load without your trust.
+
+    Raised by :func:`skleuk.load_model` (and ``skleuk predict``/``screen``)
+    when the file names a function or class outside the allow-list of
+    scikit-learn, NumPy, Keras and skleuk types. Nothing from the file was
+    imported or run. Load it with ``trusted=`` (command line:
+    ``--trust-model``) only if you trust where it came from.
+
+    Parameters
+    ----------
+    types : list of str
+        ``"module.name"`` of every refused function or class.
+    path : str or None, default=None
+        The file.
+
+    Attributes
+    ----------
+    types : list of str
+        The refused names.
+    path : str or None
+        The file.
+
+    Examples
+    --------
+    >>> from skleuk.exceptions import UntrustedModelError
+    >>> exc = UntrustedModelError(["posix.system"], "evil.joblib")
+    >>> isinstance(exc, ValueError), exc.types
+    (True, ['posix.system'])
+    >>> "trusted=['posix.system']" in str(exc)
+    True
+    """
+
+    def __init__(self, types, path=None):
+        self.types = list(types)
+        self.path = path
+        where = f"model file {path!r}" if path is not None else "the model file"
+        super().__init__(
+            f"refusing to load {where}: it holds {', '.join(self.types)}, "
+            "which skleuk does not load without your trust (only "
+            "scikit-learn, NumPy, Keras and skleuk types are loaded by "
+            "default); loading it could run code. If you trust the file, "
+            f"pass trusted={self.types!r} (or trusted=True; on the command "
+            "line: --trust-model)."
+        )

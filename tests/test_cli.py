@@ -86,7 +86,7 @@ def stand_in(monkeypatch):
 def image_folder(tmp_path_factory):
     """healthy/ and ALL/ subfolders with 20 small PNG images each."""
     root = tmp_path_factory.mktemp("smears")
-    data = make_blood_smears(n_samples=40, image_size=24, random_state=0)
+    data = make_blood_smears(n_samples=40, image_size=64, random_state=0)
     for name in data.target_names:
         os.makedirs(root / name)
     for i, (im, t) in enumerate(zip(data.images, data.target, strict=True)):
@@ -238,7 +238,7 @@ def test_train_refuses_overwrite(stand_in_model, image_folder, capsys):
 
 
 def test_model_file_content(stand_in_model, image_folder):
-    model = cli.load_model(stand_in_model)
+    model = cli.load_model(stand_in_model, trusted=True)
     assert model["target_names"] == ["ALL", "healthy"]
     assert model["input"] == "paths"
     files = np.array(sorted(str(p) for p in image_folder.glob("*/*.png"))[:2])
@@ -248,14 +248,14 @@ def test_model_file_content(stand_in_model, image_folder):
 @pytest.mark.parametrize("fmt", ["text", "csv", "json"])
 def test_predict_formats(stand_in_model, image_folder, fmt, capsys):
     assert main(["predict", str(stand_in_model), str(image_folder),
-                 "--format", fmt, "-q"]) == 0
+                 "--format", fmt, "-q", "--trust-model"]) == 0
     out = capsys.readouterr().out
     if fmt == "text":
         rows = [line.split("\t") for line in out.strip().splitlines()]
     elif fmt == "csv":
         rows = list(csv.reader(io.StringIO(out)))
         assert rows[0][:3] == ["file", "predicted_class", "probability"]
-        assert rows[0][3:] == ["p_ALL", "p_healthy"]
+        assert rows[0][3:] == ["p_ALL", "p_healthy", "note"]
         rows = rows[1:]
     else:
         records = json.loads(out)
@@ -273,7 +273,7 @@ def test_predict_streams_in_batches(stand_in_model, image_folder, capsys):
     TinyClassifier.max_batch = 0
     files = sorted(str(p) for p in image_folder.glob("*/*.png"))[:10]
     assert main(["predict", str(stand_in_model), *files, "--batch-size", "3",
-                 "-q"]) == 0
+                 "-q", "--trust-model"]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 10
     assert TinyClassifier.max_batch == 3
 
@@ -285,7 +285,8 @@ def test_predict_skips_unreadable_image(stand_in_model, image_folder, tmp_path,
     for p in sorted(image_folder.glob("ALL/*.png"))[:3]:
         shutil.copy(p, folder / p.name)
     (folder / "broken.png").write_bytes(b"not a png")
-    assert main(["predict", str(stand_in_model), str(folder), "-q"]) == 1
+    assert main(["predict", str(stand_in_model), str(folder), "-q",
+                 "--trust-model"]) == 1
     captured = capsys.readouterr()
     assert len(captured.out.strip().splitlines()) == 3
     assert "broken.png" not in captured.out
@@ -318,11 +319,13 @@ def test_predict_errors(stand_in_model, image_folder, tmp_path, capsys):
     assert main(["predict", str(tmp_path), image]) == 1
     _one_line_error(capsys.readouterr().err, "not a skleuk model")
     # Missing image, folder without images.
-    assert main(["predict", str(stand_in_model), str(tmp_path / "x.png")]) == 1
+    assert main(["predict", str(stand_in_model), str(tmp_path / "x.png"),
+                 "--trust-model"]) == 1
     _one_line_error(capsys.readouterr().err, "no such file or folder")
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert main(["predict", str(stand_in_model), str(empty)]) == 1
+    assert main(["predict", str(stand_in_model), str(empty),
+                 "--trust-model"]) == 1
     _one_line_error(capsys.readouterr().err, "no image files")
 
 
@@ -351,7 +354,7 @@ def test_grid_search_with_stand_in(stand_in, image_folder, tmp_path, capsys):
     assert {r["optimizer"] for r in rows} == {"sgd", "adam"}
     assert {"mean_accuracy", "mean_roc_auc", "std_accuracy"} <= set(rows[0])
     results = json.loads((out / "grid_search_results.json").read_text())
-    best = cli.load_model(out / "best_model.joblib")
+    best = cli.load_model(out / "best_model.joblib", trusted=True)
     assert best["estimator"].get_params()["cnn__optimizer"] == (
         results["best_params"]["optimizer"]
     )
@@ -539,5 +542,5 @@ def test_predict_switches_test_time_augmentation(image_folder, stand_in_model,
     assert cli.load_model(model)["estimator"].get_params()["cnn__tta"] is True
     # A model without a network says so.
     assert main(["predict", str(stand_in_model), str(image_folder / "ALL"),
-                 "--no-tta", "-q"]) == 2
+                 "--no-tta", "-q", "--trust-model"]) == 2
     assert "no network with test-time augmentation" in capsys.readouterr().err

@@ -248,9 +248,10 @@ def test_predict_fifo_does_not_hang(tmp_path, capsys):
     os.mkfifo(folder / "cell.png")
     _save_png(folder / "ok.png", 10)
     assert _main_with_timeout(["predict", str(model), str(folder / "cell.png"),
-                               "-q"]) == 1
+                               "-q", "--trust-model"]) == 1
     assert "FIFO" in capsys.readouterr().err
-    assert _main_with_timeout(["predict", str(model), str(folder), "-q"]) == 0
+    assert _main_with_timeout(["predict", str(model), str(folder), "-q",
+                               "--trust-model"]) == 0
     captured = capsys.readouterr()
     assert "ok.png" in captured.out and "cell.png" not in captured.out
     assert "not regular files" in captured.err

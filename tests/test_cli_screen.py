@@ -1,6 +1,7 @@
 """``skleuk screen`` and ``skleuk train --screening`` (whole smears)."""
 
 import csv
+import json
 import os
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_train_screening(cheap_cells, smear_folder, tmp_path, capsys):
     out = tmp_path / "m.joblib"
     assert main(["train", "--screening", "--data", str(smear_folder),
                  "--out", str(out)]) == 0
-    model = load_model(out)
+    model = load_model(out, trusted=True)
     s = model["estimator"]
     assert isinstance(s, SmearScreener) and model["input"] == "smears"
     assert model["target_names"] == ["ALL", "healthy"]
@@ -76,7 +77,7 @@ def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
     out = tmp_path / "m.joblib"
     assert main(["train", "--screening", "--field-view", "--data",
                  str(smear_folder), "--out", str(out)]) == 0
-    s = load_model(out)["estimator"]
+    s = load_model(out, trusted=True)["estimator"]
     assert s.field_model_ is not None and s.field_weight == 0.5
     assert "cells and the whole smears" in capsys.readouterr().out
     smear = _save(make_field([(25, 30, 1), (70, 64, 1), (30, 100, 0)]),
@@ -85,12 +86,12 @@ def test_train_screening_with_a_field_view(cheap_cells, smear_folder, tmp_path,
     assert res.field_proba.shape == (2,)
     # smears.csv gives each view's blast probability; the verdict's is
     # their half-and-half mix.
-    assert main(["screen", str(out), smear, "--out", str(tmp_path / "o"),
-                 "-q", "--no-overlays"]) == 0
+    assert main(["screen", str(out), "--trust-model", smear, "--out",
+                 str(tmp_path / "o"), "-q", "--no-overlays"]) == 0
     row = _read(tmp_path / "o" / "smears.csv")[0]
-    cells, field = float(row["cells_probability"]), float(row["field_probability"])
+    cells, field = float(row["cells_p_ALL"]), float(row["field_p_ALL"])
     assert abs(field - (1 - res.field_proba[res.healthy_column])) < 1e-6
-    assert abs(float(row["probability"]) - (cells + field) / 2) < 2e-6
+    assert abs(float(row["p_ALL"]) - (cells + field) / 2) < 2e-6
     # Only with --screening.
     assert main(["train", "--field-view", "--data", str(smear_folder),
                  "--out", str(tmp_path / "x")]) == 2
@@ -104,36 +105,49 @@ def test_screen_writes_cells_smears_and_overlays(screening_model, tmp_path, caps
     b = _save(make_field([(40, 40, 0)]), smears / "sub" / "b.png")
     e = _save(make_field([], red_cells=5), smears / "sub" / "empty.png")
     out = tmp_path / "out"
-    assert main(["screen", screening_model, str(smears), "--out", str(out),
-                 "-q"]) == 0
+    assert main(["screen", screening_model, "--trust-model", str(smears),
+                 "--out", str(out), "-q"]) == 0
     cells = _read(out / "cells.csv")
     assert [r["file"] for r in cells] == [a, a, a, b]
-    assert set(cells[0]) == {"file", "cell", "row", "col", "row_min", "col_min",
-                             "row_max", "col_max", "border", "overlap",
-                             "probability", "class"}
-    assert [r["class"] for r in cells] == ["ALL", "ALL", "healthy", "healthy"]
+    assert list(cells[0]) == ["file", "cell", "row", "col", "row_min", "col_min",
+                              "row_max", "col_max", "border", "overlap",
+                              "p_blast", "label", "p_healthy", "p_ALL"]
+    assert [r["label"] for r in cells] == ["blast", "blast", "non-blast",
+                                           "non-blast"]
+    assert all(r["p_blast"] == r["p_ALL"] for r in cells)
     smears_rows = {r["file"]: r for r in _read(out / "smears.csv")}
     assert smears_rows[a]["verdict"] == "ALL" and smears_rows[a]["blast_count"] == "2"
+    assert smears_rows[a]["status"] == "positive"
     assert smears_rows[b]["verdict"] == "healthy"
+    assert smears_rows[b]["status"] == "negative"
     assert smears_rows[e]["verdict"] == "no white cell found"
-    assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["probability"] == ""
+    assert smears_rows[e]["status"] == "referred"
+    assert smears_rows[e]["n_cells"] == "0" and smears_rows[e]["p_ALL"] == ""
     # Without a field view the cells are the whole probability, and there
     # is no field column; a smear without cells has neither.
-    assert smears_rows[a]["cells_probability"] == smears_rows[a]["probability"]
-    assert smears_rows[a]["field_probability"] == ""
-    assert smears_rows[e]["cells_probability"] == ""
+    assert smears_rows[a]["cells_p_ALL"] == smears_rows[a]["p_ALL"]
+    assert smears_rows[a]["field_p_ALL"] == ""
+    assert smears_rows[e]["cells_p_ALL"] == ""
     pngs = sorted(os.listdir(out / "overlays"))
     assert pngs == ["a.png", "b.png", "empty.png"]
-    # Per-smear summaries, overlays linked relative to the output folder.
+    # Summaries: positive and referred first, overlays linked relative to
+    # the output folder.
     page = (out / "summary.html").read_text()
-    assert page.count("<tr><td>") == 3 and '<img src="overlays/a.png"' in page
+    assert page.count('<img src="overlays/') == 3
+    order = [page.index(k) for k in ("overlays/a.png", "overlays/empty.png",
+                                     "Other smears", "overlays/b.png")]
+    assert order == sorted(order)
     assert "no white cell found: 1" in page and "referred for review" in page
-    md = (out / "summary.md").read_text().splitlines()
-    assert f"| [{a}](overlays/a.png) | 3 | 2 | 0.67 | ALL |" in "\n".join(md)
+    md = (out / "summary.md").read_text()
+    esc = a.replace("_", r"\_")  # Markdown: names are text, _ escaped
+    assert f"| [{esc}](<overlays/a.png>) | 3 | 2 | 0.67 | **ALL** |" in md
+    assert json.loads((out / "run.json").read_text())["status"] == "complete"
     # No overwrite without --force; --force overwrites.
-    assert main(["screen", screening_model, a, "--out", str(out), "-q"]) == 1
+    assert main(["screen", screening_model, "--trust-model", a, "--out",
+                 str(out), "-q"]) == 1
     assert "--force" in capsys.readouterr().err
-    assert main(["screen", screening_model, a, "--out", str(out), "-q",
+    assert main(["screen", screening_model, "--trust-model", a, "--out",
+                 str(out), "-q",
                  "--force", "--no-overlays"]) == 0
     assert len(_read(out / "smears.csv")) == 1
 
@@ -142,15 +156,18 @@ def test_screen_bad_files_are_named_and_skipped(screening_model, tmp_path, capsy
     good = _save(make_field([(40, 40, 0)]), tmp_path / "good.png")
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"not a jpeg")
-    status = main(["screen", screening_model, good, str(bad), "--out",
-                   str(tmp_path / "o"), "-q", "--no-overlays"])
+    status = main(["screen", screening_model, "--trust-model", good, str(bad),
+                   "--out", str(tmp_path / "o"), "-q", "--no-overlays"])
     err = capsys.readouterr().err
     assert status == 1
     assert "skipped" in err and "bad.jpg" in err
     assert len(_read(tmp_path / "o" / "smears.csv")) == 1
     md = (tmp_path / "o" / "summary.md").read_text()
-    assert f"| {bad} |  |  |  | not screened:" in md
+    esc = str(bad).replace("_", r"\_")
+    assert md.index(f"| {esc} | Cannot read image file") > md.index("## Skipped")
     assert "not screened: 1" in md
+    record = json.loads((tmp_path / "o" / "run.json").read_text())
+    assert record["skipped"][0]["file"] == str(bad)
 
 
 def test_screen_refuses_a_cell_model(tmp_path, capsys):
@@ -168,3 +185,37 @@ def test_screen_help_mentions_outputs(capsys):
     assert main(["screen", "--help"]) == 0
     text = capsys.readouterr().out
     assert "cells.csv" in text and "summary.html" in text and "--force" in text
+
+
+def test_screen_three_classes(tmp_path, capsys):
+    """More than two classes: every class's probability, the most probable
+    class decides, blasts are labelled with their class."""
+    from _cli_models import screener
+
+    X, y = [], []
+    for label, kinds in ((0, [0, 0, 0]), (1, [1, 1, 0]), (2, [2, 2, 0])):
+        for seed in range(4):
+            X.append(make_field([(25, 30, kinds[0]), (70, 64, kinds[1]),
+                                 (30, 100, kinds[2])], seed=seed + 10 * label))
+            y.append(label)
+    s = screener(aggregation="mean").fit(X, np.array(y))
+    model = tmp_path / "three.joblib"
+    save_model(s, model, target_names=["Benign", "Early", "Pre"],
+               input_kind="smears")
+    smear = _save(make_field([(25, 30, 2), (70, 64, 2), (30, 100, 0)], seed=99),
+                  tmp_path / "pre.png")
+    out = tmp_path / "o"
+    assert main(["screen", str(model), smear, "--out", str(out), "-q"]) == 0
+    row = _read(out / "smears.csv")[0]
+    assert {"p_Benign", "p_Early", "p_Pre", "p_not Benign",
+            "cells_p_not Benign"} <= set(row)
+    probs = {k: float(row[f"p_{k}"]) for k in ("Benign", "Early", "Pre")}
+    assert row["verdict"] == max(probs, key=probs.get)
+    assert abs(float(row["p_not Benign"]) - (1 - probs["Benign"])) < 1e-5
+    labels = {r["label"] for r in _read(out / "cells.csv")}
+    assert labels <= {"non-blast", "blast (Early)", "blast (Pre)"}
+    record = json.loads((out / "run.json").read_text())
+    assert record["model"]["threshold"] is None
+    assert "most probable class" in record["model"]["decision"]
+    md = (out / "summary.md").read_text()
+    assert "P(not Benign)" in md and "Threshold" not in md

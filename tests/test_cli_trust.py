@@ -22,7 +22,7 @@ def stand_in(monkeypatch):
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory):
     root = tmp_path_factory.mktemp("smears")
-    data = make_blood_smears(n_samples=40, image_size=24, random_state=0,
+    data = make_blood_smears(n_samples=40, image_size=64, random_state=0,
                              class_sep=0.3)
     for name in data.target_names:
         (root / name).mkdir()
@@ -39,13 +39,14 @@ def test_train_with_min_sensitivity_saves_the_tuned_threshold(
                  "--min-sensitivity", "1.0"]) == 0
     out = capsys.readouterr().out
     assert "Operating point: probability threshold" in out
-    saved = cli.load_model(model)
+    saved = cli.load_model(model, trusted=True)
     est = saved["estimator"]
     assert isinstance(est, TunedThresholdClassifierCV)
     assert saved["extra"]["min_sensitivity"] == 1.0
     assert saved["extra"]["threshold"] == pytest.approx(est.best_threshold_)
     # 'skleuk predict' applies the threshold, not the argmax
-    assert main(["predict", str(model), str(folder), "--format", "csv", "-q"]) == 0
+    assert main(["predict", str(model), str(folder), "--format", "csv", "-q",
+                 "--trust-model"]) == 0
     rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))[1:]
     files = [r[0] for r in rows]
     pred = [r[1] for r in rows]

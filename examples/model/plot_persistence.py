@@ -2,7 +2,7 @@
 Saving and loading a trained model
 ==================================
 
-A trained pipeline can be saved in two ways:
+A trained pipeline can be saved in three ways:
 
 * **joblib** (or pickle) saves the whole fitted pipeline -- preprocessing and
   CNN -- in one file, ready for ``predict`` after ``joblib.load``. The file
@@ -10,6 +10,11 @@ A trained pipeline can be saved in two ways:
   scikit-learn; loading it under different ones warns with
   :class:`~skleuk.neural_network.InconsistentVersionWarning`.
   **Loading a pickle runs arbitrary code: only load files you trust.**
+* :func:`skleuk.save_model` writes the same joblib file with the class
+  names and metadata, and :func:`skleuk.load_model` reads it through an
+  allow-list of scikit-learn, NumPy, Keras and skleuk types: a file holding
+  anything else is refused before any of it runs. ``skleuk train`` and
+  ``skleuk predict`` use them.
 * :meth:`~skleuk.neural_network.LightweightCNNClassifier.export_keras` writes
   the bare network in Keras's own ``.keras`` format, which Keras loads
   without running code -- the format to share a network or to serve it
@@ -58,6 +63,37 @@ print("identical probabilities after joblib.load:",
       np.array_equal(proba, proba_joblib))
 
 # %%
+# A model file that runs no code
+# ------------------------------
+# :func:`skleuk.save_model` keeps the class names and what the model takes;
+# :func:`skleuk.load_model` loads only allow-listed types (the CNN's network
+# is Keras's own format inside the file), so it gives the same probabilities
+# -- and refuses a file that would run a command, without running it.
+import pickle  # noqa: E402
+
+import skleuk  # noqa: E402
+from skleuk.exceptions import UntrustedModelError  # noqa: E402
+
+skleuk.save_model(model, folder / "model.joblib", input_kind="images",
+                  target_names=[str(n) for n in data.target_names])
+saved = skleuk.load_model(folder / "model.joblib")
+print("classes:", saved.target_names, "| same probabilities:",
+      np.array_equal(proba, saved.estimator.predict_proba(X_test)))
+
+
+class Hostile:
+    def __reduce__(self):
+        return (os.system, ("echo this never runs",))
+
+
+with open(folder / "hostile.joblib", "wb") as f:
+    pickle.dump({"format": "skleuk-model", "estimator": Hostile()}, f)
+try:
+    skleuk.load_model(folder / "hostile.joblib")
+except UntrustedModelError as exc:
+    print("refused:", exc.types)
+
+# %%
 # Keras format: the network alone
 # -------------------------------
 # The network's input is the output of the preprocessing steps
@@ -76,7 +112,7 @@ proba_keras = network.predict(features, verbose=0)
 print("classes (output columns):", [str(data.target_names[c]) for c in cnn.classes_])
 print("largest difference to the pipeline:", np.abs(proba_keras - proba).max())
 
-for name in ("pipeline.joblib", "cnn.keras"):
+for name in ("pipeline.joblib", "model.joblib", "cnn.keras"):
     print(f"{name}: {(folder / name).stat().st_size / 1024:.0f} KiB")
 
 # %%

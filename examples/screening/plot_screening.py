@@ -143,7 +143,8 @@ print(f"held-out smears: {correct.sum()} of {correct.size} correct")
 # The overlay
 # -----------
 # :func:`~skleuk.plotting.plot_screening` boxes every cell in the colour of
-# its blast probability and writes the verdict in the title.
+# its blast probability, explains the line styles in a legend and writes
+# the verdict and the smear's probability of not being healthy in the title.
 
 from skleuk.plotting import plot_screening  # noqa: E402
 
@@ -153,6 +154,7 @@ for ax, result, smear in zip(axes, results, smears[30:32], strict=True):
     plot_screening(result, smear, ax=ax, colorbar=ax is axes[-1])
     print(
         f"{result.source}: {len(result.centres)} cells, {result.blast_count} "
-        f"blast(s), verdict {result.verdict} (p={result.probability:.2f})"
+        f"blast(s), verdict {result.verdict} "
+        f"(P(not healthy) {result.probability:.2f})"
     )
 plt.show()

@@ -9,9 +9,12 @@ to stderr; ``--debug`` shows the Python traceback instead.
 The package: ``_parser.py`` builds the argument parser, one module per
 command (``_demo.py``, ``_evaluate.py``, ``_train.py``, ``_grid_search.py``,
 ``_predict.py``, ``_screen.py``, ``_versions.py``) runs it, and the shared
-parts live in ``_common.py`` (errors, argument types, output folders),
-``_data.py`` (the data set behind ``--data``), ``_model.py`` (the pipeline,
-model files) and ``_output.py`` (printed reports, prediction tables).
+parts live in ``_common.py`` (errors, argument types, output folders,
+signals), ``_data.py`` (the data set behind ``--data``), ``_model.py`` (the
+pipeline; model files are :func:`skleuk.save_model` and
+:func:`skleuk.load_model`), ``_output.py`` (printed reports, prediction
+tables) and ``_screen_out.py`` (the files ``screen`` writes).
+Exit status 130 after Ctrl-C and 143 after ``SIGTERM``.
 """
 
 from __future__ import annotations
@@ -21,7 +24,15 @@ import os
 import sys
 import traceback
 
-from ._common import DEMO_DEFAULTS, PROG, CLIError, _err, _one_line_warnings
+from ._common import (
+    DEMO_DEFAULTS,
+    PROG,
+    CLIError,
+    Terminated,
+    _err,
+    _one_line_warnings,
+    _terminate_as_interrupt,
+)
 from ._model import MODEL_FORMAT, MODEL_FORMAT_VERSION, load_model, save_model
 from ._parser import build_parser
 
@@ -38,6 +49,15 @@ _REEXPORTED = (
     load_model,
     save_model,
 )
+
+
+_MEMORY_HINT = "use fewer or smaller images (--image-size)"
+_MEMORY_HINTS = {
+    "predict": "use a smaller --batch-size, or lower SKLEUK_MAX_IMAGE_PIXELS "
+               "to refuse very large images",
+    "screen": "use --no-overlays or a lower --dpi, or lower "
+              "SKLEUK_MAX_IMAGE_PIXELS to refuse very large smears",
+}
 
 
 def main(argv=None):
@@ -71,14 +91,17 @@ def main(argv=None):
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        with _one_line_warnings():
+        with _one_line_warnings(), _terminate_as_interrupt():
             return int(args.func(args) or 0)
     except CLIError as exc:
         if debug:
             traceback.print_exc()
         _err(f"error: {exc}")
         return exc.code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        if isinstance(exc, Terminated):
+            _err("terminated")
+            return 143
         _err("interrupted")
         return 130
     except BrokenPipeError:  # e.g. 'skleuk predict ... | head'
@@ -88,7 +111,7 @@ def main(argv=None):
     except MemoryError:
         if debug:
             traceback.print_exc()
-        _err("error: out of memory; use fewer or smaller images (--image-size)")
+        _err(f"error: out of memory; {_MEMORY_HINTS.get(args.command, _MEMORY_HINT)}")
         return 1
     except Exception as exc:  # one line for the user
         if debug:

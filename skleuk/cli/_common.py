@@ -32,7 +32,38 @@ class CLIError(Exception):
         self.code = code
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the command is, so that it stops as on Ctrl-C
+    (an interrupted ``screen`` marks its results incomplete)."""
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """Turn SIGTERM into :class:`Terminated` while a command runs (main
+    thread only; the previous handler is restored)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _err(msg):
+    """Print ``skleuk: msg`` as one line: control characters (a newline in
+    a file name) are written escaped (``\\n``)."""
+    import re
+
+    msg = re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], str(msg))
     print(f"{PROG}: {msg}", file=sys.stderr)
 
 
@@ -146,6 +177,14 @@ def _seed(text):
     return value
 
 
+def _dpi(text):
+    value = _positive_int(text)
+    if not 10 <= value <= 600:
+        raise argparse.ArgumentTypeError(
+            f"expected a resolution from 10 to 600 dots per inch, got {text}")
+    return value
+
+
 def _image_size(text):
     value = _positive_int(text)
     if value < 16:
@@ -174,9 +213,7 @@ def _check_out_dir(path, force, data=None):
     if not path or not path.strip():
         raise CLIError("--out is empty; give an output folder.")
     if data is not None and os.path.isdir(data):
-        out_abs = os.path.realpath(path)
-        data_abs = os.path.realpath(data)
-        if out_abs == data_abs or out_abs.startswith(data_abs.rstrip(os.sep) + os.sep):
+        if _inside(path, data):
             raise CLIError(
                 f"--out {path!r} is inside --data {data!r}: the report's files "
                 "would be read as data on the next run; choose a folder outside "
@@ -230,9 +267,22 @@ def _prepare_out_dir(path, force):
     return path
 
 
-def _check_out_file(path, force):
+def _inside(path, folder):
+    """Whether ``path`` is ``folder`` or lies below it (links resolved)."""
+    path = os.path.realpath(path)
+    folder = os.path.realpath(folder).rstrip(os.sep)
+    return path == folder or path.startswith(folder + os.sep)
+
+
+def _check_out_file(path, force, data=None):
+    """Check --out (a file) before any work; with ``data`` (a folder of
+    images), refuse a file inside it, where it would be read as data."""
     if not path or not path.strip():
         raise CLIError("--out is empty; give a file name such as model.joblib.")
+    if data is not None and os.path.isdir(data) and _inside(path, data):
+        raise CLIError(
+            f"--out {path!r} is inside --data {data!r}: the model file would "
+            "sit among the training images; choose a file outside the data.")
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a folder; give a file name such as model.joblib.")
     if os.path.exists(path) and not force:

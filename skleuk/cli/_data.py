@@ -76,6 +76,24 @@ def _load_data(args):
     return data
 
 
+def _check_folds(args, data):
+    """--folds against the class sizes: every class needs an image in every
+    fold; the error names the class (not its index)."""
+    import numpy as np
+
+    folds = getattr(args, "folds", None)
+    if folds is None:
+        return
+    small = [(name, int(np.sum(data.y == k)))
+             for k, name in enumerate(data.target_names)
+             if np.sum(data.y == k) < folds]
+    if small:
+        which = ", ".join(f"{name!r} has {n} image(s)" for name, n in small)
+        raise CLIError(
+            f"--folds {folds}: class {which}; every class needs at least one "
+            "image per fold: add images, or use fewer folds (at least 2).")
+
+
 def _positive_class(args, target_names):
     """The index of --positive-class in target_names, else inferred or None."""
     name = getattr(args, "positive_class", None)

@@ -38,7 +38,8 @@ def _grid_search(args, data, out, start):
                input_kind="paths" if data.is_paths else "images",
                extra={"data": data.description,
                       "grid_search": {"optimizer": best["cnn__optimizer"],
-                                      "epochs": best["cnn__epochs"]}})
+                                      "epochs": best["cnn__epochs"]}},
+               overwrite=True)
     _print_table(rows)
     print(f"Best: optimizer {best['cnn__optimizer']}, epochs {best['cnn__epochs']} "
           f"(accuracy {search.best_score_:.3f}); refitted on all images.")

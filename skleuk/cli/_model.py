@@ -1,10 +1,18 @@
-"""The pipeline the commands train, and skleuk model files (save/load)."""
+"""The pipeline the commands train; model files (the format lives in
+``skleuk/utils/_model_file.py``: :func:`skleuk.save_model`,
+:func:`skleuk.load_model`)."""
 
 from __future__ import annotations
 
-import os
 import time
 
+from ..exceptions import UntrustedModelError
+from ..utils._model_file import (
+    MODEL_FORMAT,
+    MODEL_FORMAT_VERSION,
+    load_model,
+    save_model,
+)
 from . import _data
 from ._common import (
     CLIError,
@@ -14,10 +22,7 @@ from ._common import (
     _silence_fd2,
 )
 
-MODEL_FORMAT = "skleuk-model"
-
-
-MODEL_FORMAT_VERSION = 1
+__all__ = ["MODEL_FORMAT", "MODEL_FORMAT_VERSION", "load_model", "save_model"]
 
 
 def _check_model_args(args):
@@ -109,136 +114,22 @@ def _pipeline_settings(pipe):
     return {k: params[v] for k, v in keys.items() if v in params}
 
 
-def save_model(estimator, path, *, target_names=None, input_kind="paths",
-               extra=None):
-    """Save a fitted estimator in the skleuk model file format.
-
-    The file is a :mod:`joblib` pickle of a dict holding the estimator, its
-    class names, what it takes as input and the skleuk version, so that
-    ``skleuk predict`` can check it before use.
-
-    Parameters
-    ----------
-    estimator : fitted classifier or Pipeline
-        Usually a fitted :func:`skleuk.make_pipeline`.
-    path : str or path-like
-        Output file (``.joblib``). Overwritten if present.
-    target_names : list of str, default=None
-        Display names of ``estimator.classes_``.
-    input_kind : {"paths", "images"}, default="paths"
-        Whether the estimator takes file paths (it starts with an
-        :class:`~skleuk.preprocessing.ImageReader`) or image arrays.
-    extra : dict, default=None
-        Anything else to record (training data, settings).
-
-    Returns
-    -------
-    path : str
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> from sklearn.dummy import DummyClassifier
-    >>> from skleuk.cli import load_model, save_model
-    >>> clf = DummyClassifier().fit(np.zeros((4, 1)), [0, 1, 1, 1])
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.joblib")
-    >>> _ = save_model(clf, path, input_kind="images")
-    >>> load_model(path)["target_names"]
-    ['0', '1']
-    """
-    import joblib
-
-    from .. import __version__
-
-    classes = list(getattr(estimator, "classes_", []))
-    if target_names is None:
-        target_names = [str(c) for c in classes]
-    envelope = {
-        "format": MODEL_FORMAT,
-        "format_version": MODEL_FORMAT_VERSION,
-        "skleuk_version": __version__,
-        "estimator": estimator,
-        "classes": classes,
-        "target_names": list(target_names),
-        "input": input_kind,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "extra": dict(extra or {}),
-    }
-    joblib.dump(envelope, path, compress=3)
-    return os.fspath(path)
-
-
-def load_model(path):
-    """Load and check a model file written by ``skleuk train``.
-
-    Parameters
-    ----------
-    path : str or path-like
-        The model file. **Loading unpickles it: only load files you trust.**
-
-    Returns
-    -------
-    model : dict
-        Keys ``estimator`` (the fitted pipeline), ``classes``,
-        ``target_names``, ``input`` (``"paths"`` or ``"images"``),
-        ``skleuk_version``, ``created``, ``extra``.
-
-    Raises
-    ------
-    FileNotFoundError
-        If there is no such file.
-    ValueError
-        If the file is not a fitted skleuk model.
-
-    Examples
-    --------
-    >>> from skleuk.cli import load_model
-    >>> try:
-    ...     load_model("no_such_model.joblib")
-    ... except FileNotFoundError as exc:
-    ...     print(exc)
-    model file not found: 'no_such_model.joblib'
-    """
-    import pickle
-
-    import joblib
-    from sklearn.base import is_classifier
-    from sklearn.exceptions import NotFittedError
-    from sklearn.utils.validation import check_is_fitted
-
-    path = os.fspath(path)
-    if not os.path.exists(path):
-        raise FileNotFoundError(f"model file not found: {path!r}")
-    if os.path.isdir(path):
-        raise ValueError(f"{path!r} is a folder, not a skleuk model file")
-    not_model = f"{path!r} is not a skleuk model (make one with 'skleuk train')"
+def _load_for_command(path, trust=False):
+    """:func:`skleuk.load_model` for a command: its errors as one line,
+    ``--trust-model`` named as the way to trust a refused file."""
     try:
-        with _silence_fd2():
-            model = joblib.load(path)
-    except MemoryError:
-        raise
-    except Exception as exc:  # corrupt pickle or compressed stream (zlib.error)
-        kind = type(exc).__name__
-        if not isinstance(exc, pickle.UnpicklingError) and type(exc).__module__ in (
-                "zlib", "lzma", "bz2", "_lzma", "_bz2"):
-            kind = f"the compressed data is corrupt ({exc})"
-        raise ValueError(f"{not_model}: {kind}") from exc
-    if not isinstance(model, dict) or model.get("format") != MODEL_FORMAT:
-        raise ValueError(not_model)
-    if model.get("format_version", 0) > MODEL_FORMAT_VERSION:
-        raise ValueError(
-            f"{path!r} was written by a newer skleuk ({model.get('skleuk_version')}); "
-            "upgrade skleuk to use it."
-        )
-    est = model.get("estimator")
-    if est is None or not is_classifier(est):
-        raise ValueError(f"{not_model}: it holds no classifier")
-    try:
-        check_is_fitted(est)
-    except NotFittedError as exc:
-        raise ValueError(f"{not_model}: the classifier is not fitted") from exc
-    return model
+        with _silence_fd2():  # TensorFlow's start-up lines
+            return load_model(path, trusted=bool(trust))
+    except UntrustedModelError as exc:
+        raise CLIError(
+            f"refusing to load model file {path!r}: it holds "
+            f"{', '.join(exc.types)}, which skleuk does not load without your "
+            "trust (only scikit-learn, NumPy, Keras and skleuk types are "
+            "loaded by default); loading it could run code. If you trust "
+            "the file, pass --trust-model."
+        ) from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise CLIError(str(exc)) from exc
 
 
 def _fit_with_progress(pipe, X, y, args, desc="training"):
@@ -257,5 +148,6 @@ def _run_on_data(args, body):
     _check_model_args(args)
     _check_out_dir(args.out, args.force)
     data = _data._load_data(args)
+    _data._check_folds(args, data)
     with _out_dir(args.out, args.force, data.folder_root) as out:
         return body(args, data, out, start)

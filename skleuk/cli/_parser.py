@@ -7,6 +7,7 @@ import argparse
 from ._common import (
     DEMO_DEFAULTS,
     PROG,
+    _dpi,
     _folds_int,
     _image_size,
     _n_jobs,
@@ -76,6 +77,16 @@ def _add_operating_point_option(p):
         f"threshold is chosen by {THRESHOLD_FOLDS}-fold cross-validation on the "
         "training images only (in 'evaluate', inside each training fold) and "
         "may miss S on new images (default: threshold 0.5)")
+
+
+def _add_trust_option(p):
+    p.add_argument(
+        "--trust-model", action="store_true",
+        help="load a model file that holds types other than scikit-learn's, "
+        "NumPy's, Keras's and skleuk's (your own transformer, say); such a "
+        "file can run any code when loaded: only for files you trust. "
+        "Without it, model files are read through an allow-list of types "
+        "and nothing in them is run")
 
 
 def _add_data_options(p):
@@ -173,6 +184,14 @@ def _add_train(add):
                    "SmearScreener) for 'skleuk screen': --data holds one "
                    "subfolder per class of whole smears (image-level labels); "
                    "every white cell inherits its smear's label")
+    p.add_argument("--aggregation", default=None,
+                   choices=["auto", "mean", "top_k", "max", "fraction"],
+                   help="with --screening: how cell probabilities become the "
+                   "smear's; auto (default) chooses the rule and the "
+                   "threshold by inner cross-validation over the training "
+                   "smears (needs at least 2 smears with white cells in every "
+                   "class) and prints its score; a fixed rule works with "
+                   "fewer (threshold 0.5)")
     p.add_argument("--field-view", action="store_true",
                    help="with --screening: also fit the pipeline on each whole "
                    "smear (resized, no crop) and mix its probabilities with the "
@@ -213,20 +232,36 @@ def _add_predict(add):
     p = add("predict", cmd_predict,
             "classify images with a saved model",
             "Print one line per image: file, predicted class and its "
-            "probability. Folders are searched recursively (symbolic links "
+            "probability (CSV and JSON also give every class's probability "
+            "and a note). An image that is too small, blank or holds no "
+            "white cell gets 'referred' and the reason instead of a class "
+            "(see --no-image-check); with a screening model, a smear "
+            "without a white cell is referred. A file name holding a tab or "
+            "newline is written as a JSON string in the text format. "
+            "Folders are searched recursively (symbolic links "
             "followed). Images are read --batch-size at a time, so any number "
             "of images fits in memory; an image over the pixel limit "
             f"({DEFAULT_MAX_IMAGE_PIXELS:,}, environment variable "
             "SKLEUK_MAX_IMAGE_PIXELS) is skipped with a warning before it is "
             "decoded. "
-            "The model file is unpickled: only use model files you trust.")
+            "Model files are read through an allow-list of types: a file "
+            "holding other code is refused (see --trust-model).")
     p.add_argument("model", help="model file from 'skleuk train'")
+    _add_trust_option(p)
     p.add_argument("inputs", nargs="+", metavar="IMAGE_OR_FOLDER",
                    help="image files or folders")
     p.add_argument("--format", choices=["text", "csv", "json"], default="text",
                    help="output format; text is tab-separated (default: text)")
     p.add_argument("--batch-size", type=_positive_int, default=32, metavar="N",
                    help="images read and classified at a time (default: 32)")
+    p.add_argument("--no-image-check", action="store_true",
+                   help="classify every image, also those that fail the "
+                   "checks: by default an image that is too small, blank "
+                   "(one colour) or holds no white cell that skleuk's "
+                   "detector finds gets no class but 'referred' and the "
+                   "reason (the detector needs colour: grey-level images "
+                   "are referred; use this option for a model trained on "
+                   "grey-level images)")
     p.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                    help="switch the saved network's test-time augmentation on "
                    "or off (default: as saved; the default recipe's is on: "
@@ -241,26 +276,37 @@ def _add_screen(add):
             "Screen whole smears with a model from 'skleuk train --screening': "
             "every white cell is located and classified. Writes to --out "
             "cells.csv (file, cell, row, col, box, border/overlap flags, "
-            "blast probability, class), smears.csv (cell and blast counts, "
-            "verdict and its probability; 'no white cell found' when none; "
-            "then the probability from the cells alone and, with a field "
-            "view, from the whole smear alone), "
-            "summary.html and summary.md (one row per smear, overlays linked, "
-            "totals per verdict) and one overlay PNG per smear in overlays/. "
+            "p_blast, label blast/non-blast, p_<class>), smears.csv (status "
+            "positive/negative/referred, verdict, note, cell and blast "
+            "counts, p_<class> of the smear -- the verdict is decided on "
+            "the disease class's probability against the model's threshold "
+            "-- then that probability from the cells alone and, with a "
+            "field view, from the whole smear alone, and the overlay), "
+            "summary.html and summary.md (what decided the verdicts; "
+            "positive and referred smears first, then the others, then the "
+            "skipped files; overlays linked; totals), run.json (the same "
+            "facts for programs; 'status' says whether the run completed) "
+            "and one overlay PNG per smear in overlays/. A smear without a "
+            "white cell is referred, not called healthy. An interrupted run "
+            "(Ctrl-C, SIGTERM) writes its summaries marked incomplete. "
             "Folders are searched "
             "recursively; smears are screened one at a time, so any number "
-            "fits in memory. Only use model files you trust.")
+            "fits in memory. Model files are read through an allow-list of "
+            "types: a file holding other code is refused (see --trust-model).")
     p.add_argument("model", help="model file from 'skleuk train --screening'")
+    _add_trust_option(p)
     p.add_argument("inputs", nargs="+", metavar="SMEAR_OR_FOLDER",
                    help="smear image files or folders")
     p.add_argument("--out", default="skleuk-screening", metavar="DIR",
-                   help="output folder (default: skleuk-screening)")
+                   help="output folder, outside the input folders "
+                   "(default: skleuk-screening)")
     p.add_argument("--force", action="store_true",
-                   help="overwrite earlier screening results in --out")
+                   help="replace earlier screening results in --out as a "
+                   "whole (result files and overlay PNGs; other files stay)")
     p.add_argument("--no-overlays", action="store_true",
                    help="skip the overlay PNGs")
-    p.add_argument("--dpi", type=_positive_int, default=100, metavar="N",
-                   help="resolution of the overlays (default: 100)")
+    p.add_argument("--dpi", type=_dpi, default=100, metavar="N",
+                   help="resolution of the overlays, 10 to 600 (default: 100)")
 
 
 def build_parser():

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import re
 import sys
+from collections import Counter
 
 from ..utils._progress import progress_bar
 from ._common import CLIError, _err, _import_tensorflow
 from ._data import _expand_inputs
-from ._model import load_model
+from ._model import _load_for_command
 from ._output import _Writer
+
+#: Longer side at which images are read for the checks (the detector works
+#: on a copy a few hundred pixels wide anyway).
+_CHECK_SIZE = 512
 
 
 def _predict_batch(model, paths):
-    """(pred_index, prob, probas) per path; raises ImageReadError on bad files."""
+    """(pred_index, prob, probas, None) per path; raises ImageReadError on
+    bad files."""
     import numpy as np
 
     est = model["estimator"]
@@ -32,10 +39,28 @@ def _predict_batch(model, paths):
             # A tuned operating point (--min-sensitivity): predict() decides.
             idx = np.array([est_classes.index(lab) for lab in est.predict(X)])
         pred = [classes.index(est_classes[i]) for i in idx]
-        return [(p, float(proba[j, i]), proba[j]) for j, (p, i)
+        return [(p, float(proba[j, i]), proba[j], None) for j, (p, i)
                 in enumerate(zip(pred, idx, strict=True))]
     labels = est.predict(X)
-    return [(classes.index(lab), None, None) for lab in labels]
+    return [(classes.index(lab), None, None, None) for lab in labels]
+
+
+def _screen_batch(model, paths):
+    """The same for a screening model: its verdict per smear, or referred
+    ("no white cell found", blank, too small) when it found no white cell."""
+    from ..datasets import read_image
+    from ..screening import referral_reason
+
+    classes = list(model["classes"])
+    out = []
+    for res in model["estimator"].screen(list(paths)):
+        if not res.found:
+            image = read_image(res.source, reduce_to=_CHECK_SIZE)
+            out.append((None, None, None, referral_reason(image, n_cells=0)))
+            continue
+        k = classes.index(res.verdict)
+        out.append((k, float(res.image_proba[k]), res.image_proba, None))
+    return out
 
 
 def _set_tta(estimator, tta, path):
@@ -49,47 +74,103 @@ def _set_tta(estimator, tta, path):
     estimator.set_params(**dict.fromkeys(keys, tta))
 
 
+class _Predictor:
+    """One batch at a time: the checks, then the model on what passed."""
+
+    def __init__(self, model, check):
+        self.model = model
+        self.check = check
+        self.screener = model["input"] == "smears"
+        self.failed = 0
+        self.referred = Counter()
+
+    def _reason(self, path):
+        """Why ``path`` is referred (None: classify it); ImageReadError
+        when it cannot be read."""
+        from ..datasets import read_image
+        from ..screening import referral_reason
+
+        return referral_reason(read_image(path, reduce_to=_CHECK_SIZE))
+
+    def _answer(self, paths):
+        return (_screen_batch if self.screener else _predict_batch)(
+            self.model, paths)
+
+    def run(self, batch, warn):
+        """``[(path, (k, prob, probas, note))]`` for the readable files."""
+        from ..datasets import ImageReadError
+
+        notes, todo = {}, []
+        for path in batch:
+            if not self.check or self.screener:
+                # A screener locates the cells itself (none: referred after).
+                todo.append(path)
+                continue
+            try:
+                notes[path] = self._reason(path)
+            except ImageReadError as exc:
+                self.failed += 1
+                warn(path, exc)
+                continue
+            if notes[path] is None:
+                todo.append(path)
+        try:
+            answers = dict(zip(todo, self._answer(todo), strict=True)) if todo else {}
+        except ImageReadError:
+            # Find the unreadable file(s); predict the others one by one.
+            answers = {}
+            for path in todo:
+                try:
+                    answers[path] = self._answer([path])[0]
+                except ImageReadError as exc:
+                    self.failed += 1
+                    warn(path, exc)
+        rows = []
+        for path in batch:
+            if notes.get(path) is not None:
+                rows.append((path, (None, None, None, notes[path])))
+            elif path in answers:
+                rows.append((path, answers[path]))
+        for _, (*_, note) in rows:
+            if note is not None:
+                self.referred[re.split(r"[:(]", note)[0].strip()] += 1
+        return rows
+
+
 def cmd_predict(args):
     """``skleuk predict``: classify images with a saved model."""
-    from ..datasets import ImageReadError
-
     files = _expand_inputs(args.inputs)
     _import_tensorflow()
-    try:
-        model = load_model(args.model)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from exc
+    model = _load_for_command(args.model, args.trust_model)
     if getattr(args, "tta", None) is not None:
         _set_tta(model["estimator"], args.tta, args.model)
     names = model["target_names"]
     writer = _Writer(args.format, names, sys.stdout)
+    predictor = _Predictor(model, check=not args.no_image_check)
     bar = progress_bar(len(files), "predicting", "image", enabled=not args.quiet)
-    failed = 0
+
+    def warn(path, exc):
+        if bar is not None:
+            bar.clear()
+        _err(f"warning: skipped {path}: {exc}")
+
     try:
         for start in range(0, len(files), args.batch_size):
             batch = files[start:start + args.batch_size]
-            try:
-                results = list(zip(batch, _predict_batch(model, batch), strict=True))
-            except ImageReadError:
-                # Find the unreadable file(s); predict the others one by one.
-                results = []
-                for path in batch:
-                    try:
-                        results.append((path, _predict_batch(model, [path])[0]))
-                    except ImageReadError as exc:
-                        failed += 1
-                        if bar is not None:
-                            bar.clear()
-                        _err(f"warning: skipped {path}: {exc}")
-            for path, (k, prob, probas) in results:
-                writer.write(path, names[k], prob, probas)
+            for path, (k, prob, probas, note) in predictor.run(batch, warn):
+                writer.write(path, None if k is None else names[k], prob, probas,
+                             note)
             if bar is not None:
                 bar.update(len(batch))
     finally:
         writer.close()
         if bar is not None:
             bar.close()
-    if failed:
-        _err(f"error: {failed} of {len(files)} image(s) could not be read")
+    if predictor.referred:
+        why = ", ".join(f"{r}: {n}" for r, n in predictor.referred.most_common())
+        _err(f"warning: {sum(predictor.referred.values())} of {len(files)} "
+             f"image(s) referred without a class ({why})")
+    if predictor.failed:
+        _err(f"error: {predictor.failed} of {len(files)} image(s) could not be read")
         return 1
     return 0

@@ -1,245 +1,270 @@
-"""``skleuk train --screening`` and ``skleuk screen``: whole-smear screening."""
+"""``skleuk screen``: whole-smear screening of files and folders."""
 
 from __future__ import annotations
 
-import csv
+import contextlib
 import os
+import shutil
 import time
+import warnings
 
 from ..utils._progress import progress_bar
 from . import _model
-from ._common import CLIError, _check_out_file, _err
-from ._data import _expand_inputs, _healthy_index
-from ._model import load_model, save_model
+from . import _screen_out as so
+from ._common import CLIError, Terminated, _err
+from ._data import _expand_inputs
+from ._output import CsvWriter
 
 
-def cmd_train_screening(args):
-    """``skleuk train --screening``: fit a SmearScreener on labelled smears."""
-    import numpy as np
-
-    from ..datasets import load_image_folder
+def _load_screener(model_path, trust=False):
+    """The model of a model file, its SmearScreener checked."""
     from ..screening import SmearScreener
 
-    _check_out_file(args.out, args.force)
-    if args.dataset not in ("auto", "folder"):
-        raise CLIError(f"--screening reads one subfolder per class of whole "
-                       f"smears; --dataset {args.dataset} is not supported "
-                       "with it.", code=2)
-    path = args.data
-    if not os.path.isdir(path):
-        raise CLIError(f"--data: no such folder: {path!r}")
-    bunch = load_image_folder(path, return_images=False)
-    y = np.asarray(bunch.target)
-    names = list(bunch.target_names)
-    if len(np.unique(y)) < 2:
-        raise CLIError(f"--data: found only one class in {path!r}.")
-    healthy = _healthy_index(names)
-    cells = _model._build_pipeline(args, reader=False)
-    field = None
-    if args.field_view:  # the same pipeline on the whole smear, never cropped
-        field = _model._build_pipeline(args, reader=False)
-        if "crop" in field.named_steps:
-            field.set_params(crop="passthrough")
-    screener = SmearScreener(cells, healthy_label=healthy, field_model=field,
-                             random_state=args.random_state)
-    counts = ", ".join(f"{n}: {int(np.sum(y == k))}" for k, n in enumerate(names))
-    print(f"Data: smears with image-level labels at {path} -- {len(y)} smears "
-          f"({counts}); healthy class: {names[healthy]}", flush=True)
-    start = time.perf_counter()
-    screener.fit(list(bunch.filenames), y)
-    elapsed = time.perf_counter() - start
-    save_model(
-        screener, args.out, target_names=names, input_kind="smears",
-        extra={"data": f"smears at {path}", "fit_time_s": round(elapsed, 1),
-               "aggregation": screener.aggregation_,
-               "threshold": float(screener.threshold_),
-               "n_cells": screener.n_cells_fit_},
-    )
-    view = " and the whole smears" if field is not None else ""
-    print(f"Trained on {screener.n_cells_fit_} cells{view} in {elapsed:.0f} s "
-          f"(aggregation {screener.aggregation_}); model saved to {args.out}")
-    return 0
-
-
-def _overlay_name(path, used):
-    stem = os.path.splitext(os.path.basename(path))[0]
-    name, k = f"{stem}.png", 1
-    while name in used:
-        k += 1
-        name = f"{stem}_{k}.png"
-    used.add(name)
-    return name
-
-
-def _load_screener(model_path):
-    """The SmearScreener of a model file, its class names and classes."""
-    from ..screening import SmearScreener
-
-    try:
-        model = load_model(model_path)
-    except FileNotFoundError as exc:
-        raise CLIError(str(exc)) from exc
-    screener = model["estimator"]
-    if not isinstance(screener, SmearScreener):
+    model = _model._load_for_command(model_path, trust)
+    if not isinstance(model["estimator"], SmearScreener):
         raise CLIError(f"{model_path!r} is a cell classifier, not a screening "
                        "model; train one with 'skleuk train --screening'.")
-    return screener, model["target_names"], list(screener.classes_)
-
-
-def _output_paths(args):
-    """cells.csv, smears.csv and the summaries in --out, which is created;
-    earlier results there are only overwritten with --force."""
-    cells_csv = os.path.join(args.out, "cells.csv")
-    smears_csv = os.path.join(args.out, "smears.csv")
-    summaries = [os.path.join(args.out, f"summary.{ext}") for ext in ("html", "md")]
-    if os.path.isdir(args.out) and not args.force:
-        taken = [p for p in (cells_csv, smears_csv, *summaries,
-                             os.path.join(args.out, "overlays"))
-                 if os.path.exists(p)]
-        if taken:
-            raise CLIError(f"{taken[0]!r} already exists; use --force to "
-                           "overwrite the screening results in "
-                           f"{args.out!r}.")
-    os.makedirs(args.out, exist_ok=True)
-    return cells_csv, smears_csv, summaries
-
-
-def _prepare_overlays(args):
-    """The overlays folder (created, Agg backend set), or None."""
-    if args.no_overlays:
-        return None
-    overlays = os.path.join(args.out, "overlays")
-    os.makedirs(overlays, exist_ok=True)
-    import matplotlib
-
-    matplotlib.use("Agg")
-    return overlays
+    return model
 
 
 def _progress_bar(args, total):
     return progress_bar(total, "screening", "smear", enabled=not args.quiet)
 
 
-def _report_skipped(path, exc, sums, bar):
-    """Warn about a smear that could not be screened; list it in the summaries."""
-    if bar is not None:
-        bar.clear()
-    _err(f"warning: skipped {path}: {exc}")
-    for w in sums:
-        w.add(source=path, error=str(exc))
-    if bar is not None:
-        bar.update(1)
+def _no_cell_note(path):
+    """Why a smear without a white cell has none (blank, tiny, grey-level)."""
+    from ..datasets import read_image
+    from ..screening import referral_reason
+
+    with contextlib.suppress(Exception):
+        return referral_reason(read_image(path, reduce_to=512), n_cells=0)
+    return None
 
 
-def _write_cells(wc, path, res, names):
-    """One cells.csv row per located cell of a screened smear."""
-    p_blast = 1.0 - res.probabilities[:, res.healthy_column]
-    for k in range(len(res.centres)):
-        r, c = res.centres[k]
-        wc.writerow([path, k, f"{r:.1f}", f"{c:.1f}",
-                     *(f"{v:.0f}" for v in res.boxes[k]),
-                     int(res.border[k]), int(res.overlap[k]),
-                     f"{p_blast[k]:.6f}",
-                     names[int(res.probabilities[k].argmax())]])
+class _Run:
+    """One ``skleuk screen`` run: its files, counts and record."""
+
+    def __init__(self, args, model, files):
+        self.args = args
+        self.out = args.out
+        self.files = files
+        self.screener = model["estimator"]
+        self.decision = so.Decision(self.screener, model["target_names"],
+                                    list(self.screener.classes_))
+        self.record = so.run_record(args, model, self.decision, files)
+        self.overlays = None if args.no_overlays else os.path.join(self.out,
+                                                                   so.OVERLAYS)
+        self.used = set()
+        self.done = 0
+        self.created = None
+        self.opened = []
+
+    # ------------------------------------------------------------- set-up
+
+    def start(self):
+        from ..screening import ScreeningSummaryWriter
+
+        self.created = so.prepare_out(self.out, self.args.force)
+        so.write_record(self.out, self.record)
+        if self.overlays:
+            os.makedirs(self.overlays, exist_ok=True)
+            import matplotlib
+
+            matplotlib.use("Agg")
+        self.fc = self._open("cells.csv")
+        self.fs = self._open("smears.csv")
+        self.wc = CsvWriter(self.fc)
+        self.ws = CsvWriter(self.fs)
+        self.wc.writerow(self.decision.cell_header())
+        self.ws.writerow(self.decision.smear_header())
+        self.summaries = [so.LazyFile(os.path.join(self.out, f"summary.{e}"))
+                          for e in ("html", "md")]
+        d = self.decision
+        header = so.summary_header(self.record, self.args)
+        self.writers = [
+            ScreeningSummaryWriter(
+                f, format=kind, title=f"Screening summary: "
+                f"{os.path.basename(self.args.model)}", class_names=d.names,
+                classes=d.classes, healthy_label=d.healthy, header=header)
+            for f, kind in zip(self.summaries, ("html", "markdown"), strict=True)]
+
+    def _open(self, name):
+        f = open(os.path.join(self.out, name), "w", newline="", encoding="utf-8")
+        self.opened.append(f)
+        return f
+
+    # ---------------------------------------------------------- per smear
+
+    def skip(self, path, exc):
+        self.record["counts"]["skipped"] += 1
+        self.record["skipped"].append({"file": path, "reason": str(exc)})
+        for w in self.writers:
+            w.add(source=path, error=str(exc))
+
+    def smear(self, path, res):
+        note = None if res.found else _no_cell_note(path)
+        for row in self.decision.cell_rows(path, res):
+            self.wc.writerow(row)
+        overlay = self._overlay(path, res, note) if self.overlays else ""
+        rel = os.path.relpath(overlay, self.out) if overlay else None
+        self.ws.writerow(self.decision.smear_row(path, res, note, overlay))
+        self.fc.flush()
+        self.fs.flush()
+        d = self.decision
+        verdict = d.name(res.verdict) if res.found else res.verdict
+        for w in self.writers:
+            w.add(source=path, n_cells=len(res.centres),
+                  blast_count=res.blast_count, blast_fraction=res.blast_fraction,
+                  verdict=res.verdict, probability=res.probability,
+                  overlay=rel, note=note)
+        counts = self.record["counts"]
+        counts[d.status(res)] += 1
+        self.record["verdicts"][verdict] = self.record["verdicts"].get(verdict, 0) + 1
+        self.done += 1
+        self.record["n_screened"] = self.done
+
+    def _overlay(self, path, res, note):
+        """Draw and save the overlay PNG (moved into place when complete)."""
+        import matplotlib.pyplot as plt
+
+        from ..plotting import plot_screening
+
+        overlay = os.path.join(self.overlays, so.overlay_name(path, self.used))
+        fig = plot_screening(res, title=self.decision.title(res, note))
+        part = f"{overlay}.part"
+        try:
+            with warnings.catch_warnings():
+                # A file name in a script the font lacks: drawn as boxes,
+                # the summary lists the name.
+                warnings.filterwarnings("ignore", "Glyph .* missing from font")
+                fig.savefig(part, dpi=self.args.dpi, format="png")
+            os.replace(part, overlay)
+        finally:
+            plt.close(fig)
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(part)
+        return overlay
+
+    # ---------------------------------------------------------------- end
+
+    def finish(self, status, reason=None):
+        """Close the CSVs, write the summaries and run.json. After a failure
+        before any smear was screened, remove what the run created instead."""
+        for f in self.opened:
+            with contextlib.suppress(OSError):
+                f.close()
+        total = len(self.files)
+        incomplete = None
+        if status != "complete":
+            incomplete = (f"stopped after {self.done} of {total} smear(s): "
+                          f"{reason}")
+            self.record["incomplete"] = {"stopped_after": self.done,
+                                         "of": total, "reason": reason}
+        self.record.update(status=status,
+                           finished=time.strftime("%Y-%m-%dT%H:%M:%S%z"))
+        started = hasattr(self, "writers")
+        if not started or (status == "failed" and self.done == 0
+                           and self.record["counts"]["skipped"] == 0):
+            self._remove_created()
+            return
+        try:
+            for w, f in zip(self.writers, self.summaries, strict=True):
+                w.close(incomplete=incomplete)
+                f.commit()
+            so.write_record(self.out, self.record)
+        except OSError as exc:
+            for f in self.summaries:
+                f.discard()
+            if status == "complete":  # say in run.json that it failed
+                self.record.update(status="failed", incomplete={
+                    "stopped_after": self.done, "of": total,
+                    "reason": f"write error: {exc.strerror or exc}"})
+                with contextlib.suppress(OSError):
+                    so.write_record(self.out, self.record)
+                raise
+
+    def _remove_created(self):
+        """Nothing was screened: leave no header-only files behind."""
+        for f in getattr(self, "summaries", []):
+            f.discard()
+        if self.created is not None:
+            shutil.rmtree(self.created, ignore_errors=True)
+            return
+        for name in so.RESULT_FILES:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(os.path.join(self.out, name))
+        if self.overlays:
+            with contextlib.suppress(OSError):
+                os.rmdir(self.overlays)
 
 
-def _save_overlay(res, verdict, path, overlays, used, dpi):
-    """Draw and save the overlay PNG of a smear; return its path."""
-    import matplotlib.pyplot as plt
-
-    from ..plotting import plot_screening
-
-    overlay = os.path.join(overlays, _overlay_name(path, used))
-    shown = dict(res)
-    shown["verdict"] = verdict
-    fig = plot_screening(shown)
-    fig.savefig(overlay, dpi=dpi)
-    plt.close(fig)
-    return overlay
-
-
-def _write_smear(ws, sums, path, res, verdict, overlay, out):
-    """The smear's summary rows and its smears.csv row."""
-    for w in sums:
-        w.add(source=path, n_cells=len(res.centres),
-              blast_count=res.blast_count,
-              blast_fraction=res.blast_fraction, verdict=verdict,
-              probability=res.probability,
-              overlay=os.path.relpath(overlay, out).replace(
-                  os.sep, "/") if overlay else None)
-    ws.writerow([path, len(res.centres), res.blast_count,
-                 "" if not res.found else f"{res.blast_fraction:.4f}",
-                 verdict,
-                 "" if not res.found else f"{res.probability:.6f}",
-                 overlay,
-                 _blast_probability(res.cells_proba, res),
-                 _blast_probability(res.field_proba, res)])
-
-
-def _blast_probability(proba, res):
-    """One view's probability of not being healthy ("" without that view:
-    no cells, or no field model)."""
-    if proba is None:
-        return ""
-    return f"{1.0 - proba[res.healthy_column]:.6f}"
+def _write_error(exc, out, done, total):
+    what = exc.strerror or str(exc)
+    kept = (f"; the results of the {done} smear(s) screened are kept, marked "
+            "incomplete" if done else "; nothing was kept")
+    return CLIError(f"cannot write the screening results in {out!r}: "
+                    f"{what.lower()} (stopped after {done} of {total} smear(s)"
+                    f"{kept})")
 
 
 def cmd_screen(args):
     """``skleuk screen``: find, classify and count the cells of smears."""
     from ..datasets import ImageReadError
-    from ..screening import ScreeningSummaryWriter
 
+    so.check_out(args)
     files = _expand_inputs(args.inputs)
-    screener, names, classes = _load_screener(args.model)
-    cells_csv, smears_csv, summaries = _output_paths(args)
-    overlays = _prepare_overlays(args)
-    bar = _progress_bar(args, len(files))
-    failed, used = 0, set()
-    with open(cells_csv, "w", newline="") as fc, \
-            open(smears_csv, "w", newline="") as fs, \
-            open(summaries[0], "w", encoding="utf-8") as fh, \
-            open(summaries[1], "w", encoding="utf-8") as fm:
-        title = f"Screening summary: {os.path.basename(args.model)}"
-        sums = [ScreeningSummaryWriter(f, format=kind, title=title,
-                                       class_names=names, classes=classes)
-                for f, kind in ((fh, "html"), (fm, "markdown"))]
-        wc = csv.writer(fc, lineterminator="\n")
-        ws = csv.writer(fs, lineterminator="\n")
-        wc.writerow(["file", "cell", "row", "col", "row_min", "col_min",
-                     "row_max", "col_max", "border", "overlap", "probability",
-                     "class"])
-        ws.writerow(["file", "n_cells", "blast_count", "blast_fraction",
-                     "verdict", "probability", "overlay", "cells_probability",
-                     "field_probability"])
-        try:
-            for path in files:
-                # One smear at a time: memory stays bounded for any count.
-                try:
-                    res = screener.screen([path])[0]
-                except (ImageReadError, ValueError, TypeError) as exc:
-                    failed += 1
-                    _report_skipped(path, exc, sums, bar)
-                    continue
-                _write_cells(wc, path, res, names)
-                verdict = (names[classes.index(res.verdict)] if res.found
-                           else res.verdict)
-                overlay = ""
-                if overlays:
-                    overlay = _save_overlay(res, verdict, path, overlays, used,
-                                            args.dpi)
-                _write_smear(ws, sums, path, res, verdict, overlay, args.out)
-                fc.flush()
-                fs.flush()
+    model = _load_screener(args.model, args.trust_model)
+    run = _Run(args, model, files)
+    bar = None
+    try:
+        run.start()
+        bar = _progress_bar(args, len(files))
+        for path in files:
+            # One smear at a time: memory stays bounded for any count.
+            try:
+                res = run.screener.screen([path])[0]
+            except (ImageReadError, ValueError, TypeError) as exc:
                 if bar is not None:
-                    bar.update(1)
-        finally:
-            for w in sums:
-                w.close()
+                    bar.clear()
+                _err(f"warning: skipped {path}: {exc}")
+                run.skip(path, exc)
+            else:
+                run.smear(path, res)
             if bar is not None:
-                bar.close()
-    print(f"Wrote {cells_csv}, {smears_csv}, {summaries[0]} and {summaries[1]}"
-          + (f" and overlays in {overlays}" if overlays else "") + ".")
-    if failed:
-        _err(f"error: {failed} of {len(files)} smear(s) could not be screened")
+                bar.update(1)
+    except KeyboardInterrupt as exc:
+        if bar is not None:
+            bar.close()
+        run.finish("interrupted", "terminated (SIGTERM)" if isinstance(
+            exc, Terminated) else "interrupted (Ctrl-C)")
+        raise
+    except OSError as exc:  # a write failed: a full disk, a lost folder
+        if bar is not None:
+            bar.close()
+        run.finish("failed", f"write error: {exc.strerror or exc}")
+        raise _write_error(exc, args.out, run.done, len(files)) from exc
+    except BaseException as exc:
+        if bar is not None:
+            bar.close()
+        run.finish("failed", f"{type(exc).__name__}: {exc}")
+        raise
+    if bar is not None:
+        bar.close()
+    try:
+        run.finish("complete")
+    except OSError as exc:
+        raise CLIError(
+            f"cannot write the summaries in {args.out!r}: "
+            f"{(exc.strerror or str(exc)).lower()} (the {run.done} smear(s) "
+            "screened are in smears.csv and cells.csv)") from exc
+    counts = run.record["counts"]
+    print(f"Screened {run.done} smear(s): {counts['positive']} positive, "
+          f"{counts['negative']} negative, {counts['referred']} referred "
+          f"(no white cell found). Wrote cells.csv, smears.csv, summary.html, "
+          f"summary.md and run.json" + (" and overlays" if run.overlays else "")
+          + f" to {args.out}.")
+    if counts["skipped"]:
+        _err(f"error: {counts['skipped']} of {len(files)} smear(s) could not be "
+             "screened")
         return 1
     return 0

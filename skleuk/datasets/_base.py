@@ -2,7 +2,7 @@
 read them, finish the Bunch.
 
 One rule for hidden files (:func:`is_hidden`), one folder walker (the
-symlink-following :func:`skleuk.utils._image_io._walk_files`), one size and
+symlink-following :func:`skleuk.utils._walk._walk_files`), one size and
 padding check and one way to end a loader (``DESCR``, ``verbose``,
 ``return_X_y``). :func:`~skleuk.datasets.load_image_folder`,
 :func:`~skleuk.datasets.load_all_idb` and

@@ -684,7 +684,7 @@ class LightweightCNNClassifier(KerasClassifier):
             if X is not None:
                 check_consistent_length(X, y)
             if reset:
-                self.target_type_ = type_of_target(y)
+                self.target_type_ = type_of_target(y, input_name="y")
                 self.y_dtype_ = y.dtype
                 self.y_ndim_ = y.ndim
         return X, y

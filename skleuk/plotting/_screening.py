@@ -23,13 +23,17 @@ def plot_screening(
     colorbar=True,
     annotate=True,
     figsize=(8, 6),
+    title=None,
+    legend=True,
 ):
     """Draw a smear with every detected white cell boxed and coloured.
 
     Each box is coloured by the cell's probability of being a blast (of not
-    being ``healthy_label_``); cells flagged as cut by the border are drawn
-    dashed, cells split from touching ones dotted. The title gives the
-    verdict, its probability and the blast count.
+    being ``healthy_label_``) and labelled with it (labels stay inside the
+    image); cells flagged as cut by the border are drawn dashed, cells split
+    from touching ones dotted, as the legend under the image says. The
+    title gives the verdict, the smear's probability of not being healthy
+    and the blast count.
 
     Parameters
     ----------
@@ -48,6 +52,13 @@ def plot_screening(
         Write each cell's probability next to its box.
     figsize : tuple of 2 floats, default=(8, 6)
         Size of a new figure.
+    title : str or None, default=None
+        The title (``None``: source, verdict, probability and blast count);
+        ``skleuk screen`` gives the decision, e.g. ``"Malignant -- P(Malignant)
+        0.57 >= 0.55"``.
+    legend : bool, default=True
+        Explain the line styles (whole cell, cut by the border, split from
+        touching cells) under the image.
 
     Returns
     -------
@@ -77,9 +88,10 @@ def plot_screening(
     ...     blast_count=1, found=True, healthy_column=0)
     >>> fig = plot_screening(result, np.ones((64, 64, 3)))
     >>> fig.axes[0].get_title()
-    'X[0]: ALL (p=0.80), 1 blast(s) of 1 cell(s)'
+    'X[0]: ALL -- P(not healthy) 0.80, 1 blast(s) of 1 cell(s)'
     """
     import matplotlib as mpl
+    from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
 
     if image is None:
@@ -115,28 +127,51 @@ def plot_screening(
             Rectangle((c0, r0), c1 - c0, r1 - r0, fill=False, ec=colour, lw=2, ls=style)
         )
         if annotate:
+            # Above the box, or inside it at the top edge: never over the
+            # title or outside the image.
+            above = r0 - 2 > 0.05 * h
             ax.text(
-                c0,
-                r0 - 2,
+                min(max(c0, 0), w - 1),
+                r0 - 2 if above else max(r0, 0) + 2,
                 f"{p_blast[k]:.2f}",
                 color="black",
                 fontsize=8,
-                va="bottom",
-                ha="left",
+                va="bottom" if above else "top",
+                ha="left" if c0 < 0.9 * w else "right",
                 bbox={"fc": colour, "alpha": 0.8, "lw": 0, "pad": 1},
+                clip_on=True,
             )
     n = len(P)
-    if result.get("found", n > 0):
-        title = (
-            f"{result['source']}: {result['verdict']} "
-            f"(p={result['probability']:.2f}), {result['blast_count']} blast(s) "
-            f"of {n} cell(s)"
-        )
-    else:
-        title = f"{result['source']}: {result['verdict']}"
+    if title is None:
+        source = _one_line(result["source"])
+        if result.get("found", n > 0):
+            title = (
+                f"{source}: {result['verdict']} -- P(not healthy) "
+                f"{result['probability']:.2f}, {result['blast_count']} blast(s) "
+                f"of {n} cell(s)"
+            )
+        else:
+            title = f"{source}: {result['verdict']}"
     ax.set_title(title, fontsize=10)
     ax.set_axis_off()
+    if legend:
+        styles = [("-", "whole cell"), ("--", "cut by the border"),
+                  (":", "split from touching cells")]
+        ax.legend(
+            handles=[Line2D([], [], color="0.3", lw=2, ls=ls, label=text)
+                     for ls, text in styles],
+            loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8,
+            frameon=False, title="boxes: one per white cell, labelled P(blast)",
+            title_fontsize=8,
+        )
     if colorbar:
         sm = mpl.cm.ScalarMappable(norm=norm, cmap=cmap)
-        fig.colorbar(sm, ax=ax, fraction=0.046, pad=0.02, label="blast probability")
+        fig.colorbar(sm, ax=ax, fraction=0.046, pad=0.02, label="P(blast)")
     return fig
+
+
+def _one_line(text):
+    """``text`` with control characters (a newline in a file name) escaped."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f]", lambda m: repr(m.group())[1:-1], str(text))

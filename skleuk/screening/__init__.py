@@ -6,10 +6,12 @@ size (touching cells split, cells cut by the border flagged);
 image-level verdict; :func:`localisation_report` measures detections
 against point (:func:`read_xyc`) or box (:func:`read_voc_boxes`)
 annotations; :func:`screening_summary` writes a per-smear HTML or Markdown
-summary.
+summary; :func:`referral_reason` says when an image is no smear to answer
+(too small, blank, no white cell).
 """
 
 from ._annotations import read_voc_boxes, read_xyc
+from ._checks import referral_reason
 from ._localise import locate_white_cells
 from ._metrics import localisation_report, match_detections
 from ._screener import NO_CELL_VERDICT, SmearScreener
@@ -24,5 +26,6 @@ __all__ = [
     "match_detections",
     "read_voc_boxes",
     "read_xyc",
+    "referral_reason",
     "screening_summary",
 ]

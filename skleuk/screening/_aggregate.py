@@ -55,6 +55,12 @@ def _rule_score(S, y, classes, healthy_label):
     }
 
 
+def _plain(label):
+    """A numpy scalar label as the Python value it prints as (0, not
+    np.int64(0))."""
+    return label.item() if isinstance(label, np.generic) else label
+
+
 def _inner_cv_rules(screener, crops, fields, y, has, fit_cells, fit_field):
     """Each rule's inner cross-validated balanced accuracy and threshold.
 
@@ -67,11 +73,16 @@ def _inner_cv_rules(screener, crops, fields, y, has, fit_cells, fit_field):
     counts = np.unique(yh, return_counts=True)[1]
     n_splits = min(screener.cv, int(counts.min())) if len(counts) > 1 else 0
     if n_splits < 2:
-        raise ValueError(
+        found = {c: int(np.sum(yh == c)) for c in screener.classes_}
+        short = {c: n for c, n in found.items() if n < 2}
+        err = ValueError(
             "aggregation='auto' needs at least 2 training smears with white "
-            "cells in every class for its inner cross-validation; pass a "
-            "fixed aggregation instead."
+            "cells in every class for its inner cross-validation; "
+            + ", ".join(f"class {_plain(c)!r} has {n}" for c, n in short.items())
+            + "; pass a fixed aggregation (e.g. aggregation='mean') instead."
         )
+        err.smears_with_cells = short  # {class: count}, for the caller's words
+        raise err
     oof = [None] * len(y)
     oof_field = None if fields is None else np.zeros((len(y), len(screener.classes_)))
     skf = StratifiedKFold(n_splits, shuffle=True, random_state=screener.random_state)
@@ -88,4 +99,5 @@ def _inner_cv_rules(screener, crops, fields, y, has, fit_cells, fit_field):
         S = np.array([_aggregate(oof[i], rule, screener.top_k, n_classes) for i in idx])
         S = screener._with_field(S, None if oof_field is None else oof_field[idx])
         results[rule] = _rule_score(S, yh, screener.classes_, screener.healthy_label_)
+        results[rule].update(n_splits=int(n_splits), n_smears=int(len(idx)))
     return results

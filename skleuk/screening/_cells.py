@@ -85,3 +85,17 @@ def _iter_smears(X, batch_size, cut, field):
             batch = []
     if batch:
         yield batch
+
+
+def _check_cells_per_class(classes, has, y):
+    """Raise naming the classes none of whose training smears (``has``: has
+    a white cell) holds a white cell: the cell model cannot learn them."""
+    empty = [c for c in classes if not np.any(has & (y == c))]
+    if empty:
+        err = ValueError(
+            "No white cell was found in the training smears of class(es) "
+            f"{[c.item() if isinstance(c, np.generic) else c for c in empty]}"
+            ": the cell model cannot learn them."
+        )
+        err.classes_without_cells = empty  # for the caller's words
+        raise err

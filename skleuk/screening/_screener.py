@@ -16,7 +16,7 @@ from ..metrics import class_roles
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
 from ._aggregate import _RULES, _aggregate, _inner_cv_rules
-from ._cells import _iter_smears, _smear_crops
+from ._cells import _check_cells_per_class, _iter_smears, _smear_crops
 
 __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 
@@ -147,7 +147,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         class).
     cv_results_ : dict or None
         With ``aggregation="auto"``: per rule, the inner cross-validated
-        balanced accuracy and threshold; else None.
+        ``balanced_accuracy`` and ``threshold``, with the folds
+        (``n_splits``) and smears (``n_smears``) they came from; else None.
     n_cells_fit_ : int
         Number of cells the cell model was fitted on.
     field_model_ : estimator or None
@@ -360,6 +361,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 "No white cell was found in any training smear: nothing to "
                 "train the cell model on."
             )
+        if cell_images is None:
+            _check_cells_per_class(self.classes_, has, y)
 
         def fit_cells(idx):
             model = clone(base)

@@ -1,10 +1,28 @@
-"""A per-smear summary of a screening run, as HTML or Markdown."""
+"""A screening report a lab can read, as HTML or Markdown.
+
+Smears that need a look come first: positive smears, then smears referred
+because no white cell was found; the others follow, then the files that
+could not be screened and why. A header says what produced the verdicts
+(model, classes, rule, threshold, versions, date, inputs), a legend says
+how to read the overlays, and a run that stopped early says so at the top.
+
+Rows are kept in temporary files until :meth:`ScreeningSummaryWriter.close`
+writes the document, so a run over any number of smears holds one row in
+memory at a time. File names are written as text (control characters
+shown escaped, HTML and Markdown special characters escaped) and links are
+percent-encoded, so any name -- spaces, ``#``, ``?``, ``%``, non-Latin
+letters, newlines -- links to its overlay.
+"""
 
 from __future__ import annotations
 
 import html
 import math
+import re
+import shutil
+import tempfile
 from collections import Counter
+from urllib.parse import quote
 
 from sklearn.utils._param_validation import StrOptions, validate_params
 
@@ -12,7 +30,19 @@ from ._screener import NO_CELL_VERDICT
 
 __all__ = ["ScreeningSummaryWriter", "screening_summary"]
 
-_COLUMNS = ("smear", "cells", "blasts", "blast fraction", "verdict", "P(not healthy)")
+#: How to read an overlay (the summary's legend).
+LEGEND = (
+    "Overlays: one box per white cell found, coloured by its probability of "
+    "being a blast (blue 0, red 1) and labelled with it; solid: a whole "
+    "cell, dashed: a cell cut by the image border, dotted: a cell split "
+    "from touching ones. The title gives the smear's verdict and the "
+    "probability it was decided on."
+)
+
+_REVIEW_NOTE = ("Smears called positive, and smears referred because no white "
+                "cell was found in them, in the order they were screened.")
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _fmt(value, spec):
@@ -23,19 +53,46 @@ def _fmt(value, spec):
     )
 
 
-class ScreeningSummaryWriter:
-    """Write a screening summary one smear at a time (bounded memory).
+def _visible(text):
+    """``text`` with control characters (a newline in a file name) written
+    as escapes, so that every name stays on one line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
-    The text is written to ``stream`` as rows arrive, so a run over
-    thousands of smears never holds more than one row; :meth:`close` writes
-    the totals (smears per verdict, smears without a white cell, smears
-    that could not be read). :func:`screening_summary` is the one-call form
-    for a list of :meth:`SmearScreener.screen` results.
+
+def _md(text):
+    """Plain text for a Markdown table cell: nothing in it is markup."""
+    text = _visible(text).replace("\\", "\\\\")
+    text = html.escape(text, quote=False)  # & < >: no HTML, no entities
+    return re.sub(r"([|*_`\[\]#~!])", r"\\\1", text)
+
+
+def _url(path):
+    """A relative path as a link target: every character that is not a
+    path character percent-encoded (``#``, ``?``, ``%``, spaces, newlines,
+    non-Latin letters)."""
+    return quote(str(path).replace("\\", "/"), safe="/")
+
+
+def _html(text):
+    return html.escape(_visible(text))
+
+
+class ScreeningSummaryWriter:
+    """Write a screening report one smear at a time (bounded memory).
+
+    Rows are sorted into three groups as they arrive -- smears to review
+    first (a verdict other than ``healthy_label``, or referred because no
+    white cell was found), the other smears, and the files that could not
+    be screened -- and kept in temporary files; :meth:`close` writes the
+    document: a header of facts (``header``), a notice if the run was
+    incomplete, the three groups, the totals and a legend.
+    :func:`screening_summary` is the one-call form for a list of
+    :meth:`SmearScreener.screen` results.
 
     Parameters
     ----------
     stream : file-like
-        Open text stream to write to.
+        Open text stream written by :meth:`close`.
     format : {"html", "markdown"}, default="html"
         Output format. HTML shows each overlay as a linked thumbnail.
     title : str, default="Screening summary"
@@ -45,18 +102,27 @@ class ScreeningSummaryWriter:
         ``target_names``); verdicts are shown as given when None.
     classes : sequence or None, default=None
         The screener's ``classes_``, to map verdicts onto ``class_names``.
+    healthy_label : object or None, default=None
+        The screener's ``healthy_label_``: smears with another verdict are
+        listed first, as positive. None: no smear is called positive (only
+        referred smears come first).
+    header : dict or None, default=None
+        Facts shown at the top, in order (``{"Model": "screener.joblib",
+        "Rule": "...", ...}``); values are shown as text.
 
     Examples
     --------
     >>> import io
     >>> from skleuk.screening import ScreeningSummaryWriter
     >>> out = io.StringIO()
-    >>> w = ScreeningSummaryWriter(out, format="markdown")
+    >>> w = ScreeningSummaryWriter(out, format="markdown", classes=[0, 1],
+    ...                            class_names=["healthy", "ALL"],
+    ...                            healthy_label=0)
     >>> w.add(source="a.png", n_cells=3, blast_count=1, blast_fraction=1 / 3,
-    ...       verdict="ALL", probability=0.9)
+    ...       verdict=1, probability=0.9)
     >>> w.close()
-    >>> print(out.getvalue().splitlines()[4])
-    | a.png | 3 | 1 | 0.33 | ALL | 0.900 |
+    >>> "| a.png | 3 | 1 | 0.33 | **ALL** | 0.900 |  |" in out.getvalue()
+    True
     """
 
     def __init__(
@@ -67,44 +133,44 @@ class ScreeningSummaryWriter:
         title="Screening summary",
         class_names=None,
         classes=None,
+        healthy_label=None,
+        header=None,
     ):
         if format not in ("html", "markdown"):
             raise ValueError(f"format must be 'html' or 'markdown', got {format!r}.")
         self.stream = stream
         self.format = format
         self.title = title
+        self.header = dict(header or {})
         self._names = (
             dict(zip(list(classes), list(class_names), strict=True))
             if classes is not None and class_names is not None
             else {}
         )
+        self._healthy = healthy_label
+        positive = [c for c in (classes if classes is not None else [])
+                    if healthy_label is not None and c != healthy_label]
+        self._p_column = (
+            f"P({self._verdict_name(positive[0])})" if len(positive) == 1
+            else f"P(not {self._verdict_name(healthy_label)})"
+            if healthy_label is not None else "P(not healthy)"
+        )
         self._verdicts = Counter()
-        self._failed = 0
-        self._n = 0
+        self._groups = {g: tempfile.TemporaryFile("w+", encoding="utf-8")
+                        for g in ("review", "other", "skipped")}
+        self._counts = Counter()
         self._closed = False
-        if format == "html":
-            t = html.escape(title)
-            stream.write(
-                '<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-                f"<title>{t}</title><style>body{{font-family:sans-serif}}"
-                "table{border-collapse:collapse}td,th{border:1px solid #ccc;"
-                "padding:4px 8px;text-align:right}td:first-child,"
-                "td:nth-child(6){text-align:left}</style></head><body>\n"
-                f"<h1>{t}</h1>\n<table>\n<tr><th>overlay</th>"
-                + "".join(f"<th>{html.escape(c)}</th>" for c in _COLUMNS)
-                + "</tr>\n"
-            )
-        else:
-            stream.write(
-                f"# {title}\n\n| "
-                + " | ".join(_COLUMNS)
-                + " |\n|"
-                + "---|" * len(_COLUMNS)
-                + "\n"
-            )
 
     def _verdict_name(self, verdict):
         return str(self._names.get(verdict, verdict))
+
+    def _group(self, verdict):
+        if verdict == NO_CELL_VERDICT:
+            return "review", "referred"
+        if self._healthy is None:
+            return "other", "screened"
+        return ("other", "negative") if verdict == self._healthy else (
+            "review", "positive")
 
     def add(
         self,
@@ -117,8 +183,9 @@ class ScreeningSummaryWriter:
         probability=None,
         overlay=None,
         error=None,
+        note=None,
     ):
-        """Write one smear's row.
+        """Add one smear's row.
 
         Parameters
         ----------
@@ -132,75 +199,165 @@ class ScreeningSummaryWriter:
         verdict : object
             The smear's class, or :data:`NO_CELL_VERDICT`.
         overlay : str or None
-            Path of the overlay figure (linked relative to the summary when
-            it is written to a file in the same folder tree).
+            Path of the overlay figure, relative to the summary's folder.
         error : str or None
-            Why the smear could not be screened (the row then says so).
+            Why the smear could not be screened: it is listed under the
+            skipped files.
+        note : str or None
+            A remark shown with the row (e.g. why it was referred).
         """
-        self._n += 1
-        if error is not None:
-            self._failed += 1
-            cells = ["", "", "", f"not screened: {error}", ""]
-        else:
-            name = self._verdict_name(verdict)
-            self._verdicts[name] += 1
-            cells = [
-                _fmt(n_cells, "d"),
-                _fmt(blast_count, "d"),
-                _fmt(blast_fraction, ".2f"),
-                name,
-                _fmt(probability, ".3f"),
-            ]
         src = str(source)
+        if error is not None:
+            self._counts["skipped"] += 1
+            line = (f"<tr><td>{_html(src)}</td><td>{_html(error)}</td></tr>\n"
+                    if self.format == "html" else
+                    f"| {_md(src)} | {_md(error)} |\n")
+            self._groups["skipped"].write(line)
+            return
+        group, status = self._group(verdict)
+        self._counts[status] += 1
+        name = self._verdict_name(verdict)
+        self._verdicts[name] += 1
+        cells = [
+            _fmt(n_cells, "d"),
+            _fmt(blast_count, "d"),
+            _fmt(blast_fraction, ".2f"),
+            name,
+            _fmt(probability, ".3f"),
+            note or "",
+        ]
         if self.format == "html":
             thumb = ""
             if overlay:
-                link = html.escape(overlay)
-                thumb = (
-                    f'<a href="{link}"><img src="{link}" width="200" alt="overlay"></a>'
-                )
-            self.stream.write(
-                f"<tr><td>{thumb}</td><td>{html.escape(src)}</td>"
-                + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-                + "</tr>\n"
-            )
+                link = html.escape(_url(overlay))
+                thumb = (f'<a href="{link}"><img src="{link}" width="200" '
+                         f'alt="overlay" loading="lazy"></a>')
+            cls = f' class="{status}"' if group == "review" else ""
+            tds = "".join(
+                f"<td><b>{_html(c)}</b></td>" if k == 3 and group == "review"
+                else f"<td>{_html(c)}</td>" for k, c in enumerate(cells))
+            line = f"<tr{cls}><td>{thumb}</td><td>{_html(src)}</td>{tds}</tr>\n"
         else:
-            src = f"[{src}]({overlay})" if overlay else src
-            self.stream.write("| " + " | ".join([src, *cells]) + " |\n")
+            text = _md(src)
+            src_cell = f"[{text}](<{_url(overlay)}>)" if overlay else text
+            cells[3] = f"**{_md(name)}**" if group == "review" else _md(name)
+            cells[5] = _md(cells[5])
+            line = "| " + " | ".join([src_cell, *cells]) + " |\n"
+        self._groups[group].write(line)
 
-    def close(self):
-        """Write the totals and end the document (the stream stays open)."""
+    # ------------------------------------------------------------- document
+
+    def _columns(self):
+        return ("smear", "cells", "blasts", "blast fraction", "verdict",
+                self._p_column, "note")
+
+    def _table(self, group, heading, empty, note=None):
+        f = self._groups[group]
+        f.seek(0)
+        md = self.format == "markdown"
+        out = self.stream
+        if md:
+            out.write(f"\n## {heading}\n\n" + (f"{note}\n\n" if note else ""))
+        else:
+            out.write(f"<h2>{html.escape(heading)}</h2>\n")
+            if note:
+                out.write(f'<p class="legend">{html.escape(note)} (red rows: '
+                          "positive; yellow rows: referred)</p>\n")
+        if not f.read(1):
+            out.write(f"{empty}\n" if md else f"<p>{html.escape(empty)}</p>\n")
+            return
+        f.seek(0)
+        if group == "skipped":
+            cols = ("file", "why")
+        else:
+            cols = self._columns()
+        if md:
+            out.write("| " + " | ".join(cols) + " |\n|" + "---|" * len(cols) + "\n")
+        else:
+            out.write("<table>\n<tr>" + ("" if group == "skipped" else
+                                         "<th>overlay</th>")
+                      + "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+                      + "</tr>\n")
+        shutil.copyfileobj(f, out)
+        if not md:
+            out.write("</table>\n")
+
+    def _header(self, incomplete):
+        md = self.format == "markdown"
+        out = self.stream
+        t = self.title
+        if md:
+            out.write(f"# {_md(t)}\n\n")
+            if incomplete:
+                out.write(f"> **INCOMPLETE: {_md(incomplete)}**\n\n")
+            for key, value in self.header.items():
+                out.write(f"- **{_md(key)}**: {_md(value)}\n")
+            return
+        out.write(
+            '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            f"<title>{html.escape(t)}</title><style>"
+            "body{font-family:sans-serif;margin:1.5em;max-width:80em}"
+            "table{border-collapse:collapse;margin-bottom:1em}"
+            "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;"
+            "vertical-align:middle}th{text-align:left}td:first-child,td:nth-child(2),td:nth-child(6),"
+            "td:nth-child(8){text-align:left;overflow-wrap:anywhere}"
+            "tr.positive{background:#fde0dc}tr.referred{background:#fff4c2}"
+            "dl{display:grid;grid-template-columns:max-content auto;gap:2px 1em}"
+            "dt{font-weight:bold}dd{margin:0;overflow-wrap:anywhere}"
+            ".incomplete{border:3px solid #c00;background:#fee;padding:.5em 1em;"
+            "font-weight:bold}.legend{color:#444}</style></head><body>\n"
+            f"<h1>{html.escape(t)}</h1>\n"
+        )
+        if incomplete:
+            out.write(f'<p class="incomplete">INCOMPLETE: {_html(incomplete)}</p>\n')
+        if self.header:
+            out.write("<dl>\n" + "".join(
+                f"<dt>{_html(k)}</dt><dd>{_html(v)}</dd>\n"
+                for k, v in self.header.items()) + "</dl>\n")
+
+    def close(self, *, incomplete=None):
+        """Write the document (the stream stays open); only the first call
+        writes.
+
+        Parameters
+        ----------
+        incomplete : str or None, default=None
+            Why the run stopped early (e.g. ``"stopped after 28 of 3000
+            smears: interrupted"``): shown at the top and with the totals.
+        """
         if self._closed:
             return
         self._closed = True
-        totals = [f"{self._n} smear(s)"] + [
-            f"{name}: {n}" for name, n in sorted(self._verdicts.items())
+        self._header(incomplete)
+        n = sum(self._verdicts.values())
+        self._table("review", "Review first: positive and referred smears",
+                    "None.", _REVIEW_NOTE)
+        self._table("other", "Other smears", "None.")
+        self._table("skipped", "Skipped files (not screened)", "None.")
+        totals = [f"{n} smear(s) screened"] + [
+            f"{name}: {k}" for name, k in sorted(self._verdicts.items())
         ]
-        if self._failed:
-            totals.append(f"not screened: {self._failed}")
-        no_cell = self._verdicts.get(NO_CELL_VERDICT, 0)
-        note = (
-            f"{no_cell} smear(s) had no white cell: they are referred for "
-            "review, not called healthy."
-            if no_cell
-            else ""
-        )
+        if self._counts["skipped"]:
+            totals.append(f"not screened: {self._counts['skipped']}")
+        if incomplete:
+            totals.append(f"INCOMPLETE ({incomplete})")
+        notes = []
+        if self._counts["referred"]:
+            notes.append(f"{self._counts['referred']} smear(s) had no white cell "
+                         "found: they are referred for review, not called "
+                         "healthy.")
+        notes += [LEGEND, "Research software, not a medical device."]
         if self.format == "html":
             self.stream.write(
-                "</table>\n<p><b>Totals</b>: "
-                + html.escape("; ".join(totals))
-                + "</p>\n"
-                + (f"<p>{html.escape(note)}</p>\n" if note else "")
-                + "<p>Research software, not a medical device.</p></body></html>\n"
+                "<p><b>Totals</b>: " + _html("; ".join(totals)) + "</p>\n"
+                + "".join(f'<p class="legend">{html.escape(t)}</p>\n' for t in notes)
+                + "</body></html>\n"
             )
         else:
-            self.stream.write(
-                "\n**Totals**: "
-                + "; ".join(totals)
-                + "\n"
-                + (f"\n{note}\n" if note else "")
-                + "\nResearch software, not a medical device.\n"
-            )
+            self.stream.write("\n**Totals**: " + _md("; ".join(totals)) + "\n"
+                              + "".join(f"\n{_md(t)}\n" for t in notes))
+        for f in self._groups.values():
+            f.close()
 
 
 @validate_params(
@@ -210,6 +367,8 @@ class ScreeningSummaryWriter:
         "overlays": [list, None],
         "class_names": ["array-like", None],
         "classes": ["array-like", None],
+        "healthy_label": "no_validation",
+        "header": [dict, None],
         "title": [str],
     },
     prefer_skip_nested_validation=True,
@@ -221,9 +380,11 @@ def screening_summary(
     overlays=None,
     class_names=None,
     classes=None,
+    healthy_label=None,
+    header=None,
     title="Screening summary",
 ):
-    """A per-smear summary of screening results, as HTML or Markdown text.
+    """A screening report of screening results, as HTML or Markdown text.
 
     Parameters
     ----------
@@ -238,6 +399,10 @@ def screening_summary(
         Display names of ``classes``.
     classes : array-like or None, default=None
         The screener's ``classes_``.
+    healthy_label : object or None, default=None
+        The screener's ``healthy_label_``: other verdicts are listed first.
+    header : dict or None, default=None
+        Facts shown at the top (model, rule, date...).
     title : str, default="Screening summary"
         Heading of the page.
 
@@ -253,8 +418,8 @@ def screening_summary(
     >>> r = Bunch(source="s1.png", centres=[[5, 5]] * 4, blast_count=3,
     ...           blast_fraction=0.75, verdict=1, probability=0.97)
     >>> text = screening_summary([r], format="markdown", classes=[0, 1],
-    ...                          class_names=["healthy", "ALL"])
-    >>> "| s1.png | 4 | 3 | 0.75 | ALL | 0.970 |" in text
+    ...                          class_names=["healthy", "ALL"], healthy_label=0)
+    >>> "| s1.png | 4 | 3 | 0.75 | **ALL** | 0.970 |  |" in text
     True
     """
     import io
@@ -265,7 +430,8 @@ def screening_summary(
         )
     out = io.StringIO()
     writer = ScreeningSummaryWriter(
-        out, format=format, title=title, class_names=class_names, classes=classes
+        out, format=format, title=title, class_names=class_names,
+        classes=classes, healthy_label=healthy_label, header=header,
     )
     for k, r in enumerate(results):
         writer.add(

@@ -57,8 +57,19 @@ from numbers import Integral
 import numpy as np
 
 from ..exceptions import ImageReadError
+from ._image_ops import (
+    _MAX_UPSCALE,
+    _warn_tiny,
+    pad_to_square,
+    resize_images,
+    stack_if_uniform,
+)
 from ._image_ops import PAD_MODES as _PAD_MODES
-from ._image_ops import _warn_tiny, pad_to_square, resize_images, stack_if_uniform
+from ._walk import (  # noqa: F401  (the loaders import them from here)
+    _is_hidden,
+    _walk_files,
+    _warn_skipped,
+)
 from .validation import check_images
 
 __all__ = [
@@ -130,6 +141,26 @@ def _check_pixels(height, width, max_pixels):
             f"pixels, over the limit of {max_pixels:,} (raise it with "
             f"max_pixels= or the environment variable {_MAX_PIXELS_ENV})"
         )
+
+
+def _bomb_message(exc, max_pixels):
+    """skleuk's wording for Pillow's decompression-bomb refusal: the image
+    is over skleuk's limit too, unless that limit was raised above
+    Pillow's."""
+    import re
+
+    from PIL import Image
+
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    n = f"{int(found.group(1)):,} pixels" if found else "too many pixels"
+    pillow = 2 * (Image.MAX_IMAGE_PIXELS or 0)
+    if not pillow or max_pixels < pillow:
+        return (f"the image has {n}, over the limit of {max_pixels:,} (raise "
+                f"it with max_pixels= or the environment variable "
+                f"{_MAX_PIXELS_ENV})")
+    return (f"the image has {n}, over Pillow's decompression-bomb limit of "
+            f"{pillow:,} (raise PIL.Image.MAX_IMAGE_PIXELS as well as "
+            f"{_MAX_PIXELS_ENV})")
 
 
 def _reduction(height, width, reduce_to):
@@ -204,9 +235,7 @@ def _read_pil(path, max_pixels, reduce_to):
         try:
             im_file = Image.open(path)
         except Image.DecompressionBombError as exc:
-            raise _TooLarge(
-                f"{exc} (Pillow's limit, PIL.Image.MAX_IMAGE_PIXELS)"
-            ) from exc
+            raise _TooLarge(_bomb_message(exc, max_pixels)) from exc
     with im_file as im:
         im.seek(0)
         width, height = im.size
@@ -354,6 +383,9 @@ def read_image(path, *, reduce_to=None, max_pixels=None):
         mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise _fail(path, "the file does not exist") from None
+    except PermissionError as exc:
+        raise _fail(path, "permission denied (its folder cannot be "
+                    "searched)", exc) from exc
     except OSError as exc:
         raise _fail(
             path, f"the file cannot be accessed ({exc.strerror})", exc
@@ -379,6 +411,8 @@ def read_image(path, *, reduce_to=None, max_pixels=None):
             raise
         except _TooLarge as exc:
             raise _fail(path, str(exc)) from None
+        except PermissionError as exc:
+            raise _fail(path, "permission denied", exc) from exc
         except Exception as exc:  # any decoder failure
             errors.append(exc)
             continue
@@ -398,66 +432,13 @@ def _special_kind(mode):
     return "a special file"
 
 
-def _is_hidden(name):
-    # Dot files include macOS "._name.jpg" resource forks, which carry an
-    # image extension but are not images.
-    return name.startswith(".") or name in ("__MACOSX", "__pycache__")
-
-
-def _walk_files(root, hidden=_is_hidden):
-    """Every file below ``root``: the one folder walker of all the loaders.
-
-    Symbolic links to files and to folders are followed; a folder reached a
-    second time (a link cycle, or two links to one folder) is walked once.
-    Hidden names are skipped. Only regular files are returned: FIFOs,
-    devices, sockets and broken links are returned apart, so that the caller
-    can count and report them (opening a FIFO would block).
-
-    Returns
-    -------
-    files : list of str
-        Regular files, sorted (folders in sorted order, files sorted within).
-    skipped : list of str
-        Non-regular files and broken links.
-    n_hidden : int
-        Hidden files left out.
-    """
-    files, skipped, n_hidden = [], [], 0
-    seen = set()
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
-        try:
-            st = os.stat(dirpath)
-            key = (st.st_dev, st.st_ino)
-        except OSError:
-            dirnames[:] = []
-            continue
-        if key in seen:  # a link cycle or a second link to a folder
-            dirnames[:] = []
-            continue
-        seen.add(key)
-        dirnames[:] = sorted(d for d in dirnames if not hidden(d))
-        for name in sorted(filenames):
-            if hidden(name):
-                n_hidden += 1
-                continue
-            full = os.path.join(dirpath, name)
-            try:
-                mode = os.stat(full).st_mode
-            except OSError:  # broken link, vanished file
-                skipped.append(full)
-                continue
-            if stat.S_ISREG(mode):
-                files.append(full)
-            elif not stat.S_ISDIR(mode):
-                skipped.append(full)
-    return files, skipped, n_hidden
-
-
 def find_image_files(root):
     """Image files below ``root`` and what was left out.
 
-    The walk of :func:`_walk_files` (symbolic links followed, hidden files
-    left out), keeping the files with one of :data:`IMAGE_EXTENSIONS`.
+    The walk of :func:`~skleuk.utils._walk._walk_files` (symbolic links
+    followed but never above ``root``, hidden files left out, a folder that
+    cannot be listed an error), keeping the files with one of
+    :data:`IMAGE_EXTENSIONS`.
 
     Returns
     -------
@@ -474,20 +455,6 @@ def find_image_files(root):
     return images, len(files) - len(images) + n_hidden, skipped
 
 
-def _warn_skipped(skipped, where, stacklevel=3):
-    """One warning for the special files and broken links a walk skipped."""
-    if not skipped:
-        return
-    few = ", ".join(repr(p) for p in skipped[:3])
-    more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
-    warnings.warn(
-        f"Skipped {len(skipped)} file(s) in {where!r} that are not regular "
-        f"files (FIFO, device, socket or broken link): {few}{more}.",
-        UserWarning,
-        stacklevel=stacklevel,
-    )
-
-
 def _check_size(size, name="size"):
     if size is None:
         return None
@@ -496,14 +463,16 @@ def _check_size(size, name="size"):
     return int(size)
 
 
-def _resize_one(image, size, pad_mode):
-    """Pad to square and resize one uint8 image; return uint8 (size, size, 3)."""
+def _resize_one(image, size, pad_mode, warn=True):
+    """Pad to square and resize one uint8 image; return uint8 (size, size, 3).
+    ``warn``: warn here about a tiny image (else the caller does, by name)."""
     batch = image[np.newaxis]
     if image.shape[0] != image.shape[1]:
         batch = pad_to_square(check_images(batch), mode=pad_mode)
     if batch.shape[1:3] != (size, size):
         batch = check_images(batch)
-        _warn_tiny(batch, (size, size))
+        if warn:
+            _warn_tiny(batch, (size, size))
         batch = resize_images(batch, (size, size), anti_aliasing=True)
     batch = np.asarray(batch)
     if batch.dtype != np.uint8:
@@ -592,12 +561,32 @@ def read_images(
             )
     if not paths:
         raise ValueError("read_images got an empty list of paths.")
+    tiny = {}
+
+    def read_one(k, path):
+        image = read_image(path, reduce_to=size, max_pixels=max_pixels)
+        if size is None:
+            return image
+        if max(image.shape[:2]) * _MAX_UPSCALE < size:
+            tiny[k] = image.shape[:2]
+        return _resize_one(image, size, pad_mode, warn=False)
+
     if n_jobs in (None, 1) or len(paths) == 1:
-        images = [_read_and_resize(p, size, pad_mode, max_pixels) for p in paths]
+        images = [read_one(k, p) for k, p in enumerate(paths)]
     else:
         from joblib import Parallel, delayed
 
         images = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_read_and_resize)(p, size, pad_mode, max_pixels) for p in paths
+            delayed(read_one)(k, p) for k, p in enumerate(paths)
+        )
+    if tiny:
+        k = min(tiny)
+        warnings.warn(
+            f"{len(tiny)} image file(s) are enlarged more than {_MAX_UPSCALE}x "
+            f"to {size}x{size} pixels (e.g. {paths[k]!r}: "
+            f"{tiny[k][0]}x{tiny[k][1]}); results on images this small are not "
+            "meaningful.",
+            UserWarning,
+            stacklevel=2,
         )
     return stack_if_uniform(images)

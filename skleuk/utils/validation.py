@@ -27,6 +27,7 @@ list of 3-D arrays.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -91,6 +92,14 @@ def _to_float32(x: np.ndarray, value_range, input_name: str) -> np.ndarray:
     """Convert one numeric array (any shape) to float32, scaled per dtype."""
     kind = x.dtype.kind
     if kind == "b":
+        warnings.warn(
+            f"{input_name} is a boolean array: read as black (False) and white "
+            "(True) images. If it is a mask, pass the image itself; if it is "
+            "a black-and-white image, pass X.astype(np.uint8) * 255 to "
+            "silence this warning.",
+            UserWarning,
+            stacklevel=4,
+        )
         return x.astype(np.float32)
     if x.dtype in (np.uint8, np.uint16):
         out = x.astype(np.float32)

@@ -216,7 +216,8 @@ def test_min_size_and_min_samples():
 def test_bool_images():
     X = np.zeros((1, 2, 2, 3), bool)
     X[0, 0, 0] = True
-    out = check_images(X)
+    with pytest.warns(UserWarning, match="boolean array: read as black"):
+        out = check_images(X)
     assert out.dtype == np.float32 and out.max() == 1.0
 
 
