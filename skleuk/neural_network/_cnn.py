@@ -826,6 +826,9 @@ class LightweightCNNClassifier(KerasClassifier):
             images too small for the architecture, invalid parameters.
         """
         self._check_params()
+        # KerasClassifier.fit weighs the classes before it validates y: a NaN
+        # label would fail there with a message that does not name y.
+        type_of_target(y, input_name="y")
         initial_epoch = self.current_epoch if self.warm_start else 0
         with seeded(self._seed(initial_epoch)), quiet_retracing():
             super().fit(
