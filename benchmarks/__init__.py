@@ -1,7 +1,6 @@
-"""Benchmarks of skleuk: speed on CPU, memory, and scale-out on Dask.
+"""Benchmarks of skleuk: accuracy on real smears, trust, speed and scale.
 
-Run them with ``make bench`` or ``python -m benchmarks.run`` (``--help``
-lists the sections, ``--quick`` runs a reduced version). Results are written
-to ``benchmarks/results/*.json`` and, as reStructuredText tables, to
-``docs/_generated/`` for the documentation's Performance page.
+``python -m benchmarks.run`` (``make results``) runs every
+``benchmarks/bench_<name>.py`` and renders the docs' tables and figures;
+``--help`` says how.
 """
