@@ -11,14 +11,16 @@ export PYTHONHASHSEED ?= 0
 # about a third faster on 2 cores. PYTEST_ARGS= runs it in one process.
 PYTEST_ARGS ?= -n 2 --dist loadfile
 
-.PHONY: demo test lint docs bench clean help
+.PHONY: demo test lint docs results bench clean help
 
 help:
 	@echo "make demo   - install and run 'skleuk demo' (built-in synthetic data, 5-fold CV)"
 	@echo "make test   - install and run the test suite"
 	@echo "make lint   - ruff"
 	@echo "make docs   - build the Sphinx docs (warnings are errors, runs the gallery)"
-	@echo "make bench  - run the benchmarks (writes benchmarks/results/*.json)"
+	@echo "make results DATA=\"aria=DIR bccd=DIR\" - run every benchmark, regenerate"
+	@echo "               every table and figure of the docs (ARGS=\"--only trust\","
+	@echo "               ARGS=--docs-only to re-render from benchmarks/results/)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,8 +46,13 @@ lint: $(VENV)/.stamp-test
 docs: $(VENV)/.stamp-docs $(VENV)/.stamp-test
 	$(BIN)/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
-bench: $(VENV)/.stamp-bench
-	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+# DATA="aria=/data/aria bccd=/data/bccd": where each real data source is
+# (also read from $SKLEUK_<SOURCE>_DATA); a benchmark without its data is
+# skipped. See python -m benchmarks.run --help.
+results: $(VENV)/.stamp-bench
+	$(BIN)/python -m benchmarks.run $(foreach d,$(DATA),--data $(d)) $(ARGS)
+
+bench: results
 
 clean:
 	rm -rf docs/_build docs/auto_examples docs/generated skleuk-demo .pytest_cache

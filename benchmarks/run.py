@@ -103,6 +103,13 @@ def stamp_fragments(paths, s):
                 im.save(path, pnginfo=info)
 
 
+def _rel(path):
+    try:
+        return Path(path).resolve().relative_to(REPO_ROOT)
+    except ValueError:
+        return path
+
+
 def write_json(path, results):
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
@@ -138,7 +145,7 @@ def run_one(name, module, paths, *, quick=False, seed=0, results_dir=RESULTS_DIR
     results = {**head, "wall_s": time.perf_counter() - start, **results}
     write_json(path, results)
     for written in render(module, results, docs_dir):
-        print(f"  wrote {written.relative_to(REPO_ROOT)}")
+        print(f"  wrote {_rel(written)}")
     return path
 
 
@@ -185,10 +192,10 @@ def main(argv=None):
         if args.docs_only:
             path = RESULTS_DIR / f"{name}.json"
             if not path.exists():
-                print(f"{name}: no {path.relative_to(REPO_ROOT)}", flush=True)
+                print(f"{name}: no {_rel(path)}", flush=True)
                 continue
             for written in render(module, json.loads(path.read_text()), DOCS_GENERATED):
-                print(f"{name}: wrote {written.relative_to(REPO_ROOT)}")
+                print(f"{name}: wrote {_rel(written)}")
             continue
         why = missing_data(module.NEEDS, paths)
         if why:
@@ -201,7 +208,7 @@ def main(argv=None):
             failed.append(name)
             print(f"{name}: FAILED: {type(exc).__name__}: {exc}", flush=True)
             continue
-        print(f"  wrote {path.relative_to(REPO_ROOT)}", flush=True)
+        print(f"  wrote {_rel(path)}", flush=True)
     return 1 if failed else 0
 
 

@@ -28,7 +28,7 @@ distance-transform radii of its components gave 6 pixels instead of about
 the mask tracked it as 1.41x but took about six times longer. The constant
 ``2 sqrt 2`` is the continuous disc's; on the 170 annotated BCCD
 photographs the estimate's median is within 2 % of the median red-cell box
-(``benchmarks/bench_magnification.py``).
+(measured with ``benchmarks/bench_magnification.py``, in the git history).
 
 An image has no usable estimate (``found`` is False) when ``E`` has no
 interior peak (flat or constant image, or structure larger or smaller than
@@ -205,8 +205,8 @@ def estimate_rbc_diameter(images, *, work_size=128):
     photographs (640x480) its median is within 2 % of the median annotated
     red-cell box, but single images scatter (estimate / annotation from
     0.81 to 1.39 for 80 % of them): a photograph holding a dozen large red
-    cells is a short ruler. (``benchmarks/bench_magnification.py``, figures
-    in the docs' *Results on real smears*.) Fields dominated by white cells
+    cells is a short ruler. (Measured with ``benchmarks/bench_magnification.py``,
+    in the git history.) Fields dominated by white cells
     (a crowd of blasts) give a larger estimate: their nuclei are dark blobs
     too.
 

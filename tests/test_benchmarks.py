@@ -1,0 +1,100 @@
+"""The benchmarks' runner and contract (benchmarks/run.py), on synthetic data."""
+
+import json
+import types
+
+import numpy as np
+import pytest
+
+run = pytest.importorskip("benchmarks.run", reason="run from the repository root")
+stamp = pytest.importorskip("benchmarks.stamp")
+
+#: The benchmarks that follow the contract (NEEDS, run, render).
+CONTRACT = ("accuracy", "dask", "preprocessing", "screening", "trust")
+
+
+@pytest.mark.parametrize("name", CONTRACT)
+def test_benchmark_follows_the_contract(name):
+    module = run.load(run.discover()[name])
+    assert not isinstance(module, str), module
+    assert isinstance(module.NEEDS, tuple)
+    assert all(isinstance(s, str) for s in module.NEEDS)
+
+
+def test_data_paths_from_the_environment_and_the_command_line(tmp_path):
+    env = {"SKLEUK_ARIA_DATA": "/env/aria", "SKLEUK_PBC_DATA": "/env/pbc", "HOME": "/"}
+    paths = run.data_paths([f"aria={tmp_path}"], environ=env)
+    assert paths == {"aria": tmp_path, "pbc": run.Path("/env/pbc")}
+    assert run.missing_data(("aria",), paths) == ""
+    message = run.missing_data(("aria", "pbc", "bccd"), paths)
+    assert "pbc" in message and "does not exist" in message
+    assert "SKLEUK_BCCD_DATA" in message
+    with pytest.raises(SystemExit, match="SOURCE=PATH"):
+        run.data_paths(["aria"], environ={})
+
+
+def test_an_unknown_benchmark_is_refused():
+    with pytest.raises(SystemExit, match="no benchmark nope"):
+        run.main(["--only", "nope"])
+
+
+def _fake_benchmark():
+    def run_(data, *, quick=False, seed=0, save=None):
+        X = np.random.default_rng(seed).random((20, 2))
+        save({"rows": []})  # a long benchmark saves as it goes
+        return {"n": len(X), "mean": float(X.mean()), "source": str(data["toy"])}
+
+    def render(results, out):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        rst = out / "toy.rst"
+        rst.write_text(f"Mean {results['mean']:.3f} of {results['n']}.\n")
+        fig, ax = plt.subplots()
+        ax.plot([0, 1])
+        png = out / "toy.png"
+        fig.savefig(png)
+        plt.close(fig)
+        return [rst, png]
+
+    return types.SimpleNamespace(NEEDS=("toy",), run=run_, render=render)
+
+
+def test_run_one_writes_stamped_results_and_fragments(tmp_path):
+    module = _fake_benchmark()
+    path = run.run_one("toy", module, {"toy": tmp_path}, results_dir=tmp_path,
+                       docs_dir=tmp_path / "docs")
+    results = json.loads(path.read_text())
+    assert path == tmp_path / "toy.json"
+    assert results["n"] == 20 and results["source"] == str(tmp_path)
+    assert "partial" not in results  # the final file replaces the saved one
+    expected = stamp.stamp()
+    assert results["stamp"] == expected
+    for fragment in ("toy.rst", "toy.png"):
+        assert stamp.read_stamp(tmp_path / "docs" / fragment) == expected
+    text = (tmp_path / "docs" / "toy.rst").read_text()
+    assert text.startswith(".. stamp: ") and "Mean " in text
+    # Re-rendering keeps one stamp: the results', not today's.
+    results["stamp"] = {**expected, "commit": "0000000"}
+    run.render(module, results, tmp_path / "docs")
+    text = (tmp_path / "docs" / "toy.rst").read_text()
+    assert text.count(".. stamp:") == 1 and "commit 0000000" in text
+    assert stamp.read_stamp(tmp_path / "docs" / "toy.png")["commit"] == "0000000"
+
+
+def test_quick_runs_go_to_their_own_folder(tmp_path):
+    path = run.run_one("toy", _fake_benchmark(), {"toy": tmp_path}, quick=True,
+                       results_dir=tmp_path)
+    assert path == tmp_path / "quick" / "toy.json"
+    assert (tmp_path / "quick" / "docs" / "toy.rst").exists()
+
+
+def test_the_recipe_hash_follows_the_default_recipe(monkeypatch):
+    import skleuk
+
+    today = stamp.recipe_hash()
+    assert today == stamp.recipe_hash() and len(today) == 12
+    monkeypatch.setitem(skleuk.RECIPES["default"]["params"], "cnn__epochs", 7)
+    assert stamp.recipe_hash() != today
