@@ -19,33 +19,6 @@ N_IMAGES = 260
 IMAGE_SIZE = 257
 
 
-#: The class folders of the Aria B-ALL data set (its ``Normal`` folder, from
-#: another source, is not part of it).
-ARIA_CLASSES = ("Benign", "Early", "Pre", "Pro")
-
-
-def aria_files(folder, per_class=None, random_state=0):
-    """JPEG paths and class names of the Aria fields, optionally subsampled.
-
-    With ``per_class``, that many files of each class are drawn with a
-    seeded generator (kept in file-name order).
-    """
-    import numpy as np
-
-    folder = Path(folder)
-    rng = np.random.default_rng(random_state)
-    files, labels = [], []
-    for name in ARIA_CLASSES:
-        fs = sorted(p for p in (folder / name).glob("*") if p.suffix.lower() == ".jpg")
-        if not fs:
-            raise SystemExit(f"no {name}/*.jpg under {folder}: wrong --data?")
-        if per_class is not None and per_class < len(fs):
-            fs = [fs[i] for i in np.sort(rng.choice(len(fs), per_class, replace=False))]
-        files += fs
-        labels += [name] * len(fs)
-    return files, labels
-
-
 def quiet_tensorflow():
     """Silence TensorFlow's start-up logging (before it is imported)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -310,14 +283,6 @@ def write_json(name, data):
     return path
 
 
-def read_json(name):
-    """Read ``benchmarks/results/<name>.json`` (None if absent)."""
-    path = RESULTS_DIR / f"{name}.json"
-    if not path.exists():
-        return None
-    return json.loads(path.read_text())
-
-
 def _jsonable(x):
     import numpy as np
 
@@ -344,14 +309,3 @@ def print_table(header, rows, title=None):
         if i == 0:
             print(line)
     print(line, flush=True)
-
-
-def section_header(name, quick):
-    """Common fields of every results file."""
-    return {
-        "section": name,
-        "quick": bool(quick),
-        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
-        "load_average_start": load_average(),
-        "command": "python -m benchmarks.run " + " ".join(sys.argv[1:]),
-    }
