@@ -32,8 +32,15 @@ NEEDS = ("bccd", "pbc", "deepapl")
 CANVAS = (960, 1280)
 SMEAR = (1944, 2592)
 #: DeepAPL folders that hold no white cell.
-NOT_WHITE = ("erythroblast", "platelet", "thrombocyte", "smudge", "artefact",
-             "artifact", "unknown")
+NOT_WHITE = (
+    "erythroblast",
+    "platelet",
+    "thrombocyte",
+    "smudge",
+    "artefact",
+    "artifact",
+    "unknown",
+)
 
 
 # --------------------------------------------------------------------- data
@@ -55,13 +62,19 @@ def _bccd(path):
 def _crop_files(data, rng, per_source):
     files = []
     if "pbc" in data:
-        pbc = [p for d in sorted(Path(data["pbc"]).iterdir()) if d.is_dir()
-               and not any(k in d.name.lower() for k in NOT_WHITE)
-               for p in sorted(d.glob("*.jpg"))]
+        pbc = [
+            p
+            for d in sorted(Path(data["pbc"]).iterdir())
+            if d.is_dir() and not any(k in d.name.lower() for k in NOT_WHITE)
+            for p in sorted(d.glob("*.jpg"))
+        ]
         files += [("pbc", p) for p in rng.permutation(pbc)[:per_source]]
     if "deepapl" in data:
-        apl = [p for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
-               if not any(k in p.parent.name.lower() for k in NOT_WHITE)]
+        apl = [
+            p
+            for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
+            if not any(k in p.parent.name.lower() for k in NOT_WHITE)
+        ]
         files += [("deepapl", p) for p in rng.permutation(apl)[:per_source]]
     return files
 
@@ -86,16 +99,21 @@ def cut_cell(crop):
     alpha = np.clip((radius - d) / 3.0, 0, 1)
     r0, r1 = int(cy - radius), int(np.ceil(cy + radius)) + 1
     c0, c1 = int(cx - radius), int(np.ceil(cx + radius)) + 1
-    rgba = np.dstack([crop / 255.0, alpha])[max(r0, 0):r1, max(c0, 0):c1]
-    return {"rgba": rgba.astype(np.float32), "centre": (cy - max(r0, 0), cx - max(c0, 0)),
-            "radius": float(radius),
-            "nucleus_r": float(np.sqrt(found.nucleus_areas[k] / np.pi))}
+    rgba = np.dstack([crop / 255.0, alpha])[max(r0, 0) : r1, max(c0, 0) : c1]
+    return {
+        "rgba": rgba.astype(np.float32),
+        "centre": (cy - max(r0, 0), cx - max(c0, 0)),
+        "radius": float(radius),
+        "nucleus_r": float(np.sqrt(found.nucleus_areas[k] / np.pi)),
+    }
 
 
 def _resize(a, f):
     from skimage.transform import rescale
 
-    return rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1).astype(np.float32)
+    return rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1).astype(
+        np.float32
+    )
 
 
 # ------------------------------------------------------------- composition
@@ -111,7 +129,9 @@ def _background(tiles, m, shape, rng):
             t = _resize(image / 255.0, m)[: h - r, : w - c]
             bg[r : r + t.shape[0], c : c + t.shape[1]] = t
             for r0, c0, r1, c1 in boxes * m:
-                avoid[int(r + r0) : int(r + r1) + 1, int(c + c0) : int(c + c1) + 1] = True
+                avoid[int(r + r0) : int(r + r1) + 1, int(c + c0) : int(c + c1) + 1] = (
+                    True
+                )
     return bg, avoid
 
 
@@ -129,8 +149,17 @@ def _paste(canvas, cell, f, at):
     view[:] = a * rgba[rs:re, cs:ce, :3] + (1 - a) * view
 
 
-def compose(cells, tiles, rng, *, shape=CANVAS, m=1.0, scale=1.0,
-            n_clusters=(1, 3), n_singles=(2, 5)):
+def compose(
+    cells,
+    tiles,
+    rng,
+    *,
+    shape=CANVAS,
+    m=1.0,
+    scale=1.0,
+    n_clusters=(1, 3),
+    n_singles=(2, 5),
+):
     """One image: clusters of 2-10 cells and single cells; true centres, radii."""
     canvas, avoid = _background(tiles, m, shape, rng)
     h, w = shape
@@ -157,7 +186,9 @@ def compose(cells, tiles, rng, *, shape=CANVAS, m=1.0, scale=1.0,
                 d = (prad + r) * (1 - rng.uniform(0, 1 / 3))
                 a = rng.uniform(0, 2 * np.pi)
                 q = np.array([pr + d * np.sin(a), pc + d * np.cos(a)])
-                ok = all(np.hypot(*(q - g[:2])) >= (g[2] + r) * (1 - 1 / 3) for g in group)
+                ok = all(
+                    np.hypot(*(q - g[:2])) >= (g[2] + r) * (1 - 1 / 3) for g in group
+                )
                 inside = r <= q[0] < h - r and r <= q[1] < w - r
                 if ok and inside and not avoid[int(q[0]), int(q[1])]:
                     group.append((q[0], q[1], r))
@@ -196,10 +227,17 @@ def run(data, *, quick=False, seed=0):
     mos_true, mos_pred, mos_time = [], [], []
     for k in range(n_mos):
         idx = range(16 * k, 16 * k + 16)
-        mosaic = np.concatenate([np.concatenate([photos[i] for i in list(idx)[r * 4:r * 4 + 4]], 1)
-                                 for r in range(4)], 0)
-        boxes = [photo_boxes[i] + np.tile([480 * (j // 4), 640 * (j % 4)], 2)
-                 for j, i in enumerate(idx)]
+        mosaic = np.concatenate(
+            [
+                np.concatenate([photos[i] for i in list(idx)[r * 4 : r * 4 + 4]], 1)
+                for r in range(4)
+            ],
+            0,
+        )
+        boxes = [
+            photo_boxes[i] + np.tile([480 * (j // 4), 640 * (j % 4)], 2)
+            for j, i in enumerate(idx)
+        ]
         t0 = time.perf_counter()
         mos_pred.append(locate_white_cells(mosaic).centres)
         mos_time.append(time.perf_counter() - t0)
@@ -207,28 +245,41 @@ def run(data, *, quick=False, seed=0):
     mrep = localisation_report(mos_true, mos_pred)
     keys = ("recall", "precision", "f1", "n_true", "n_pred", "n_matched")
     out["bccd"] = {
-        "photos": {**{k: rep[k] for k in keys}, "n_images": len(photos),
-                   "seconds_per_640x480": per_photo},
-        "mosaics": {**{k: mrep[k] for k in keys}, "n_mosaics": n_mos,
-                    "seconds_per_2560x1920": float(np.median(mos_time))},
+        "photos": {
+            **{k: rep[k] for k in keys},
+            "n_images": len(photos),
+            "seconds_per_640x480": per_photo,
+        },
+        "mosaics": {
+            **{k: mrep[k] for k in keys},
+            "n_mosaics": n_mos,
+            "seconds_per_2560x1920": float(np.median(mos_time)),
+        },
     }
 
     # --- touching cells
-    tiles = [(p, np.asarray(b, float).reshape(-1, 4))
-             for p, b in zip(photos, photo_boxes, strict=True)]
-    bccd_r = np.median([np.sqrt(a / np.pi) for p in photos[:60]
-                        for a in locate_white_cells(p, split=False).nucleus_areas])
+    tiles = [
+        (p, np.asarray(b, float).reshape(-1, 4))
+        for p, b in zip(photos, photo_boxes, strict=True)
+    ]
+    bccd_r = np.median(
+        [
+            np.sqrt(a / np.pi)
+            for p in photos[:60]
+            for a in locate_white_cells(p, split=False).nucleus_areas
+        ]
+    )
     files = _crop_files(data, rng, 60 if quick else 300)
     cut = [(src, cut_cell(read_image(f))) for src, f in files]
     cells = [c for _, c in cut if c is not None]
     # The docs' overlays show PBC cells (CC BY) on BCCD (MIT) only.
     open_cells = [c for src, c in cut if c is not None and src == "pbc"] or cells
     scale = bccd_r / np.median([c["nucleus_r"] for c in cells])
-    print(f"[touching] {len(cells)} cells cut, scale {scale:.2f}, BCCD nucleus radius "
-          f"{bccd_r:.1f}, cell radius {np.median([c['radius'] for c in cells]) * scale:.1f}")
+    cell_r = np.median([c["radius"] for c in cells]) * scale
+    print(f"[touching] {len(cells)} cells, scale {scale:.2f}, radius {cell_r:.1f}")
     n_images = 8 if quick else 60
     truths, preds, counts, mags, examples = [], [], [], [], []
-    for i in range(n_images):
+    for _ in range(n_images):
         m = float(rng.uniform(0.6, 1.6))
         image, truth, avoid = compose(cells, tiles, rng, m=m, scale=scale)
         found = locate_white_cells(image)
@@ -244,17 +295,35 @@ def run(data, *, quick=False, seed=0):
         sel = [j for j, mm in enumerate(mags) if lo <= mm < hi]
         if sel:
             r = localisation_report([truths[j] for j in sel], [preds[j] for j in sel])
-            by_mag[f"{lo}-{hi}"] = {"recall": r["recall"], "precision": r["precision"],
-                                   "n_images": len(sel)}
+            by_mag[f"{lo}-{hi}"] = {
+                "recall": r["recall"],
+                "precision": r["precision"],
+                "n_images": len(sel),
+            }
     examples = []
     for m in (0.7, 1.0, 1.4):
-        image, truth, avoid = compose(open_cells, tiles, rng, m=m, scale=scale,
-                                      n_clusters=(0, 1), n_singles=(0, 1))
+        image, truth, avoid = compose(
+            open_cells,
+            tiles,
+            rng,
+            m=m,
+            scale=scale,
+            n_clusters=(0, 1),
+            n_singles=(0, 1),
+        )
         _, pred = _score(truth, locate_white_cells(image), avoid)
         examples.append(_example(image, truth, pred))
     # time on a 2592x1944 smear (magnification 1)
-    smear, _, _ = compose(cells, tiles, rng, shape=SMEAR, m=1.0, scale=scale,
-                          n_clusters=(4, 8), n_singles=(6, 12))
+    smear, _, _ = compose(
+        cells,
+        tiles,
+        rng,
+        shape=SMEAR,
+        m=1.0,
+        scale=scale,
+        n_clusters=(4, 8),
+        n_singles=(6, 12),
+    )
     locate_white_cells(smear)
     times = []
     for _ in range(3):
@@ -287,11 +356,14 @@ def _example(image, truth, pred, size=320):
 
     first = truth[: max(2, len(truth) - 2)]
     lo = np.maximum(first[:, :2].min(0) - first[:, 2].max() * 1.3, 0).astype(int)
-    hi = np.minimum(first[:, :2].max(0) + first[:, 2].max() * 1.3,
-                    image.shape[:2]).astype(int)
-    crop = image[lo[0]:hi[0], lo[1]:hi[1]]
+    hi = np.minimum(
+        first[:, :2].max(0) + first[:, 2].max() * 1.3, image.shape[:2]
+    ).astype(int)
+    crop = image[lo[0] : hi[0], lo[1] : hi[1]]
     f = size / max(crop.shape[:2])
-    thumb = Image.fromarray(crop).resize((int(crop.shape[1] * f), int(crop.shape[0] * f)))
+    thumb = Image.fromarray(crop).resize(
+        (int(crop.shape[1] * f), int(crop.shape[0] * f))
+    )
     buf = io.BytesIO()
     thumb.save(buf, format="JPEG", quality=80)
 
@@ -300,8 +372,11 @@ def _example(image, truth, pred, size=320):
         a = a[(a >= 0).all(1) & (a < hi - lo).all(1)]
         return (a * f).round(1).tolist()
 
-    return {"jpeg": base64.b64encode(buf.getvalue()).decode(),
-            "truth": points(truth), "found": points(pred)}
+    return {
+        "jpeg": base64.b64encode(buf.getvalue()).decode(),
+        "truth": points(truth),
+        "found": points(pred),
+    }
 
 
 # ------------------------------------------------------------------ render
@@ -310,12 +385,21 @@ def render(results, out):
     out.mkdir(parents=True, exist_ok=True)
     t, b = results["touching"], results["bccd"]
     rows = [
-        ("touching cells (%d images, %d cells)" % (t["n_images"], t["n_true"]),
-         t["recall"], t["precision"]),
-        ("BCCD photographs (%d, 640x480)" % b["photos"]["n_images"],
-         b["photos"]["recall"], b["photos"]["precision"]),
-        ("BCCD 4x4 mosaics (%d, 2560x1920)" % b["mosaics"]["n_mosaics"],
-         b["mosaics"]["recall"], b["mosaics"]["precision"]),
+        (
+            f"touching cells ({t['n_images']} images, {t['n_true']} cells)",
+            t["recall"],
+            t["precision"],
+        ),
+        (
+            f"BCCD photographs ({b['photos']['n_images']}, 640x480)",
+            b["photos"]["recall"],
+            b["photos"]["precision"],
+        ),
+        (
+            f"BCCD 4x4 mosaics ({b['mosaics']['n_mosaics']}, 2560x1920)",
+            b["mosaics"]["recall"],
+            b["mosaics"]["precision"],
+        ),
     ]
     lines = [
         "Measured by ``python -m benchmarks.run --only touching`` with "
@@ -359,11 +443,19 @@ def render(results, out):
             truth = np.asarray(ex["truth"]).reshape(-1, 2)
             pred = np.asarray(ex["found"]).reshape(-1, 2)
             ax.imshow(image)
-            ax.scatter(truth[:, 1], truth[:, 0], s=60, facecolors="none",
-                       edgecolors="yellow", linewidths=1.2, label="true centre")
+            ax.scatter(
+                truth[:, 1],
+                truth[:, 0],
+                s=60,
+                facecolors="none",
+                edgecolors="yellow",
+                linewidths=1.2,
+                label="true centre",
+            )
             if len(pred):
-                ax.scatter(pred[:, 1], pred[:, 0], s=14, c="cyan", marker="x",
-                           label="found")
+                ax.scatter(
+                    pred[:, 1], pred[:, 0], s=14, c="cyan", marker="x", label="found"
+                )
             ax.set_title(f"{len(truth)} true centres, {len(pred)} found", fontsize=9)
             ax.axis("off")
         np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=7)
