@@ -249,13 +249,7 @@ SHARED_PRIVATE = frozenset({"skleuk.utils", "skleuk._config", "skleuk._version"}
 #: Known private imports across units still to be removed, as ``(importer,
 #: imported)`` module pairs, each with why it is still here. A stale entry
 #: fails.
-ALLOWED_PRIVATE = {
-    ("skleuk.screening._localise", "skleuk.preprocessing._detection"): (
-        "locate_white_cells and find_white_cells share one detection core "
-        "(_detect); issue #30 (separating touching cells) keeps one public "
-        "localisation function, which removes this import"
-    ),
-}
+ALLOWED_PRIVATE = {}
 
 
 def _is_private(name):

@@ -112,9 +112,9 @@ def _inside(cents, h, w, path):
 def _negatives(image, cents, detector_params, min_distance, max_negatives, rng):
     """Centres of the white cells of ``image`` that are not annotated blasts,
     and how many detected cells were dropped for lying near one."""
-    from ..preprocessing import find_white_cells
+    from ..preprocessing import locate_white_cells
 
-    found, _ = find_white_cells(image, **detector_params)
+    found = locate_white_cells(image, **detector_params).centres
     found = np.asarray(found, dtype=np.float64).reshape(-1, 2)
     n_excluded = 0
     if len(found) and len(cents):
@@ -170,7 +170,7 @@ def extract_cells(
     Positives (target 1, "ALL") are crops centred on the annotated blast
     centroids of the ``.xyc`` files. Negatives (target 0, "healthy") are
     crops centred on the other white cells that
-    :func:`skleuk.preprocessing.find_white_cells` finds in each
+    :func:`skleuk.preprocessing.locate_white_cells` finds in each
     smear: every white cell of a healthy (Y=0) smear, and in ALL smears the
     white cells farther than ``min_distance`` from every annotated blast.
     The result is the cell-level counterpart of ALL_IDB2 (which was cut from
@@ -207,7 +207,7 @@ def extract_cells(
     random_state : int, RandomState instance or None, default=None
         Controls the choice of negatives with ``max_negatives_per_image``.
     detector_params : dict or None, default=None
-        Keyword arguments for ``find_white_cells``, added to (and overriding)
+        Keyword arguments for ``locate_white_cells``, added to (and overriding)
         the defaults for whole ALL_IDB1 smears: ``min_area`` of
         ``(0.15 * crop_size) ** 2`` pixels (about 1500 px for 257, smaller
         than any white-cell nucleus at this magnification, larger than

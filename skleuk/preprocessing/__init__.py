@@ -8,9 +8,9 @@ returns ``float32`` images, so the steps chain in a
 """
 
 from ._color import ColorNormalizer
-from ._detection import find_white_cells
 from ._filters import LaplacianSharpener, NeighborhoodAverager
 from ._geometry import CenterCropper, PadToSquare, Resizer
+from ._localise import locate_white_cells
 from ._magnification import MagnificationNormalizer, estimate_rbc_diameter
 from ._reader import ImageReader
 from ._scaling import ImageScaler
@@ -28,5 +28,5 @@ __all__ = [
     "Resizer",
     "WhiteCellCropper",
     "estimate_rbc_diameter",
-    "find_white_cells",
+    "locate_white_cells",
 ]

@@ -28,8 +28,9 @@ morphology and the connected-component labelling (one
 that does not connect neighbouring images). Coordinates are mapped back to
 the pixels of the input image.
 
-The cropping around the detected cells (``WhiteCellCropper``) lives in
-``_segmentation.py``.
+The separation of touching cells and the public function
+(``locate_white_cells``) live in ``_localise.py``, the cropping around one
+cell per image (``WhiteCellCropper``) in ``_segmentation.py``.
 """
 
 from __future__ import annotations
@@ -42,12 +43,9 @@ from sklearn.utils._param_validation import (
     Interval,
     RealNotInt,
     StrOptions,
-    validate_params,
 )
 
-from ..utils.validation import check_images
-
-__all__ = ["find_white_cells"]
+__all__ = []
 
 # Added to the denominator of the stain ratio so that near-black pixels
 # (JPEG noise in dark regions) do not produce extreme ratios.
@@ -66,7 +64,7 @@ _CENTRAL_MIN_REL_AREA = 0.25
 _AUTO_AREA_FRACTION, _AUTO_AREA_PIXELS = 0.005, 1000.0
 _AUTO_MERGE_FRACTION, _AUTO_MERGE_PIXELS = 0.03, 15.0
 
-# Constraints shared by find_white_cells and WhiteCellCropper.
+# Constraints shared by locate_white_cells and WhiteCellCropper.
 _DETECTION_CONSTRAINTS = {
     "min_area": [
         StrOptions({"auto"}),
@@ -285,129 +283,3 @@ def _locate_batch(X, params):
     centers[:, 1] = (w - 1) / 2.0
     centers[found] = det["centroid"][chosen[found]]
     return centers, found, det, chosen
-
-
-# ---------------------------------------------------------------------------
-# Public function
-# ---------------------------------------------------------------------------
-
-
-@validate_params(
-    {
-        "image": ["array-like"],
-        **_DETECTION_CONSTRAINTS,
-        "return_labels": ["boolean"],
-    },
-    prefer_skip_nested_validation=True,
-)
-def find_white_cells(
-    image,
-    *,
-    min_area="auto",
-    merge_distance="auto",
-    work_size=128,
-    min_contrast=0.1,
-    return_labels=False,
-):
-    """Find the white blood cells of one smear image from the stain colour.
-
-    White-cell nuclei are segmented by a per-image Otsu threshold on the
-    stain ratio ``(B - G) / (B + G + 0.1)`` (high on the purple/blue nuclear
-    stain, near zero on red cells and background), never below the image
-    median plus ``min_contrast``. Nucleus fragments closer than
-    ``merge_distance`` are merged into one cell (multi-lobed neutrophil
-    nuclei), and candidates smaller than ``min_area`` (platelets, debris) are
-    dropped. The work is done on a block-averaged copy (see ``work_size``),
-    and the results are mapped back to the pixels of ``image``. The defaults
-    work on single-cell crops and on whole smears alike.
-
-    Parameters
-    ----------
-    image : array-like of shape (height, width, 3)
-        One RGB image, ``uint8`` or float in ``[0, 1]`` (grayscale and RGBA
-        are accepted as by :func:`~skleuk.utils.validation.check_images`).
-    min_area : "auto", int or float, default="auto"
-        Smallest nucleus area of a white cell. An int is a number of input
-        pixels; a float in ``[0, 1)`` a fraction of the image area.
-        ``"auto"``: 0.5 % of the image area, but at most 1000 pixels. That
-        suits single-cell crops (ALL-IDB2, synthetic smears of any size) and
-        whole fields at BCCD/ALL-IDB magnification (640x480 to 2592x1944,
-        nuclei of 2000-15000 pixels, platelets under 500). At a very
-        different magnification, pass pixels.
-    merge_distance : "auto", int or float, default="auto"
-        Nucleus fragments separated by less than this gap belong to the same
-        cell. An int is in input pixels; a float in ``[0, 1)`` a fraction of
-        the shorter image side; ``0`` disables merging. ``"auto"``: 3 % of the
-        shorter side, but at most 15 pixels.
-    work_size : int or None, default=128
-        Segmentation runs on a copy block-averaged by an integer factor of at
-        most ``min(height, width) // work_size`` (the copy's shorter side
-        stays at least ``work_size`` pixels) and at most
-        ``sqrt(min_area) / 8`` (the smallest accepted nucleus stays about 8
-        working pixels across). ``None`` works at full resolution.
-    min_contrast : float, default=0.1
-        The threshold on the stain ratio is at least the image median plus
-        this margin. It is what makes an image without any stained nucleus
-        come out empty.
-    return_labels : bool, default=False
-        Also return a label image marking the nucleus pixels of each
-        candidate.
-
-    Returns
-    -------
-    centroids : ndarray of shape (n_cells, 2)
-        ``(row, col)`` centroid of the nucleus pixels of each candidate, in
-        input pixels, float64.
-    areas : ndarray of shape (n_cells,)
-        Nucleus area of each candidate in input pixels (at the working
-        resolution, scaled by the squared downscaling factor). Candidates
-        are sorted by decreasing area.
-    labels : ndarray of shape (height, width), dtype int32
-        Only with ``return_labels=True``: ``labels == i + 1`` marks the
-        nucleus pixels of candidate ``i`` (0 is background), at input
-        resolution (nearest-neighbour upsampled from the working copy).
-
-    See Also
-    --------
-    WhiteCellCropper : Crop a fixed-size window around the selected cell of
-        each image.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from skleuk.preprocessing import find_white_cells
-    >>> rr, cc = np.mgrid[:64, :96]
-    >>> image = np.empty((64, 96, 3))
-    >>> image[:] = [0.9, 0.7, 0.75]                      # pink background
-    >>> disc = (rr - 20) ** 2 + (cc - 60) ** 2 <= 8 ** 2
-    >>> image[disc] = [0.45, 0.25, 0.65]                 # purple nucleus
-    >>> centroids, areas = find_white_cells(image)
-    >>> centroids.round(1)
-    array([[20., 60.]])
-    >>> int(areas[0])
-    197
-    """
-    X = check_images([image], input_name="image")
-    n, h, w, _ = X.shape
-    det = _detect(
-        X,
-        min_area=min_area,
-        merge_distance=merge_distance,
-        work_size=work_size,
-        min_contrast=min_contrast,
-    )
-    order = np.argsort(-det["area"], kind="stable")
-    centroids = det["centroid"][order]
-    areas = det["area"][order]
-    if not return_labels:
-        return centroids, areas
-    factor = det["factor"]
-    r0, c0 = det["offset"]
-    # Relabel the nucleus pixels 1..k in area order, at working resolution.
-    lut = np.zeros(int(det["labels"].max()) + 1, dtype=np.int32)
-    lut[det["label"][order]] = np.arange(1, order.size + 1, dtype=np.int32)
-    small = np.where(det["nucleus"][0], lut[det["labels"][0]], 0)
-    rows = np.clip((np.arange(h) - r0) // factor, 0, small.shape[0] - 1)
-    cols = np.clip((np.arange(w) - c0) // factor, 0, small.shape[1] - 1)
-    labels = small[rows[:, None], cols[None, :]].astype(np.int32)
-    return centroids, areas, labels

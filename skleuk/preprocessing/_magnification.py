@@ -234,15 +234,16 @@ def white_cell_diameters(X, indices):
 
     ``X`` holds images (a 4-D array or a list, ``uint8`` or float); the
     result has one value per index, in input pixels, NaN where no white cell
-    was found. One :func:`find_white_cells` call per image: its detection is
+    was found. One :func:`locate_white_cells` call per image (``split=False``:
+the largest merged nucleus candidate, as before separation): its detection is
     vectorised within the image, and a batched call over 170 BCCD photographs
     was no faster.
     """
-    from ._detection import find_white_cells
+    from ._localise import locate_white_cells
 
     out = np.full(len(indices), np.nan)
     for j, i in enumerate(indices):
-        areas = find_white_cells(X[i])[1]
+        areas = locate_white_cells(X[i], split=False).nucleus_areas
         if len(areas):
             out[j] = 2.0 * np.sqrt(np.max(areas) / np.pi)
     return out
@@ -364,7 +365,7 @@ class MagnificationNormalizer(BaseImageTransformer):
         How an image without a red-cell estimate (a crop filled by a white
         cell, a slide without red cells) is measured. ``"white_cell"``: from
         the equivalent diameter of its largest white-cell nucleus
-        (:func:`~skleuk.preprocessing.find_white_cells`), divided by the
+        (:func:`~skleuk.preprocessing.locate_white_cells`), divided by the
         nucleus-to-red-cell ratio learnt in :meth:`fit`
         (``white_to_rbc_ratio_``). The ratio belongs to the cell population
         (1.71 in the Aria B-ALL fields, 1.11 in the normal BCCD smears), so

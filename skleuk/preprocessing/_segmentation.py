@@ -1,7 +1,7 @@
 """White-blood-cell cropping: a fixed-size window around the detected cell.
 
 The cells are located by the batched stain-colour detection of
-``_detection.py`` (see ``find_white_cells`` for the method), which also
+``_detection.py`` (see ``locate_white_cells`` for the method), which also
 selects one cell per image; this module cuts the windows out, pads them, and
 optionally masks the background outside the selected cell.
 """
@@ -149,7 +149,7 @@ class WhiteCellCropper(BaseImageTransformer):
     """Crop a fixed-size window centred on the white blood cell of each image.
 
     The white-cell nuclei of each image are segmented from the stain colour
-    (see :func:`find_white_cells`); one candidate is selected per image (the
+    (see :func:`locate_white_cells`); one candidate is selected per image (the
     one nearest the image centre, or the largest) and a ``crop_size`` x
     ``crop_size`` window centred on its nucleus centroid is cut out. Windows
     reaching beyond the image are padded (``pad_mode``), never shrunk, so the
@@ -192,14 +192,14 @@ class WhiteCellCropper(BaseImageTransformer):
     min_area : "auto", int or float, default="auto"
         Smallest nucleus area of a white cell: input pixels (int), fraction
         of the image area (float in ``[0, 1)``), or ``"auto"`` (0.5 % of the
-        image area, at most 1000 pixels). See :func:`find_white_cells`.
+        image area, at most 1000 pixels). See :func:`locate_white_cells`.
     merge_distance : "auto", int or float, default="auto"
         Nucleus fragments closer than this are one cell: input pixels (int),
         fraction of the shorter image side (float in ``[0, 1)``), or
         ``"auto"`` (3 % of the shorter side, at most 15 pixels).
     work_size : int or None, default=128
         Segment on a block-averaged copy whose shorter side is at least this
-        many pixels (``None``: full resolution). See :func:`find_white_cells`.
+        many pixels (``None``: full resolution). See :func:`locate_white_cells`.
     min_contrast : float, default=0.1
         Minimum margin of the nucleus threshold above the image median of the
         stain ratio.
@@ -224,7 +224,8 @@ class WhiteCellCropper(BaseImageTransformer):
 
     See Also
     --------
-    find_white_cells : All white-cell candidates of one image.
+    locate_white_cells : Every white cell of one image, touching cells
+        separated.
     CenterCropper : Crop the centre without looking for a cell.
 
     Notes

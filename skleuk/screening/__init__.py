@@ -1,7 +1,8 @@
 """Whole-smear screening: every white cell found, classified and counted.
 
-:func:`locate_white_cells` finds every white cell of a smear image of any
-size (touching cells split, cells cut by the border flagged);
+:func:`locate_white_cells` (from :mod:`skleuk.preprocessing`, re-exported
+here) finds every white cell of a smear image of any size, touching cells
+separated one by one, cells cut by the border flagged;
 :class:`SmearScreener` classifies each with a cell classifier and gives an
 image-level verdict; :func:`localisation_report` measures detections
 against point (:func:`read_xyc`) or box (:func:`read_voc_boxes`)
@@ -10,9 +11,9 @@ summary; :func:`referral_reason` says when an image is no smear to answer
 (too small, blank, no white cell).
 """
 
+from ..preprocessing import locate_white_cells
 from ._annotations import read_voc_boxes, read_xyc
 from ._checks import referral_reason
-from ._localise import locate_white_cells
 from ._metrics import localisation_report, match_detections
 from ._screener import NO_CELL_VERDICT, SmearScreener
 from ._summary import ScreeningSummaryWriter, screening_summary

@@ -6,10 +6,10 @@ import os
 
 import numpy as np
 
+from ..preprocessing import locate_white_cells
 from ..utils._image_io import read_image
 from ..utils._image_ops import _map_index, resize_images
 from ..utils.validation import check_images
-from ._localise import locate_white_cells
 
 
 def _source_name(x, i):

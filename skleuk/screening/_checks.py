@@ -114,7 +114,7 @@ def referral_reason(image, *, min_size=MIN_SIDE, n_cells=None,
         colour = tuple(int(v) for v in np.round((lo + hi) / 2))
         return f"blank image: every pixel is {colour}"
     if n_cells is None:
-        from ._localise import locate_white_cells
+        from ..preprocessing import locate_white_cells
 
         n_cells = len(locate_white_cells(image, **(locate_params or {})).centres)
     if n_cells:

@@ -21,18 +21,18 @@ def _smear(tmp_path, name, shape=(60, 80), seed=0):
 
 @pytest.fixture
 def fake_detector(monkeypatch):
-    """Replace find_white_cells by a fixed list of candidates per image."""
+    """Replace locate_white_cells by a fixed list of cells per image."""
     calls = []
     found = {}
 
-    def find_white_cells(image, **kwargs):
+    def locate_white_cells(image, **kwargs):
         calls.append(kwargs)
         cents = np.asarray(found.get(image.shape[:2], []), dtype=float).reshape(-1, 2)
-        return cents, np.full(len(cents), 100.0)
+        return Bunch(centres=cents, nucleus_areas=np.full(len(cents), 100.0))
 
     import skleuk.preprocessing
 
-    monkeypatch.setattr(skleuk.preprocessing, "find_white_cells", find_white_cells)
+    monkeypatch.setattr(skleuk.preprocessing, "locate_white_cells", locate_white_cells)
     return found, calls
 
 

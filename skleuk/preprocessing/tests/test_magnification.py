@@ -249,7 +249,7 @@ def test_in_a_pipeline_before_the_crop():
 
 
 def _with_nuclei(X, centres, radius):
-    """Violet white-cell nuclei (found by find_white_cells) on an image."""
+    """Violet white-cell nuclei (found by locate_white_cells) on an image."""
     X = X.copy()
     rr, cc = np.mgrid[: X.shape[0], : X.shape[1]]
     for r, c in centres:
@@ -258,13 +258,14 @@ def _with_nuclei(X, centres, radius):
 
 
 def test_white_cell_fallback_measures_images_without_red_cells():
-    from skleuk.preprocessing import find_white_cells
+    from skleuk.preprocessing import locate_white_cells
 
     field = _with_nuclei(_field(size=160, radius=5.0, n_cells=70),
                          [(50, 60), (110, 100)], 8.0)
     step = MagnificationNormalizer(max_zoom=4.0).fit(field[None])
     rbc = estimate_rbc_diameter(field[None])[0][0]
-    nucleus = 2 * np.sqrt(find_white_cells(field)[1].max() / np.pi)
+    areas = locate_white_cells(field, split=False).nucleus_areas
+    nucleus = 2 * np.sqrt(areas.max() / np.pi)
     assert step.white_to_rbc_ratio_ == pytest.approx(nucleus / rbc)
     # A crop filled by one white cell: no red-cell estimate.
     crop = _with_nuclei(np.ones((56, 56, 3), np.float32), [(28, 28)], 21.0)
@@ -272,7 +273,8 @@ def test_white_cell_fallback_measures_images_without_red_cells():
     factors, found, source = step.zoom_factors(
         [crop, field], return_source=True)
     assert found.all() and source.tolist() == ["white_cell", "red_cells"]
-    crop_nucleus = 2 * np.sqrt(find_white_cells(crop)[1].max() / np.pi)
+    areas = locate_white_cells(crop, split=False).nucleus_areas
+    crop_nucleus = 2 * np.sqrt(areas.max() / np.pi)
     expected = step.target_rbc_diameter_ * step.white_to_rbc_ratio_ / crop_nucleus
     assert factors[0] == pytest.approx(expected)
     assert factors[1] == pytest.approx(1.0)

@@ -14,8 +14,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skleuk.datasets import read_image
-from skleuk.preprocessing import _detection
-from skleuk.preprocessing._detection import find_white_cells
+from skleuk.preprocessing import _detection, locate_white_cells
 from skleuk.preprocessing._segmentation import WhiteCellCropper
 
 PINK = (0.90, 0.72, 0.76)  # red cells / plasma
@@ -41,7 +40,18 @@ def quiet(func, *args, **kwargs):
 
 
 # ---------------------------------------------------------------------------
-# find_white_cells
+
+
+def find_white_cells(image, return_labels=False, **kwargs):
+    """The nucleus candidates (no separation) as (centres, areas[, labels])."""
+    cells = locate_white_cells(
+        image, split=False, return_labels=return_labels, **kwargs
+    )
+    out = (cells.centres, cells.nucleus_areas)
+    return out + (cells.labels,) if return_labels else out
+
+
+# the nucleus candidates of locate_white_cells (split=False)
 # ---------------------------------------------------------------------------
 
 

@@ -1,0 +1,467 @@
+"""Touching white cells: is every cell of a cluster found, one by one?
+
+Real white cells -- cut from the PBC normal-cell crops and the DeepAPL
+leukemia cell crops (blasts, promyelocytes, lymphocytes, neutrophils ...) --
+are pasted in clusters of 2-10 cells, touching and overlapping by up to a
+third of their diameter (later cells hide part of earlier ones), beside a
+few single cells, at one magnification per image drawn from 0.6-1.6x, on
+real smear backgrounds: BCCD photographs tiled to 1280x960 (their own white
+cells are avoided: no cell is pasted on them and detections on them are
+ignored). The true centres are known. :func:`skleuk.preprocessing.locate_white_cells`
+(defaults) is scored by one-to-one matching of centres within half a cell
+diameter (:func:`skleuk.screening.localisation_report`), the count error
+per image, and its time on a 2592x1944 smear. It is also scored, as before,
+on the 170 annotated BCCD photographs and on ten 2560x1920 mosaics of 4x4
+of them (white-cell boxes; a detection counts within half the longer box
+side of a box centre).
+
+Cells are cut as discs around their nucleus (the crop's central nucleus,
+radius 1.45 times its equivalent radius or its farthest pixel, whichever is
+larger) with a feathered edge, scaled so that their median nucleus matches
+the median BCCD nucleus, times the image's magnification.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+NEEDS = ("bccd", "pbc", "deepapl")
+CANVAS = (960, 1280)
+SMEAR = (1944, 2592)
+#: DeepAPL folders that hold no white cell.
+NOT_WHITE = (
+    "erythroblast",
+    "platelet",
+    "thrombocyte",
+    "smudge",
+    "artefact",
+    "artifact",
+    "unknown",
+)
+
+
+# --------------------------------------------------------------------- data
+def _bccd(path):
+    from skleuk.datasets import read_image
+    from skleuk.screening import read_voc_boxes
+
+    path = Path(path)
+    names, images, boxes = [], [], []
+    for jpg in sorted((path / "JPEGImages").glob("*.jpg")):
+        xml = path / "Annotations" / (jpg.stem + ".xml")
+        if xml.exists():
+            names.append(jpg.name)
+            images.append(read_image(jpg))
+            boxes.append(read_voc_boxes(xml))
+    return names, images, boxes
+
+
+def _crop_files(data, rng, per_source):
+    files = []
+    if "pbc" in data:
+        pbc = [
+            p
+            for d in sorted(Path(data["pbc"]).iterdir())
+            if d.is_dir() and not any(k in d.name.lower() for k in NOT_WHITE)
+            for p in sorted(d.glob("*.jpg"))
+        ]
+        files += [("pbc", p) for p in rng.permutation(pbc)[:per_source]]
+    if "deepapl" in data:
+        apl = [
+            p
+            for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
+            if not any(k in p.parent.name.lower() for k in NOT_WHITE)
+        ]
+        files += [("deepapl", p) for p in rng.permutation(apl)[:per_source]]
+    return files
+
+
+def cut_cell(crop):
+    """RGBA float cell cut around the crop's central nucleus, or None."""
+    from skleuk.preprocessing import locate_white_cells
+
+    found = locate_white_cells(crop, split=False, return_labels=True)
+    if not len(found.centres):
+        return None
+    h, w = crop.shape[:2]
+    k = int(np.argmin(np.linalg.norm(found.centres - [h / 2, w / 2], axis=1)))
+    rr, cc = np.nonzero(found.labels == k + 1)
+    cy, cx = found.centres[k]
+    far = np.sqrt(((rr - cy) ** 2 + (cc - cx) ** 2).max())
+    radius = max(1.45 * np.sqrt(found.nucleus_areas[k] / np.pi), far + 4)
+    if min(cy, cx, h - 1 - cy, w - 1 - cx) < radius:
+        radius = min(cy, cx, h - 1 - cy, w - 1 - cx)
+    yy, xx = np.mgrid[:h, :w]
+    d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+    alpha = np.clip((radius - d) / 3.0, 0, 1)
+    r0, r1 = int(cy - radius), int(np.ceil(cy + radius)) + 1
+    c0, c1 = int(cx - radius), int(np.ceil(cx + radius)) + 1
+    rgba = np.dstack([crop / 255.0, alpha])[max(r0, 0) : r1, max(c0, 0) : c1]
+    return {
+        "rgba": rgba.astype(np.float32),
+        "centre": (cy - max(r0, 0), cx - max(c0, 0)),
+        "radius": float(radius),
+        "nucleus_r": float(np.sqrt(found.nucleus_areas[k] / np.pi)),
+    }
+
+
+def _resize(a, f):
+    from skimage.transform import rescale
+
+    return rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1).astype(
+        np.float32
+    )
+
+
+# ------------------------------------------------------------- composition
+def _background(tiles, m, shape, rng):
+    """Tiled BCCD photographs scaled by ``m``; mask of their white cells."""
+    h, w = shape
+    bg = np.zeros((h, w, 3), np.float32)
+    avoid = np.zeros((h, w), bool)
+    th, tw = int(480 * m), int(640 * m)
+    for r in range(0, h, th):
+        for c in range(0, w, tw):
+            image, boxes = tiles[rng.integers(len(tiles))]
+            t = _resize(image / 255.0, m)[: h - r, : w - c]
+            bg[r : r + t.shape[0], c : c + t.shape[1]] = t
+            for r0, c0, r1, c1 in boxes * m:
+                avoid[int(r + r0) : int(r + r1) + 1, int(c + c0) : int(c + c1) + 1] = (
+                    True
+                )
+    return bg, avoid
+
+
+def _paste(canvas, cell, f, at):
+    rgba = _resize(cell["rgba"], f)
+    cy, cx = np.asarray(cell["centre"]) * f
+    r0, c0 = int(round(at[0] - cy)), int(round(at[1] - cx))
+    h, w = canvas.shape[:2]
+    rs, cs = max(0, -r0), max(0, -c0)
+    re, ce = min(rgba.shape[0], h - r0), min(rgba.shape[1], w - c0)
+    if re <= rs or ce <= cs:
+        return
+    a = rgba[rs:re, cs:ce, 3:]
+    view = canvas[r0 + rs : r0 + re, c0 + cs : c0 + ce]
+    view[:] = a * rgba[rs:re, cs:ce, :3] + (1 - a) * view
+
+
+def compose(
+    cells,
+    tiles,
+    rng,
+    *,
+    shape=CANVAS,
+    m=1.0,
+    scale=1.0,
+    n_clusters=(1, 3),
+    n_singles=(2, 5),
+):
+    """One image: clusters of 2-10 cells and single cells; true centres, radii."""
+    canvas, avoid = _background(tiles, m, shape, rng)
+    h, w = shape
+    placed = []  # (row, col, radius)
+    groups = [int(rng.integers(2, 11)) for _ in range(rng.integers(*n_clusters) + 1)]
+    groups += [1] * int(rng.integers(*n_singles) + 1)
+    f = scale * m
+    for size in groups:
+        members = [cells[i] for i in rng.choice(len(cells), size)]
+        radii = [c["radius"] * f for c in members]
+        for _ in range(50):  # a free spot for the cluster
+            span = min(max(radii) * (1 + 1.5 * np.sqrt(size)), h / 2 - 1)
+            centre = rng.uniform([span, span], [h - span, w - span])
+            if not avoid[int(centre[0]), int(centre[1])] and all(
+                np.hypot(*(centre - p[:2])) > span + p[2] * 2 for p in placed
+            ):
+                break
+        else:
+            continue
+        group = [(centre[0], centre[1], radii[0])]
+        for r in radii[1:]:
+            for _ in range(100):
+                pr, pc, prad = group[rng.integers(len(group))]
+                d = (prad + r) * (1 - rng.uniform(0, 1 / 3))
+                a = rng.uniform(0, 2 * np.pi)
+                q = np.array([pr + d * np.sin(a), pc + d * np.cos(a)])
+                ok = all(
+                    np.hypot(*(q - g[:2])) >= (g[2] + r) * (1 - 1 / 3) for g in group
+                )
+                inside = r <= q[0] < h - r and r <= q[1] < w - r
+                if ok and inside and not avoid[int(q[0]), int(q[1])]:
+                    group.append((q[0], q[1], r))
+                    break
+        for (r, c, _), cell in zip(group, members, strict=False):
+            _paste(canvas, cell, f, (r, c))
+        placed += group
+    image = np.clip(canvas * 255 + 0.5, 0, 255).astype(np.uint8)
+    return image, np.array(placed).reshape(-1, 3), avoid
+
+
+# --------------------------------------------------------------------- run
+def _score(truth, found, avoid):
+
+    keep = ~avoid[found.centres[:, 0].astype(int), found.centres[:, 1].astype(int)]
+    pred = found.centres[keep]
+    boxes = np.c_[truth[:, :2] - truth[:, 2:], truth[:, :2] + truth[:, 2:]]
+    return boxes, pred
+
+
+def run(data, *, quick=False, seed=0):
+    from skleuk.datasets import read_image
+    from skleuk.preprocessing import locate_white_cells
+    from skleuk.screening import localisation_report
+
+    rng = np.random.default_rng(seed)
+    names, photos, photo_boxes = _bccd(data["bccd"])
+    out = {}
+
+    # --- BCCD as before: photographs and 4x4 mosaics
+    t0 = time.perf_counter()
+    found = [locate_white_cells(p).centres for p in photos]
+    per_photo = (time.perf_counter() - t0) / len(photos)
+    rep = localisation_report(photo_boxes, found)
+    n_mos = 2 if quick else 10
+    mos_true, mos_pred, mos_time = [], [], []
+    for k in range(n_mos):
+        idx = range(16 * k, 16 * k + 16)
+        mosaic = np.concatenate(
+            [
+                np.concatenate([photos[i] for i in list(idx)[r * 4 : r * 4 + 4]], 1)
+                for r in range(4)
+            ],
+            0,
+        )
+        boxes = [
+            photo_boxes[i] + np.tile([480 * (j // 4), 640 * (j % 4)], 2)
+            for j, i in enumerate(idx)
+        ]
+        t0 = time.perf_counter()
+        mos_pred.append(locate_white_cells(mosaic).centres)
+        mos_time.append(time.perf_counter() - t0)
+        mos_true.append(np.concatenate(boxes))
+    mrep = localisation_report(mos_true, mos_pred)
+    keys = ("recall", "precision", "f1", "n_true", "n_pred", "n_matched")
+    out["bccd"] = {
+        "photos": {
+            **{k: rep[k] for k in keys},
+            "n_images": len(photos),
+            "seconds_per_640x480": per_photo,
+        },
+        "mosaics": {
+            **{k: mrep[k] for k in keys},
+            "n_mosaics": n_mos,
+            "seconds_per_2560x1920": float(np.median(mos_time)),
+        },
+    }
+
+    # --- touching cells
+    tiles = [
+        (p, np.asarray(b, float).reshape(-1, 4))
+        for p, b in zip(photos, photo_boxes, strict=True)
+    ]
+    bccd_r = np.median(
+        [
+            np.sqrt(a / np.pi)
+            for p in photos[:60]
+            for a in locate_white_cells(p, split=False).nucleus_areas
+        ]
+    )
+    files = _crop_files(data, rng, 60 if quick else 300)
+    cut = [(src, cut_cell(read_image(f))) for src, f in files]
+    cells = [c for _, c in cut if c is not None]
+    # The docs' overlays show PBC cells (CC BY) on BCCD (MIT) only.
+    open_cells = [c for src, c in cut if c is not None and src == "pbc"] or cells
+    scale = bccd_r / np.median([c["nucleus_r"] for c in cells])
+    cell_r = np.median([c["radius"] for c in cells]) * scale
+    print(f"[touching] {len(cells)} cells, scale {scale:.2f}, radius {cell_r:.1f}")
+    n_images = 8 if quick else 60
+    truths, preds, counts, mags, examples = [], [], [], [], []
+    for _ in range(n_images):
+        m = float(rng.uniform(0.6, 1.6))
+        image, truth, avoid = compose(cells, tiles, rng, m=m, scale=scale)
+        found = locate_white_cells(image)
+        boxes, pred = _score(truth, found, avoid)
+        truths.append(boxes)
+        preds.append(pred)
+        counts.append(len(pred) - len(truth))
+        mags.append(m)
+    trep = localisation_report(truths, preds)
+    err = np.abs(counts)
+    by_mag = {}
+    for lo, hi in ((0.6, 0.9), (0.9, 1.2), (1.2, 1.6)):
+        sel = [j for j, mm in enumerate(mags) if lo <= mm < hi]
+        if sel:
+            r = localisation_report([truths[j] for j in sel], [preds[j] for j in sel])
+            by_mag[f"{lo}-{hi}"] = {
+                "recall": r["recall"],
+                "precision": r["precision"],
+                "n_images": len(sel),
+            }
+    examples = []
+    for m in (0.7, 1.0, 1.4):
+        image, truth, avoid = compose(
+            open_cells,
+            tiles,
+            rng,
+            m=m,
+            scale=scale,
+            n_clusters=(0, 1),
+            n_singles=(0, 1),
+        )
+        _, pred = _score(truth, locate_white_cells(image), avoid)
+        examples.append(_example(image, truth, pred))
+    # time on a 2592x1944 smear (magnification 1)
+    smear, _, _ = compose(
+        cells,
+        tiles,
+        rng,
+        shape=SMEAR,
+        m=1.0,
+        scale=scale,
+        n_clusters=(4, 8),
+        n_singles=(6, 12),
+    )
+    locate_white_cells(smear)
+    times = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        n_smear = len(locate_white_cells(smear).centres)
+        times.append(time.perf_counter() - t0)
+    out["touching"] = {
+        **{k: trep[k] for k in keys},
+        "count_error_median_abs": float(np.median(err)),
+        "count_error_mean": float(np.mean(counts)),
+        "count_exact_rate": float(np.mean(err == 0)),
+        "n_images": n_images,
+        "by_magnification": by_mag,
+        "n_cells_cut": len(cells),
+        "sources": sorted({s for s, _ in files}),
+        "canvas": list(CANVAS),
+        "seconds_per_2592x1944": float(np.min(times)),
+        "cells_in_2592x1944": n_smear,
+    }
+    out["examples"] = examples
+    return out
+
+
+def _example(image, truth, pred, size=320):
+    """A JPEG (base64) of the first cluster with its true and found centres."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    first = truth[: max(2, len(truth) - 2)]
+    lo = np.maximum(first[:, :2].min(0) - first[:, 2].max() * 1.3, 0).astype(int)
+    hi = np.minimum(
+        first[:, :2].max(0) + first[:, 2].max() * 1.3, image.shape[:2]
+    ).astype(int)
+    crop = image[lo[0] : hi[0], lo[1] : hi[1]]
+    f = size / max(crop.shape[:2])
+    thumb = Image.fromarray(crop).resize(
+        (int(crop.shape[1] * f), int(crop.shape[0] * f))
+    )
+    buf = io.BytesIO()
+    thumb.save(buf, format="JPEG", quality=80)
+
+    def points(a):
+        a = a[:, :2] - lo
+        a = a[(a >= 0).all(1) & (a < hi - lo).all(1)]
+        return (a * f).round(1).tolist()
+
+    return {
+        "jpeg": base64.b64encode(buf.getvalue()).decode(),
+        "truth": points(truth),
+        "found": points(pred),
+    }
+
+
+# ------------------------------------------------------------------ render
+def render(results, out):
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    t, b = results["touching"], results["bccd"]
+    rows = [
+        (
+            f"touching cells ({t['n_images']} images, {t['n_true']} cells)",
+            t["recall"],
+            t["precision"],
+        ),
+        (
+            f"BCCD photographs ({b['photos']['n_images']}, 640x480)",
+            b["photos"]["recall"],
+            b["photos"]["precision"],
+        ),
+        (
+            f"BCCD 4x4 mosaics ({b['mosaics']['n_mosaics']}, 2560x1920)",
+            b["mosaics"]["recall"],
+            b["mosaics"]["precision"],
+        ),
+    ]
+    lines = [
+        "Measured by ``python -m benchmarks.run --only touching`` with "
+        ":func:`skleuk.preprocessing.locate_white_cells` (defaults); one-to-one "
+        "matching within half a cell diameter (boxes: half the longer side).",
+        "",
+        ".. list-table::",
+        "   :header-rows: 1",
+        "",
+        "   * - images",
+        "     - recall",
+        "     - precision",
+    ]
+    for name, rec, prec in rows:
+        lines += [f"   * - {name}", f"     - {rec:.3f}", f"     - {prec:.3f}"]
+    lines += [
+        "",
+        f"Touching cells: median absolute count error per image "
+        f"{t['count_error_median_abs']:.0f} (exact count in "
+        f"{t['count_exact_rate']:.0%} of the images, mean error "
+        f"{t['count_error_mean']:+.2f}); {t['seconds_per_2592x1944']:.2f} s per "
+        f"2592x1944 smear ({t['cells_in_2592x1944']} cells).",
+        "",
+    ]
+    rst = out / "touching.rst"
+    rst.write_text("\n".join(lines))
+    written = [rst]
+    examples = results.get("examples")
+    if examples:
+        import base64
+        import io
+
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(examples), figsize=(4 * len(examples), 3.4))
+        for ax, ex in zip(np.atleast_1d(axes), examples, strict=True):
+            image = plt.imread(io.BytesIO(base64.b64decode(ex["jpeg"])), format="jpeg")
+            truth = np.asarray(ex["truth"]).reshape(-1, 2)
+            pred = np.asarray(ex["found"]).reshape(-1, 2)
+            ax.imshow(image)
+            ax.scatter(
+                truth[:, 1],
+                truth[:, 0],
+                s=60,
+                facecolors="none",
+                edgecolors="yellow",
+                linewidths=1.2,
+                label="true centre",
+            )
+            if len(pred):
+                ax.scatter(
+                    pred[:, 1], pred[:, 0], s=14, c="cyan", marker="x", label="found"
+                )
+            ax.set_title(f"{len(truth)} true centres, {len(pred)} found", fontsize=9)
+            ax.axis("off")
+        np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=7)
+        fig.tight_layout()
+        png = out / "touching_overlay.png"
+        fig.savefig(png, dpi=90)
+        plt.close(fig)
+        written.append(png)
+    return written
