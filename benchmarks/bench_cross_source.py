@@ -84,7 +84,9 @@ def _bccd_reference(path, size=(224, 168)):
     from PIL import Image
 
     files = sorted(_bccd_folder(path).glob("*.jpg"))
-    return np.stack([np.asarray(Image.open(f).convert("RGB").resize(size)) for f in files])
+    return np.stack(
+        [np.asarray(Image.open(f).convert("RGB").resize(size)) for f in files]
+    )
 
 
 def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
@@ -103,11 +105,19 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     for name in _ARIA_CLASSES:
         found = sorted(p for p in (path / name).glob("*") if p.suffix.lower() == ".jpg")
         if not found:
-            raise FileNotFoundError(f"no {name}/*.jpg under {path}: not the Aria folder")
+            raise FileNotFoundError(
+                f"no {name}/*.jpg under {path}: not the Aria folder"
+            )
         # about per_class cells of each binary class, max_cells per field
-        n = -(-per_class // max_cells) if name == "Benign" else -(-per_class // (3 * max_cells))
+        n = (
+            -(-per_class // max_cells)
+            if name == "Benign"
+            else -(-per_class // (3 * max_cells))
+        )
         if n < len(found):
-            found = [found[i] for i in np.sort(rng.choice(len(found), n, replace=False))]
+            found = [
+                found[i] for i in np.sort(rng.choice(len(found), n, replace=False))
+            ]
         files += found
         labels += [name] * len(found)
     X = np.stack([read_image(f) for f in files])
@@ -129,8 +139,12 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     field = np.array(field)
     labels = np.array(labels)[field]
     y = np.where(labels == "Benign", NEG, POS)
-    return {"X": np.stack(cells), "y": y, "groups": groups[field].astype(str),
-            "cell_type": labels}
+    return {
+        "X": np.stack(cells),
+        "y": y,
+        "groups": groups[field].astype(str),
+        "cell_type": labels,
+    }
 
 
 def _bccd_cells(path, per_class, random_state=0, context=2.25):
@@ -154,24 +168,35 @@ def _bccd_cells(path, per_class, random_state=0, context=2.25):
             if obj.findtext("name") != "WBC":
                 continue
             box = obj.find("bndbox")
-            x0, y0, x1, y1 = (float(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax"))
+            x0, y0, x1, y1 = (
+                float(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax")
+            )
             if image is None:
                 image = np.asarray(Image.open(img).convert("RGB"))
             half = int(context * max(x1 - x0, y1 - y0) / 2)
             cy, cx = int((y0 + y1) / 2), int((x0 + x1) / 2)
             pad = np.pad(image, ((half, half), (half, half), (0, 0)), mode="reflect")
             win = pad[cy : cy + 2 * half, cx : cx + 2 * half]
-            cells.append(np.asarray(Image.fromarray(win).resize(
-                (SIZE, SIZE), Image.Resampling.LANCZOS)))
+            cells.append(
+                np.asarray(
+                    Image.fromarray(win).resize((SIZE, SIZE), Image.Resampling.LANCZOS)
+                )
+            )
             groups.append(xml.stem)
     if not cells:
         raise FileNotFoundError(f"no WBC boxes in {ann}: not the BCCD folder")
     X, groups = np.stack(cells), np.array(groups)
     if per_class is not None and per_class < len(X):
-        keep = np.sort(np.random.default_rng(random_state).choice(len(X), per_class, replace=False))
+        keep = np.sort(
+            np.random.default_rng(random_state).choice(len(X), per_class, replace=False)
+        )
         X, groups = X[keep], groups[keep]
-    return {"X": X, "y": np.full(len(X), NEG), "groups": groups,
-            "cell_type": np.full(len(X), "WBC")}
+    return {
+        "X": X,
+        "y": np.full(len(X), NEG),
+        "groups": groups,
+        "cell_type": np.full(len(X), "WBC"),
+    }
 
 
 def load_sources(data, per_class, random_state=0):
@@ -245,13 +270,13 @@ def _metrics(y, p_blast, y_pred, cell_type, blasts_elsewhere=None):
     out["sensitivity"] = (
         float(sensitivity_score(y, y_pred, pos_label=POS)) if pos.any() else None
     )
-    out["specificity"] = (
-        float(np.mean(y_pred[neg] == NEG)) if neg.any() else None
-    )
+    out["specificity"] = float(np.mean(y_pred[neg] == NEG)) if neg.any() else None
     if pos.any() and neg.any():
         out["specificity"] = float(specificity_score(y, y_pred, pos_label=POS))
     lym = neg & np.char.startswith(np.char.lower(cell_type.astype(str)), "lymphocyte")
-    out["specificity_lymphocytes"] = float(np.mean(y_pred[lym] == NEG)) if lym.any() else None
+    out["specificity_lymphocytes"] = (
+        float(np.mean(y_pred[lym] == NEG)) if lym.any() else None
+    )
     out["mean_p_blast_non_blast"] = float(p_blast[neg].mean()) if neg.any() else None
     out["mean_p_blast_blast"] = float(p_blast[pos].mean()) if pos.any() else None
     out["ece"] = float(expected_calibration_error(y, p_blast, pos_label=POS))
@@ -265,7 +290,9 @@ def _score_config(name, fold, y, source, heldout, cell_type, classes):
     test = fold["test_index"]
     proba = fold["proba"]
     p_blast = proba[:, list(classes).index(POS)]
-    y_pred = np.where(p_blast >= 0.5, POS, NEG) if fold["y_pred"] is None else fold["y_pred"]
+    y_pred = (
+        np.where(p_blast >= 0.5, POS, NEG) if fold["y_pred"] is None else fold["y_pred"]
+    )
     trained_on = sorted(set(source[fold["train_index"]]))
     ys, ss, hs = y[test], source[test], heldout[test]
     # held-out blasts of the training sources, for sources without blasts
@@ -277,11 +304,16 @@ def _score_config(name, fold, y, source, heldout, cell_type, classes):
             m &= hs
         if not m.any():
             continue
-        per_source[s] = _metrics(ys[m], p_blast[m], np.asarray(y_pred)[m],
-                                 cell_type[test][m], in_dom_blasts)
+        per_source[s] = _metrics(
+            ys[m], p_blast[m], np.asarray(y_pred)[m], cell_type[test][m], in_dom_blasts
+        )
         per_source[s]["unseen"] = s not in trained_on
-    return {"trained_on": trained_on, "n_train": int(len(fold["train_index"])),
-            "fit_time_s": float(fold["fit_time"]), "per_source": per_source}
+    return {
+        "trained_on": trained_on,
+        "n_train": int(len(fold["train_index"])),
+        "fit_time_s": float(fold["fit_time"]),
+        "per_source": per_source,
+    }
 
 
 # ---------------------------------------------------------------------------
@@ -310,8 +342,7 @@ VARIANTS = {
 }
 
 
-def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),
-        only=None):
+def run(data, *, quick=False, seed=0, per_class=None, variants=("default",), only=None):
     """Fit one pipeline per configuration and score it on every source.
 
     ``only``: names of the configurations to run (default: all).
@@ -326,7 +357,8 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),
     y = np.concatenate([d["y"] for d in sources.values()])
     source = np.concatenate([[s] * len(d["y"]) for s, d in sources.items()])
     groups = np.concatenate(
-        [[f"{s}:{g}" for g in d["groups"]] for s, d in sources.items()])
+        [[f"{s}:{g}" for g in d["groups"]] for s, d in sources.items()]
+    )
     cell_type = np.concatenate([d["cell_type"].astype(str) for d in sources.values()])
     rng = np.random.default_rng(seed)
     heldout = np.zeros(len(y), bool)
@@ -334,17 +366,26 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),
         m = source == s
         heldout[m] = _holdout(groups[m], rng)
     configs = configurations(source, heldout)
-    configs = {k: v for k, v in configs.items()
-               if (only is None or k in only) and len(np.unique(y[v[0]])) == 2}
+    configs = {
+        k: v
+        for k, v in configs.items()
+        if (only is None or k in only) and len(np.unique(y[v[0]])) == 2
+    }
     results = {
         "task": "blast vs non-blast white cell",
-        "seed": seed, "quick": quick, "per_class": per_class,
+        "seed": seed,
+        "quick": quick,
+        "per_class": per_class,
         "epochs": QUICK_EPOCHS if quick else EPOCHS,
-        "test_share": TEST_SHARE, "window": SIZE,
+        "test_share": TEST_SHARE,
+        "window": SIZE,
         "sources": {
-            s: {"n": int(len(d["y"])), "n_blast": int((d["y"] == POS).sum()),
+            s: {
+                "n": int(len(d["y"])),
+                "n_blast": int((d["y"] == POS).sum()),
                 "n_groups": int(len(np.unique(d["groups"]))),
-                "n_heldout": int(heldout[source == s].sum())}
+                "n_heldout": int(heldout[source == s].sum()),
+            }
             for s, d in sources.items()
         },
         "load_s": load_s,
@@ -353,20 +394,27 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),
     for variant in variants:
         names = list(configs)
         report = evaluate(
-            make_model(seed, quick, variant), X, y,
-            cv=[configs[n] for n in names], error_score="raise",
+            make_model(seed, quick, variant),
+            X,
+            y,
+            cv=[configs[n] for n in names],
+            error_score="raise",
         )
         classes = list(report.classes)
         results["variants"][variant] = {
             name: _score_config(name, fold, y, source, heldout, cell_type, classes)
-            for name, fold in zip(names, report.folds)
+            for name, fold in zip(names, report.folds, strict=True)
         }
     results["total_s"] = time.perf_counter() - t0
     return results
 
 
 def _fmt(v, digits=3):
-    return "--" if v is None or (isinstance(v, float) and np.isnan(v)) else f"{v:.{digits}f}"
+    return (
+        "--"
+        if v is None or (isinstance(v, float) and np.isnan(v))
+        else f"{v:.{digits}f}"
+    )
 
 
 def table_rows(results, variant="default"):
@@ -379,9 +427,21 @@ def table_rows(results, variant="default"):
                 continue
             where = "unseen" if m["unseen"] else "in-domain (held out)"
             train = ("all but " + held) if kind == "loso" else held + " only"
-            rows.append([train, s, where, m["n"], m.get("auc"), m.get("auc_kind", ""),
-                         m["sensitivity"], m["specificity"], m["specificity_lymphocytes"],
-                         m["mean_p_blast_non_blast"], m["ece"]])
+            rows.append(
+                [
+                    train,
+                    s,
+                    where,
+                    m["n"],
+                    m.get("auc"),
+                    m.get("auc_kind", ""),
+                    m["sensitivity"],
+                    m["specificity"],
+                    m["specificity_lymphocytes"],
+                    m["mean_p_blast_non_blast"],
+                    m["ece"],
+                ]
+            )
     return rows
 
 
@@ -390,12 +450,30 @@ def render(results, out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    head = ["Trained on", "Tested on", "", "Cells", "AUC", "AUC of", "Sensitivity",
-            "Specificity", "Spec. lymphocytes", "Mean P(blast), non-blasts", "ECE"]
+    head = [
+        "Trained on",
+        "Tested on",
+        "",
+        "Cells",
+        "AUC",
+        "AUC of",
+        "Sensitivity",
+        "Specificity",
+        "Spec. lymphocytes",
+        "Mean P(blast), non-blasts",
+        "ECE",
+    ]
     for variant in results["variants"]:
-        rows = [[str(c) if not isinstance(c, float) and c is not None else _fmt(c)
-                 for c in r] for r in table_rows(results, variant)]
-        widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
+        rows = [
+            [
+                str(c) if not isinstance(c, float) and c is not None else _fmt(c)
+                for c in r
+            ]
+            for r in table_rows(results, variant)
+        ]
+        widths = [
+            max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))
+        ]
         line = "  ".join("=" * w for w in widths)
         lines = [
             f".. Generated by benchmarks/bench_cross_source.py (variant {variant!r}); "
@@ -409,10 +487,12 @@ def render(results, out):
             "blasts of the training sources.",
             "",
             line,
-            "  ".join(h.ljust(w) for h, w in zip(head, widths)),
+            "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
             line,
         ]
-        lines += ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+        lines += [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows
+        ]
         lines += [line, ""]
         suffix = "" if variant == "default" else f"_{variant}"
         path = out / f"cross_source{suffix}.rst"
@@ -429,28 +509,46 @@ def _figure(results, path, variant="default"):
     import matplotlib.pyplot as plt
 
     cfgs = results["variants"][variant]
-    fig, axes = plt.subplots(len(cfgs), 1, figsize=(7.5, 1.6 * len(cfgs) + 0.6),
-                             sharex=True, squeeze=False)
+    fig, axes = plt.subplots(
+        len(cfgs), 1, figsize=(7.5, 1.6 * len(cfgs) + 0.6), sharex=True, squeeze=False
+    )
     centres = (np.arange(HIST_BINS) + 0.5) / HIST_BINS
-    for ax, (name, cfg) in zip(axes[:, 0], cfgs.items()):
+    for ax, (name, cfg) in zip(axes[:, 0], cfgs.items(), strict=True):
         kind, held = name.split(":")
         srcs = list(cfg["per_source"])
         for j, s in enumerate(srcs):
             m = cfg["per_source"][s]
-            for key, colour, sign in (("hist_non_blast", "tab:blue", -1),
-                                      ("hist_blast", "tab:red", 1)):
+            for key, colour, sign in (
+                ("hist_non_blast", "tab:blue", -1),
+                ("hist_blast", "tab:red", 1),
+            ):
                 h = np.asarray(m[key], float)
                 if h.sum():
-                    ax.fill_between(centres, j, j + sign * 0.45 * h / h.max(),
-                                    color=colour, alpha=0.6, step="mid", lw=0)
+                    ax.fill_between(
+                        centres,
+                        j,
+                        j + sign * 0.45 * h / h.max(),
+                        color=colour,
+                        alpha=0.6,
+                        step="mid",
+                        lw=0,
+                    )
         ax.set_yticks(range(len(srcs)))
-        ax.set_yticklabels([s + ("*" if cfg["per_source"][s]["unseen"] else "")
-                            for s in srcs], fontsize=8)
+        ax.set_yticklabels(
+            [s + ("*" if cfg["per_source"][s]["unseen"] else "") for s in srcs],
+            fontsize=8,
+        )
         ax.axvline(0.5, color="k", lw=0.6, ls=":")
-        title = f"trained on all but {held}" if kind == "loso" else f"trained on {held} only"
+        title = (
+            f"trained on all but {held}"
+            if kind == "loso"
+            else f"trained on {held} only"
+        )
         ax.set_title(title, fontsize=9, loc="left")
-    axes[-1, 0].set_xlabel("P(blast)  (red: blasts, above; blue: non-blasts, below; "
-                           "* unseen source)", fontsize=8)
+    axes[-1, 0].set_xlabel(
+        "P(blast)  (red: blasts, above; blue: non-blasts, below; * unseen source)",
+        fontsize=8,
+    )
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

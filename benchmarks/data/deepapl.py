@@ -107,7 +107,7 @@ def load(path, per_class=None, size=64, random_state=0):
     """
     paths, types, patients = files(path)
     use = np.isin(types, BLAST_TYPES + NON_BLAST_TYPES)
-    paths = [p for p, u in zip(paths, use) if u]
+    paths = [p for p, u in zip(paths, use, strict=True) if u]
     types, patients = types[use], patients[use]
     y = np.where(np.isin(types, BLAST_TYPES), "blast", "non-blast")
     keep = sample(y, per_class, np.random.default_rng(random_state))

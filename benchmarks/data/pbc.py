@@ -32,7 +32,8 @@ def files(path):
     paths, types = [], []
     for name in NON_BLAST_TYPES:
         found = sorted(
-            p for p in (path / name).glob("*")
+            p
+            for p in (path / name).glob("*")
             if p.suffix.lower() in (".jpg", ".jpeg", ".png")
         )
         paths += found
