@@ -9,6 +9,7 @@ returns ``float32`` images, so the steps chain in a
 
 from ._color import ColorNormalizer
 from ._detection import find_white_cells
+from ._familiarity import FamiliarityCheck, image_description
 from ._filters import LaplacianSharpener, NeighborhoodAverager
 from ._geometry import CenterCropper, PadToSquare, Resizer
 from ._magnification import MagnificationNormalizer, estimate_rbc_diameter
@@ -19,6 +20,7 @@ from ._segmentation import WhiteCellCropper
 __all__ = [
     "CenterCropper",
     "ColorNormalizer",
+    "FamiliarityCheck",
     "ImageReader",
     "ImageScaler",
     "LaplacianSharpener",
@@ -29,4 +31,5 @@ __all__ = [
     "WhiteCellCropper",
     "estimate_rbc_diameter",
     "find_white_cells",
+    "image_description",
 ]
