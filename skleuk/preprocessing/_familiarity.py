@@ -86,6 +86,18 @@ def image_description(images):
     Returns
     -------
     features : ndarray of shape (n_images, 14)
+
+    See Also
+    --------
+    FamiliarityCheck : Flags images far from the training images' descriptions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skleuk.preprocessing import image_description
+    >>> X = np.full((2, 32, 32, 3), 200, dtype=np.uint8)
+    >>> image_description(X).shape
+    (2, 14)
     """
     X = check_images(images, allow_ragged=True)
     if isinstance(X, np.ndarray):
