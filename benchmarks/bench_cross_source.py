@@ -316,6 +316,42 @@ def _score_config(name, fold, y, source, heldout, cell_type, classes):
     }
 
 
+def familiarity(X, source, configs, heldout, seed=0, batch=32, n_batches=200):
+    """Does :class:`~skleuk.preprocessing.FamiliarityCheck` flag the unseen source?
+
+    Per configuration, the check is fitted on the training cells; per test
+    source (held-out part of a training source, or every cell of an unseen
+    one): the share of cells flagged and the share of ``n_batches`` random
+    batches of ``batch`` cells that would warn.
+    """
+    from skleuk.preprocessing import FamiliarityCheck
+
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, (train, test) in configs.items():
+        check = FamiliarityCheck().fit(X[train])
+        trained_on = set(source[train])
+        per = {}
+        for s in dict.fromkeys(source[test]):
+            idx = test[source[test] == s]
+            unfamiliar = check.unfamiliarity(X[idx]) > 1.0
+            draws = [
+                rng.choice(len(idx), batch, replace=len(idx) < batch)
+                for _ in range(n_batches)
+            ]
+            shares = np.array([unfamiliar[d].mean() for d in draws])
+            per[s] = {
+                "unseen": s not in trained_on,
+                "n": int(len(idx)),
+                "cells_flagged": float(unfamiliar.mean()),
+                "batches_flagged": float(
+                    np.mean(shares > check.max_unfamiliar_fraction)
+                ),
+            }
+        out[name] = per
+    return out
+
+
 # ---------------------------------------------------------------------------
 # run / render (the benchmarks contract)
 # ---------------------------------------------------------------------------
@@ -333,12 +369,26 @@ def make_model(seed=0, quick=False, variant="default"):
 
     params = {"cnn__epochs": QUICK_EPOCHS if quick else EPOCHS}
     params.update(VARIANTS[variant])
-    return make_pipeline(cnn__random_state=seed, **params)
+    magnification = params.pop("magnification", False)
+    pipe = make_pipeline(cnn__random_state=seed, **params)
+    if magnification:
+        from skleuk.preprocessing import MagnificationNormalizer
+
+        crop = [name for name, _ in pipe.steps].index("crop")
+        pipe.steps.insert(crop, ("magnification", MagnificationNormalizer()))
+    return pipe
 
 
-#: Pipeline variants the benchmark can compare (``run(..., variants=...)``).
+#: Pipeline variants the benchmark can compare (``run(..., variants=...)``):
+#: ``stain_augment`` adds RandomStain (per-channel stain, blur, noise) and
+#: scale jitter to the training augmentation; ``magnification`` puts
+#: MagnificationNormalizer (red-cell ruler, white-cell fallback) first.
 VARIANTS = {
     "default": {},
+    "stain_augment": {
+        "cnn__augment": {"stain": 0.15, "blur": 1.0, "noise": 0.05, "scale": 0.15}
+    },
+    "magnification": {"magnification": True},
 }
 
 
@@ -371,7 +421,11 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",), onl
         for k, v in configs.items()
         if (only is None or k in only) and len(np.unique(y[v[0]])) == 2
     }
+    t1 = time.perf_counter()
+    fam = familiarity(X, source, configs, heldout, seed)
     results = {
+        "familiarity": fam,
+        "familiarity_s": time.perf_counter() - t1,
         "task": "blast vs non-blast white cell",
         "seed": seed,
         "quick": quick,
