@@ -8,7 +8,9 @@ also importable from the subpackage that raises it, as before:
 :mod:`skleuk.datasets`,
 :class:`NothingToPlotError` from :mod:`skleuk.plotting`,
 :class:`UntrustedModelError` from :func:`skleuk.load_model` and
-:class:`InconsistentVersionWarning` from :mod:`skleuk.neural_network`.
+:class:`InconsistentVersionWarning` from :mod:`skleuk.neural_network`;
+:class:`UnfamiliarImageWarning` is issued by
+:class:`skleuk.preprocessing.FamiliarityCheck`.
 """
 
 __all__ = [
@@ -16,6 +18,7 @@ __all__ = [
     "ImageReadError",
     "InconsistentVersionWarning",
     "NothingToPlotError",
+    "UnfamiliarImageWarning",
     "UntrustedModelError",
 ]
 
@@ -104,6 +107,55 @@ class InconsistentVersionWarning(UserWarning):
             "different results or fail; refit it with the current versions or "
             "load it in an environment with the saving versions."
         )
+
+
+class UnfamiliarImageWarning(UserWarning):
+    """Images unlike those the model was trained on (another laboratory?).
+
+    Issued by :class:`skleuk.preprocessing.FamiliarityCheck` -- a step of
+    the pipeline, so by its ``predict``/``predict_proba`` -- when more than
+    its ``max_unfamiliar_fraction`` of a batch is further from the training
+    images (colour, darkness, texture) than all but 1 % of them. A model is
+    often confidently wrong on another laboratory's smears: check a few of
+    its calls by eye, and train on pooled sources or fine-tune on local
+    images (see the user guide's *Using a model on another laboratory's
+    smears*). Silence it with :func:`warnings.filterwarnings` once checked.
+
+    Parameters
+    ----------
+    share : float
+        Share of the batch's images that are unfamiliar.
+    n_images : int
+        Size of the batch.
+
+    Attributes
+    ----------
+    share : float
+        Share of the batch's images that are unfamiliar.
+    n_images : int
+        Size of the batch.
+
+    Examples
+    --------
+    >>> from skleuk.exceptions import UnfamiliarImageWarning
+    >>> print(UnfamiliarImageWarning(0.75, 32))  # doctest: +ELLIPSIS
+    24 of 32 images (75 %) look unlike the training images...
+    """
+
+    def __init__(self, share, n_images):
+        self.share = float(share)
+        self.n_images = int(n_images)
+        super().__init__(share, n_images)
+
+    def __str__(self):
+        k = int(round(self.share * self.n_images))
+        return (
+            f"{k} of {self.n_images} images ({self.share:.0%}) look unlike the "
+            "training images (colour, darkness or texture: another laboratory, "
+            "stain, camera or magnification?); the model's calls on them may be "
+            "confidently wrong. Check some by eye; see the user guide 'Using a "
+            "model on another laboratory's smears'."
+        ).replace("%)", " %)")
 
 
 class AmbiguousDatasetError(ValueError):

@@ -75,13 +75,14 @@ def cut_cells(X, max_cells=3):
     and, for each, the index of its field (the cross-validation group and
     the label it inherits).
     """
-    from skleuk.preprocessing import find_white_cells
+    from skleuk.preprocessing import locate_white_cells
 
     half = CELL_WINDOW // 2
     padded = np.pad(X, ((0, 0), (half, half), (half, half), (0, 0)), mode="reflect")
     cells, source = [], []
     for i, image in enumerate(X):
-        centres, areas = find_white_cells(image)[:2]
+        cells_found = locate_white_cells(image, split=False)
+        centres, areas = cells_found.centres, cells_found.nucleus_areas
         for k in np.argsort(areas)[::-1][:max_cells]:
             r, c = (np.asarray(centres[k]) + 0.5).astype(int)
             cells.append(padded[i, r : r + CELL_WINDOW, c : c + CELL_WINDOW])

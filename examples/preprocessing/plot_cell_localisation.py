@@ -33,7 +33,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 
 from skleuk.datasets import read_image
-from skleuk.preprocessing import WhiteCellCropper, find_white_cells
+from skleuk.preprocessing import WhiteCellCropper, locate_white_cells
 
 
 def find_bccd_folder():
@@ -83,11 +83,12 @@ print(f"{len(images)} photographs of shape {images.shape[1:]} from {folder.name}
 # image median plus ``min_contrast``), nucleus fragments closer than
 # ``merge_distance`` are merged -- the lobes of a neutrophil are one cell --
 # and small components (platelets) are dropped.
-# :func:`~skleuk.preprocessing.find_white_cells` returns every candidate of
-# one image, with a label image on request.
+# :func:`~skleuk.preprocessing.locate_white_cells` returns every cell of
+# one image (touching cells separated), with a label image on request.
 image = images[0].astype(np.float32) / 255
 ratio = (image[..., 2] - image[..., 1]) / (image[..., 2] + image[..., 1] + 0.1)
-centroids, areas, labels = find_white_cells(images[0], return_labels=True)
+found = locate_white_cells(images[0], return_labels=True)
+centroids, labels = found.centres, found.labels
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
 axes[0].imshow(images[0])
@@ -181,5 +182,5 @@ plt.show()
 # recipe it comes after colour normalisation, sharpening and averaging), and
 # a :class:`~skleuk.preprocessing.Resizer` brings its crops to the CNN's
 # input size. The same segmentation finds every white cell of a
-# whole smear with :func:`~skleuk.preprocessing.find_white_cells`, which
+# whole smear with :func:`~skleuk.preprocessing.locate_white_cells`, which
 # :func:`~skleuk.datasets.extract_cells` uses on ALL-IDB1 images.

@@ -73,7 +73,13 @@ def _build_pipeline(args, *, reader):
         value = getattr(args, option, None)
         if value is not None and not isinstance(value, list):
             kwargs[param] = value
-    return make_pipeline(**kwargs)
+    pipe = make_pipeline(**kwargs)
+    if getattr(args, "familiarity", False):
+        from ..preprocessing import FamiliarityCheck
+
+        # After the reader (it needs images), before everything else.
+        pipe.steps.insert(int(bool(reader)), ("familiarity", FamiliarityCheck()))
+    return pipe
 
 
 #: Internal folds that choose the threshold of --min-sensitivity.

@@ -196,6 +196,11 @@ def _add_train(add):
                    help="with --screening: also fit the pipeline on each whole "
                    "smear (resized, no crop) and mix its probabilities with the "
                    "cells' (SmearScreener's field_model, half and half)")
+    p.add_argument("--familiarity", action="store_true",
+                   help="keep a compact description of the training images "
+                   "(skleuk.preprocessing.FamiliarityCheck) so that 'skleuk "
+                   "predict' warns when a batch looks unlike them (another "
+                   "laboratory, stain, camera or magnification)")
     _add_model_options(p)
     _add_operating_point_option(p)
 

@@ -83,6 +83,7 @@ class _Predictor:
         self.screener = model["input"] == "smears"
         self.failed = 0
         self.referred = Counter()
+        self.unfamiliar = 0  # images in batches that looked unfamiliar
 
     def _reason(self, path):
         """Why ``path`` is referred (None: classify it); ImageReadError
@@ -93,8 +94,22 @@ class _Predictor:
         return referral_reason(read_image(path, reduce_to=_CHECK_SIZE))
 
     def _answer(self, paths):
-        return (_screen_batch if self.screener else _predict_batch)(
-            self.model, paths)
+        import warnings
+
+        from ..exceptions import UnfamiliarImageWarning
+
+        # A model trained with --familiarity warns per batch: counted here,
+        # reported once at the end; every other warning passes on.
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UnfamiliarImageWarning)
+            answers = (_screen_batch if self.screener else _predict_batch)(
+                self.model, paths)
+        for w in caught:
+            if issubclass(w.category, UnfamiliarImageWarning):
+                self.unfamiliar += round(w.message.share * w.message.n_images)
+            else:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        return answers
 
     def run(self, batch, warn):
         """``[(path, (k, prob, probas, note))]`` for the readable files."""
@@ -170,6 +185,11 @@ def cmd_predict(args):
         why = ", ".join(f"{r}: {n}" for r, n in predictor.referred.most_common())
         _err(f"warning: {sum(predictor.referred.values())} of {len(files)} "
              f"image(s) referred without a class ({why})")
+    if predictor.unfamiliar:
+        _err(f"warning: {predictor.unfamiliar} of {len(files)} image(s) look unlike "
+             "the model's training images (another laboratory, stain, camera or "
+             "magnification?); its calls on them may be confidently wrong: check "
+             "some by eye")
     if predictor.failed:
         _err(f"error: {predictor.failed} of {len(files)} image(s) could not be read")
         return 1

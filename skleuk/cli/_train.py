@@ -20,6 +20,9 @@ from ._model import (
 
 def cmd_train(args):
     """``skleuk train``: fit the pipeline on all images and save it."""
+    if getattr(args, "familiarity", False) and getattr(args, "screening", False):
+        raise CLIError("--familiarity is for cell models; it does not apply to "
+                       "--screening.", code=2)
     if getattr(args, "screening", False):
         return cmd_train_screening(args)
     if getattr(args, "field_view", False):

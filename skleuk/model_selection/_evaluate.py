@@ -138,9 +138,11 @@ def _route_params(estimator, params):
         ) from None
 
 
-def _describe_cv(splitter, n_repeats, grouped_by):
+def _describe_cv(splitter, n_repeats, grouped_by, n_splits):
+    # n_splits: the folds actually made per repetition (get_n_splits() of a
+    # group splitter such as LeaveOneGroupOut needs the groups).
     name = type(splitter).__name__
-    n = splitter.get_n_splits() if hasattr(splitter, "get_n_splits") else "?"
+    n = n_splits
     text = f"{n}-fold {name}"
     if getattr(splitter, "shuffle", False):
         text += " (shuffled)"
@@ -231,7 +233,7 @@ def _short_repr(estimator):
 
 def _info(estimator, splitters, n_splits, grouped_by, random_state, error_score):
     info = {
-        "protocol": _describe_cv(splitters[0], len(splitters), grouped_by),
+        "protocol": _describe_cv(splitters[0], len(splitters), grouped_by, n_splits),
         "error_score": error_score,
         "estimator": _short_repr(estimator),
         "n_splits": n_splits,

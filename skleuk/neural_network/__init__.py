@@ -19,7 +19,12 @@ from ._architectures import (  # noqa: E402
     build_lightweight_cnn,
     count_flops,
 )
-from ._augment import AUGMENT_DEFAULTS, RandomColorJitter, RandomDihedral  # noqa: E402
+from ._augment import (  # noqa: E402
+    AUGMENT_DEFAULTS,
+    RandomColorJitter,
+    RandomDihedral,
+    RandomStain,
+)
 from ._cnn import LightweightCNNClassifier  # noqa: E402
 from ._training import cpu_has_native_bf16  # noqa: E402
 
@@ -30,6 +35,7 @@ __all__ = [
     "LightweightCNNClassifier",
     "RandomColorJitter",
     "RandomDihedral",
+    "RandomStain",
     "build_lightweight_cnn",
     "count_flops",
     "cpu_has_native_bf16",

@@ -23,6 +23,7 @@ __all__ = [
     "AUGMENT_DEFAULTS",
     "RandomColorJitter",
     "RandomDihedral",
+    "RandomStain",
     "augmentation_layers",
     "dihedral_views",
     "resolve_augment",
@@ -36,7 +37,12 @@ __all__ = [
 #: ``brightness`` an additive shift, ``contrast`` a relative scaling around
 #: the per-image channel mean, ``hue`` a rotation of the colours around the
 #: grey axis, as a fraction of a full turn. Any-angle rotation and scale
-#: jitter fill the corners by reflection.
+#: jitter fill the corners by reflection. ``stain``, ``blur`` and ``noise``
+#: (:class:`RandomStain`, off by default) imitate another laboratory's
+#: stain, focus and camera: a per-channel gain and shift of up to ``stain``
+#: (each colour channel on its own, which moves the haematoxylin and eosin
+#: hues apart or together), a Gaussian blur of up to ``blur`` pixels, and
+#: additive noise of up to ``noise`` times the image's own spread.
 AUGMENT_DEFAULTS = {
     "flip": True,
     "rotate": True,
@@ -45,6 +51,9 @@ AUGMENT_DEFAULTS = {
     "brightness": 0.05,
     "contrast": 0.1,
     "hue": 0.02,
+    "stain": 0.0,
+    "blur": 0.0,
+    "noise": 0.0,
 }
 
 
@@ -87,7 +96,7 @@ def resolve_augment(augment):
         if not isinstance(out[key], (bool, np.bool_)):
             raise ValueError(f"augment[{key!r}] must be a bool, got {out[key]!r}.")
     limits = {"rotation": 0.5, "scale": 0.5, "brightness": 1.0, "contrast": 1.0,
-              "hue": 0.5}
+              "hue": 0.5, "stain": 1.0, "blur": 3.0, "noise": 1.0}
     for key, hi in limits.items():
         v = out[key]
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, Real) or not (
@@ -279,6 +288,114 @@ class RandomColorJitter(keras.layers.Layer):
         return config
 
 
+def _gaussian_taps(sigma, radius):
+    """Normalised 1-D Gaussian taps, one row per sigma: (n, 2 * radius + 1)."""
+    t = ops.cast(ops.arange(-radius, radius + 1), sigma.dtype)[None, :]
+    s = ops.maximum(sigma, 1e-3)[:, None]
+    w = ops.exp(-0.5 * (t / s) ** 2)
+    return w / ops.sum(w, axis=1, keepdims=True)
+
+
+@keras.saving.register_keras_serializable(package="skleuk")
+class RandomStain(keras.layers.Layer):
+    """Another laboratory's stain, focus and camera, only while training.
+
+    Per image, in this order: each colour channel ``c`` becomes
+    ``mean_c + (x_c - mean_c) * g_c + s_c * std`` with gain
+    ``g_c ~ U(1 - stain, 1 + stain)`` and shift ``s_c ~ U(-stain, stain)``
+    (``mean_c`` the image's channel mean, ``std`` its spread): the channels
+    change independently, as the haematoxylin and eosin uptake of another
+    laboratory does -- unlike :class:`RandomColorJitter`, whose contrast and
+    brightness move every channel together; then a Gaussian blur of
+    standard deviation ``U(0, blur)`` pixels (focus, optics); then Gaussian
+    noise of standard deviation ``U(0, noise) * std`` (camera, JPEG). Linear
+    in the pixel values and unclipped, like the other augmentation layers,
+    so it suits standardised inputs.
+
+    Parameters
+    ----------
+    stain : float, default=0.1
+        Maximum relative per-channel gain change and shift.
+    blur : float, default=0.0
+        Maximum blur, in pixels (standard deviation of the Gaussian).
+    noise : float, default=0.0
+        Maximum noise, relative to the image's standard deviation.
+    seed : int or None, default=None
+        Seed of the layer's random generator.
+    **kwargs : dict
+        Keras layer arguments (``name``, ...).
+
+    See Also
+    --------
+    RandomColorJitter : Brightness, contrast and hue, all channels together.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skleuk.neural_network import RandomStain
+    >>> layer = RandomStain(stain=0.2, blur=1.0, noise=0.05, seed=0)
+    >>> x = np.random.default_rng(0).random((2, 8, 8, 3)).astype("float32")
+    >>> bool(np.array_equal(layer(x, training=False), x))
+    True
+    >>> tuple(layer(x, training=True).shape)
+    (2, 8, 8, 3)
+    """
+
+    def __init__(self, stain=0.1, blur=0.0, noise=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.stain = float(stain)
+        self.blur = float(blur)
+        self.noise = float(noise)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, inputs, training=None):
+        if not training or not (self.stain or self.blur or self.noise):
+            return inputs
+        x = inputs
+        n = ops.shape(x)[0]
+        std = ops.std(x, axis=(1, 2, 3), keepdims=True)
+        if self.stain:
+            r = keras.random.uniform((n, 1, 1, 6), minval=-1.0, maxval=1.0,
+                                     seed=self.seed_generator, dtype=x.dtype)
+            mean = ops.mean(x, axis=(1, 2), keepdims=True)
+            x = mean + (x - mean) * (1.0 + self.stain * r[..., :3])
+            x = x + self.stain * r[..., 3:] * std
+        if self.blur:
+            radius = max(1, math.ceil(2 * self.blur))
+            sigma = keras.random.uniform((n,), minval=0.0, maxval=self.blur,
+                                         seed=self.seed_generator, dtype=x.dtype)
+            w = _gaussian_taps(sigma, radius)  # (n, k)
+            k = 2 * radius + 1
+            # Separable per-image blur by shifted sums (reflect padding).
+            for axis in (1, 2):
+                pad = [(0, 0)] * 4
+                pad[axis] = (radius, radius)
+                xp = ops.pad(x, pad, mode="reflect")
+                size = ops.shape(x)[axis]
+                acc = 0.0
+                for j in range(k):
+                    sl = ops.take(xp, ops.arange(j, j + size), axis=axis)
+                    acc = acc + ops.reshape(w[:, j], (-1, 1, 1, 1)) * sl
+                x = acc
+        if self.noise:
+            level = keras.random.uniform((n, 1, 1, 1), minval=0.0, maxval=self.noise,
+                                         seed=self.seed_generator, dtype=x.dtype)
+            eps = keras.random.normal(ops.shape(x), seed=self.seed_generator,
+                                      dtype=x.dtype)
+            x = x + level * std * eps
+        return x
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"stain": self.stain, "blur": self.blur, "noise": self.noise,
+                       "seed": self.seed})
+        return config
+
+
 def augmentation_layers(strengths, seeds=None):
     """Build the augmentation layers for a dict from :func:`resolve_augment`.
 
@@ -335,6 +452,16 @@ def augmentation_layers(strengths, seeds=None):
                 contrast=strengths["contrast"],
                 hue=strengths["hue"],
                 name="augment_color",
+                seed=seed(),
+            )
+        )
+    if strengths["stain"] or strengths["blur"] or strengths["noise"]:
+        layers.append(
+            RandomStain(
+                stain=strengths["stain"],
+                blur=strengths["blur"],
+                noise=strengths["noise"],
+                name="augment_stain",
                 seed=seed(),
             )
         )

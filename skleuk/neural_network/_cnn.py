@@ -296,7 +296,10 @@ class LightweightCNNClassifier(KerasClassifier):
         active only in ``fit``; ``predict`` never sees augmented images.
         ``True`` uses :data:`~skleuk.neural_network.AUGMENT_DEFAULTS`; a dict
         such as ``{"hue": 0.0, "brightness": 0.1}`` updates them; ``False``
-        switches augmentation off. The paper augmented its whole data set
+        switches augmentation off. ``{"stain": ..., "blur": ..., "noise":
+        ...}`` adds :class:`~skleuk.neural_network.RandomStain` (another
+        laboratory's stain, focus and camera; off by default, see the user
+        guide's *Using a model on another laboratory's smears*). The paper augmented its whole data set
         *before* splitting it into folds, so augmented copies of validation
         images were trained on; here only the training batches are
         augmented, so a held-out image is never seen in any form. A blood

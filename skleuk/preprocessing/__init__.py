@@ -8,6 +8,7 @@ returns ``float32`` images, so the steps chain in a
 """
 
 from ._color import ColorNormalizer
+from ._familiarity import FamiliarityCheck, image_description
 from ._filters import LaplacianSharpener, NeighborhoodAverager
 from ._geometry import CenterCropper, PadToSquare, Resizer
 from ._localise import locate_white_cells
@@ -19,6 +20,7 @@ from ._segmentation import WhiteCellCropper
 __all__ = [
     "CenterCropper",
     "ColorNormalizer",
+    "FamiliarityCheck",
     "ImageReader",
     "ImageScaler",
     "LaplacianSharpener",
@@ -28,5 +30,6 @@ __all__ = [
     "Resizer",
     "WhiteCellCropper",
     "estimate_rbc_diameter",
+    "image_description",
     "locate_white_cells",
 ]

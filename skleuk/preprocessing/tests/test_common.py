@@ -63,7 +63,7 @@ def test_all_transformers_discovered():
     expected = {
         "ColorNormalizer", "LaplacianSharpener", "NeighborhoodAverager",
         "PadToSquare", "Resizer", "CenterCropper", "ImageScaler",
-        "MagnificationNormalizer",
+        "MagnificationNormalizer", "FamiliarityCheck",
     }
     assert expected <= names
 

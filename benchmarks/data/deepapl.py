@@ -1,0 +1,115 @@
+"""DeepAPL single-cell crops (Johns Hopkins): load, normalise, cut cells, groups.
+
+The folder (``Data/All`` of the DeepAPL release) holds one folder per
+patient, ``<patient>/Signed slides/<cell type>/*.jpg``: CellaVision crops of
+about 360x363 pixels with the white cell in the middle. ``Unsigned slides``
+(not reviewed by a pathologist) are skipped. The patient is the
+cross-validation group. About 33 file names appear under two cell types of
+one patient: every copy of them is dropped (their label is ambiguous).
+
+The common task of the cross-source benchmark is *blast vs non-blast white
+cell*: ``"Blast, no lineage spec"`` (myeloid blasts) against the mature
+white cells of :data:`NON_BLAST_TYPES`; the other folders (smudge cells,
+platelets, erythroblasts, immature granulocytes, artefacts...) are left out.
+No licence grant: development use only, nothing derived from it is
+committed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+NAME = "deepapl"
+BLAST_TYPES = ("Blast, no lineage spec",)
+#: Mature white cells: the non-blast class of the common task.
+NON_BLAST_TYPES = (
+    "Lymphocyte",
+    "Lymphocyte, variant",
+    "Segmented neutrophils",
+    "Band neutrophils",
+    "Monocyte",
+    "Eosinophils",
+    "Basophil",
+)
+
+
+def files(path):
+    """Every usable crop: ``(paths, cell types, patients)``, sorted.
+
+    Crops whose file name appears under two cell types of one patient are
+    dropped (all copies).
+    """
+    path = Path(path)
+    found = sorted(path.glob("*/Signed slides/*/*"))
+    found = [p for p in found if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
+    if not found:
+        raise FileNotFoundError(
+            f"no <patient>/Signed slides/<cell type>/*.jpg under {path}: "
+            "not DeepAPL's Data/All folder"
+        )
+    keys = Counter((p.parts[-4], p.name) for p in found)
+    found = [p for p in found if keys[(p.parts[-4], p.name)] == 1]
+    return (
+        found,
+        np.array([p.parts[-2] for p in found]),
+        np.array([p.parts[-4] for p in found]),
+    )
+
+
+def read_crop(file, size):
+    """The centred square of a crop, resized to ``size`` pixels (uint8 RGB)."""
+    from PIL import Image
+
+    with Image.open(file) as im:
+        im = im.convert("RGB")
+        w, h = im.size
+        s = min(w, h)
+        left, top = (w - s) // 2, (h - s) // 2
+        im = im.crop((left, top, left + s, top + s))
+        return np.asarray(im.resize((size, size), Image.Resampling.LANCZOS))
+
+
+def sample(labels, per_class, rng):
+    """Indices of at most ``per_class`` samples of each label, sorted."""
+    keep = []
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        if per_class is not None and per_class < len(idx):
+            idx = rng.choice(idx, per_class, replace=False)
+        keep.append(idx)
+    return np.sort(np.concatenate(keep))
+
+
+def load(path, per_class=None, size=64, random_state=0):
+    """Blast and non-blast crops of the common task.
+
+    Parameters
+    ----------
+    path : path-like
+        DeepAPL's ``Data/All`` folder.
+    per_class : int or None
+        At most this many crops of each class (blast, non-blast), drawn with
+        a seeded generator; None: all.
+    size : int
+        Side of the returned images (the centred square of each crop,
+        resized).
+    random_state : int
+        Seed of the draw.
+
+    Returns
+    -------
+    dict
+        ``X`` uint8 ``(n, size, size, 3)``, ``y`` (``"blast"`` /
+        ``"non-blast"``), ``groups`` (the patient), ``cell_type``.
+    """
+    paths, types, patients = files(path)
+    use = np.isin(types, BLAST_TYPES + NON_BLAST_TYPES)
+    paths = [p for p, u in zip(paths, use, strict=True) if u]
+    types, patients = types[use], patients[use]
+    y = np.where(np.isin(types, BLAST_TYPES), "blast", "non-blast")
+    keep = sample(y, per_class, np.random.default_rng(random_state))
+    X = np.stack([read_crop(paths[i], size) for i in keep])
+    return {"X": X, "y": y[keep], "groups": patients[keep], "cell_type": types[keep]}

@@ -1,0 +1,300 @@
+"""Do these images look like the training images? :class:`FamiliarityCheck`."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.covariance import LedoitWolf
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ..base import BaseImageTransformer
+from ..exceptions import UnfamiliarImageWarning
+from ..utils.validation import check_images
+
+__all__ = ["FamiliarityCheck", "image_description"]
+
+#: Names of the columns of :func:`image_description`.
+FEATURE_NAMES = (
+    "L_mean", "a_mean", "b_mean", "L_std", "a_std", "b_std",
+    "L_p05", "L_p50", "L_p95", "chroma_mean", "dark_fraction", "stained_fraction",
+    "gradient_mean", "laplacian_mean",
+)  # fmt: skip
+
+_WORK_SIZE = 64  # images are averaged down to about this side first
+
+
+def _downscale(X):
+    """Block means so that the longer side is at most about ``_WORK_SIZE``."""
+    h, w = X.shape[1:3]
+    f = max(1, int(max(h, w) // _WORK_SIZE))
+    if f == 1:
+        return X
+    h2, w2 = h // f, w // f
+    X = X[:, : h2 * f, : w2 * f]
+    return X.reshape(len(X), h2, f, w2, f, 3).mean(axis=(2, 4), dtype=np.float32)
+
+
+def _describe(X):
+    """The description of one same-size float32 batch: ``(n, n_features)``."""
+    from skimage.color import rgb2lab
+
+    X = _downscale(X)
+    lab = rgb2lab(X).astype(np.float32)  # vectorised over the batch
+    n = len(lab)
+    flat = lab.reshape(n, -1, 3)
+    L, a, b = flat[..., 0], flat[..., 1], flat[..., 2]
+    pct = np.percentile(L, [5, 50, 95], axis=1).T
+    chroma = np.sqrt(a * a + b * b)
+    # purple (nucleus-like) pixels: a* > 0 and b* < 0 relative to the image;
+    # dark pixels: 25 L* units below the image's median (a scale cue)
+    dark = (L < pct[:, 1:2] - 25.0).mean(axis=1)
+    stained = (
+        (a - a.mean(axis=1, keepdims=True) > 5) & (b < b.mean(axis=1, keepdims=True))
+    ).mean(axis=1)
+    img = lab[..., 0]
+    gy = np.abs(np.diff(img, axis=1)).mean(axis=(1, 2))
+    gx = np.abs(np.diff(img, axis=2)).mean(axis=(1, 2))
+    lap = np.abs(
+        4 * img[:, 1:-1, 1:-1] - img[:, :-2, 1:-1] - img[:, 2:, 1:-1]
+        - img[:, 1:-1, :-2] - img[:, 1:-1, 2:]
+    ).mean(axis=(1, 2))  # fmt: skip
+    return np.column_stack([
+        flat.mean(axis=1), flat.std(axis=1), pct, chroma.mean(axis=1),
+        dark, stained, (gx + gy) / 2, lap,
+    ]).astype(np.float64)  # fmt: skip
+
+
+def image_description(images):
+    """A compact description of each image: colour, darkness and texture.
+
+    The columns (:data:`FEATURE_NAMES`) are the mean and standard deviation
+    of the CIE L*a*b* channels, three percentiles of L*, the mean chroma,
+    the share of dark pixels (25 L* units below the image's median) and of
+    purple (nucleus-like) pixels -- which follow the magnification -- and
+    the mean gradient and Laplacian magnitude of L* (focus, camera noise,
+    JPEG). Images are block-averaged to about 64 pixels on their longer
+    side first, so the cost is small whatever their size.
+
+    Parameters
+    ----------
+    images : array-like of shape (n_images, height, width, 3) or list of images
+        ``uint8`` or float in ``[0, 1]``; sizes may differ.
+
+    Returns
+    -------
+    features : ndarray of shape (n_images, 14)
+
+    See Also
+    --------
+    FamiliarityCheck : Flags images far from the training images' descriptions.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skleuk.preprocessing import image_description
+    >>> X = np.full((2, 32, 32, 3), 200, dtype=np.uint8)
+    >>> image_description(X).shape
+    (2, 14)
+    """
+    X = check_images(images, allow_ragged=True)
+    if isinstance(X, np.ndarray):
+        return _describe(X)
+    return np.concatenate([_describe(x[None]) for x in X])
+
+
+class FamiliarityCheck(BaseImageTransformer):
+    """Warn when images look unlike the training images (another laboratory).
+
+    ``fit`` keeps a compact description of the training images
+    (:func:`image_description`: colour statistics in CIE L*a*b*, the share
+    of dark and of nucleus-coloured pixels, texture), their mean and a
+    shrunk covariance (Ledoit-Wolf). An image's *unfamiliarity* is its
+    squared Mahalanobis distance to them, divided by the ``quantile`` of the
+    training images' distances: above 1, the image is further from the
+    training images than all but ``1 - quantile`` of them.
+
+    As a pipeline step (first, before the crop) it passes the images through
+    unchanged; :meth:`transform` -- hence the pipeline's ``predict`` and
+    ``predict_proba`` -- issues one :class:`~skleuk.exceptions.UnfamiliarImageWarning`
+    when more than ``max_unfamiliar_fraction`` of the batch is unfamiliar.
+    Fitting never warns.
+
+    A model trained on one laboratory's smears is often confidently wrong
+    on another's (see the user guide's *Using a model on another
+    laboratory's smears*); this check says so instead of staying silent. It
+    measures the images, not the model: it cannot tell whether the model
+    would be right.
+
+    Parameters
+    ----------
+    quantile : float, default=0.99
+        Quantile of the training images' distances that defines an
+        unfamiliar image (``threshold_``).
+    max_unfamiliar_fraction : float, default=0.25
+        A batch is unfamiliar (and :meth:`transform` warns) when more than
+        this share of its images is unfamiliar. 0: warn on any unfamiliar
+        image.
+    min_batch : int, default=1
+        Batches smaller than this are not judged (no warning): with a few
+        images the share is noisy.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (n_features,)
+        Mean description of the training images.
+    scale_ : ndarray of shape (n_features,)
+        Its standard deviation (1 where constant).
+    precision_ : ndarray of shape (n_features, n_features)
+        Inverse of the shrunk (Ledoit-Wolf) covariance of the standardised
+        descriptions (the identity when fitted on one image: every other
+        image is then unfamiliar).
+    threshold_ : float
+        The ``quantile`` of the training images' squared distances.
+    n_features_ : int
+        Number of columns of the description.
+
+    See Also
+    --------
+    image_description : The description itself.
+    skleuk.exceptions.UnfamiliarImageWarning : The warning.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from skleuk.preprocessing import FamiliarityCheck
+    >>> rng = np.random.default_rng(0)
+    >>> pink = rng.normal([0.8, 0.6, 0.7], 0.05, (60, 16, 16, 3)).clip(0, 1)
+    >>> check = FamiliarityCheck().fit(pink)
+    >>> float(check.unfamiliarity(pink[:5]).max()) < 2
+    True
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = check.transform(pink[:, :, :, ::-1])   # other colours
+    >>> [w.category.__name__ for w in caught]
+    ['UnfamiliarImageWarning']
+    """
+
+    _parameter_constraints: dict = {
+        "quantile": [Interval(Real, 0, 1, closed="neither")],
+        "max_unfamiliar_fraction": [Interval(Real, 0, 1, closed="left")],
+        "min_batch": [Interval(Integral, 1, None, closed="left")],
+    }
+    _stateless = False
+
+    def __init__(self, quantile=0.99, *, max_unfamiliar_fraction=0.25, min_batch=1):
+        self.quantile = quantile
+        self.max_unfamiliar_fraction = max_unfamiliar_fraction
+        self.min_batch = min_batch
+
+    def _features(self, X):
+        if isinstance(X, np.ndarray):
+            return _describe(X)
+        return np.concatenate([_describe(x[None]) for x in X])
+
+    def _fit(self, X):
+        F = self._features(X)
+        self.mean_ = F.mean(axis=0)
+        scale = F.std(axis=0)
+        self.scale_ = np.where(scale > 1e-12, scale, 1.0)
+        Z = (F - self.mean_) / self.scale_
+        if len(Z) > 1:
+            self.precision_ = LedoitWolf(assume_centered=True).fit(Z).precision_
+        else:  # one image: no spread to learn; any other image is unfamiliar
+            self.precision_ = np.eye(F.shape[1])
+        d = self._distance(Z)
+        self.threshold_ = float(max(np.quantile(d, self.quantile), 1e-12))
+        self.n_features_ = F.shape[1]
+
+    def _distance(self, Z):
+        return np.einsum("ij,jk,ik->i", Z, self.precision_, Z)
+
+    def _fit_transform(self, X):
+        self._fit(X)
+        return X.copy() if isinstance(X, np.ndarray) else [x.copy() for x in X]
+
+    def _transform(self, X):
+        # Called per size group by transform; the warning is issued once in
+        # transform, over the whole batch. A copy: a step never returns a
+        # view of its input.
+        return X.copy()
+
+    def _scores(self, X):
+        check_is_fitted(self)
+        F = self._features(check_images(X, allow_ragged=True))
+        Z = (F - self.mean_) / self.scale_
+        return self._distance(Z) / self.threshold_
+
+    def unfamiliarity(self, X):
+        """Each image's distance to the training images, in threshold units.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_images, height, width, 3) or list of images
+            Images (``uint8`` or float in ``[0, 1]``).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_images,)
+            Squared Mahalanobis distance divided by ``threshold_``: at most
+            1 for all but ``1 - quantile`` of the training images; above 1,
+            unfamiliar.
+        """
+        return self._scores(X)
+
+    def score_samples(self, X):
+        """Familiarity of each image: ``-unfamiliarity(X)`` (higher: more familiar).
+
+        The scikit-learn outlier-detection convention
+        (:meth:`sklearn.covariance.EllipticEnvelope.score_samples`).
+        """
+        return -self._scores(X)
+
+    def predict(self, X):
+        """``1`` for a familiar image, ``-1`` for an unfamiliar one."""
+        return np.where(self._scores(X) > 1.0, -1, 1)
+
+    def check(self, X):
+        """Judge a batch: ``(is_unfamiliar, share of unfamiliar images)``.
+
+        The batch is unfamiliar when it holds at least ``min_batch`` images
+        and more than ``max_unfamiliar_fraction`` of them are unfamiliar.
+        """
+        s = self._scores(X)
+        share = float(np.mean(s > 1.0)) if len(s) else 0.0
+        return bool(
+            len(s) >= self.min_batch and share > self.max_unfamiliar_fraction
+        ), share
+
+    def transform(self, X):
+        """Pass the images through; warn when the batch is unfamiliar.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_images, height, width, 3) or list of images
+            Images (``uint8`` or float in ``[0, 1]``).
+
+        Returns
+        -------
+        X_out : ndarray of shape (n_images, height, width, 3)
+            The images as ``float32`` (a list when the sizes differ).
+
+        Warns
+        -----
+        UnfamiliarImageWarning
+            When more than ``max_unfamiliar_fraction`` of the batch (of at
+            least ``min_batch`` images) is unfamiliar.
+        """
+        out = super().transform(X)
+        unfamiliar, share = self.check(out)
+        if unfamiliar:
+            warnings.warn(
+                UnfamiliarImageWarning(
+                    share, len(out) if hasattr(out, "__len__") else 0
+                ),
+                stacklevel=2,
+            )
+        return out
