@@ -64,20 +64,24 @@ def matmul_rates(n=2048, repeat=5):
 
     a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
 
-    def best(f):
+    out = {}
+
+    def best(name, f):
         f()
-        ts = []
+        ts, cpu = [], []
         for _ in range(repeat):
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             f()
             ts.append(time.perf_counter() - t)
-        return 2.0 * n**3 / min(ts) / 1e9
+            cpu.append(time.process_time() - c)
+        out[name] = 2.0 * n**3 / min(ts) / 1e9
+        out[name + "_per_cpu_s"] = 2.0 * n**3 / min(cpu) / 1e9
 
-    out = {"numpy_float32": best(lambda: a @ a)}
+    best("numpy_float32", lambda: a @ a)
     mm = tf.function(lambda x: tf.cast(tf.matmul(x, x)[0, 0], tf.float32))
     for name, dtype in (("tf_float32", tf.float32), ("tf_bfloat16", tf.bfloat16)):
         x = tf.cast(tf.constant(a), dtype)
-        out[name] = best(lambda x=x: mm(x).numpy())
+        best(name, lambda x=x: mm(x).numpy())
     return out
 
 
@@ -95,13 +99,14 @@ def _epoch_timer():
     class EpochTimer(keras.callbacks.Callback):
         def __init__(self):
             super().__init__()
-            self.times = []
+            self.times, self.cpu_times = [], []
 
         def on_epoch_begin(self, epoch, logs=None):
-            self._start = time.perf_counter()
+            self._start = time.perf_counter(), time.process_time()
 
         def on_epoch_end(self, epoch, logs=None):
-            self.times.append(time.perf_counter() - self._start)
+            self.times.append(time.perf_counter() - self._start[0])
+            self.cpu_times.append(time.process_time() - self._start[1])
 
     return EpochTimer()
 
@@ -119,15 +124,21 @@ def _rate(n, times):
     return n / statistics.median(timed)
 
 
-def estimator_rate(clf, X, y, epochs):
-    """Images/s of ``clf.fit`` (epochs after the first); returns (rate, clf)."""
+def estimator_rate(clf, X, y, epochs, cpu=None):
+    """Images/s of ``clf.fit`` (epochs after the first); returns (rate, clf).
+
+    ``cpu``: a list to which the images per CPU-second (of this process,
+    all its threads) are appended.
+    """
     timer = _epoch_timer()
     clf.set_params(epochs=epochs, fit__callbacks=[timer])
     clf.fit(X, y)
+    if cpu is not None:
+        cpu.append(_rate(len(X), timer.cpu_times))
     return _rate(len(X), timer.times), clf
 
 
-def keras_rate(clf, X, y, epochs, seed=0):
+def keras_rate(clf, X, y, epochs, seed=0, cpu=None):
     """Images/s of the same network fitted bare by ``keras.Model.fit``.
 
     Same network (``clf.build_model``), Adam at the recipe's learning rate,
@@ -152,6 +163,8 @@ def keras_rate(clf, X, y, epochs, seed=0):
                   epochs=epochs, verbose=0, callbacks=[timer])
     finally:  # as after a seeded fit of the estimator
         tf_config.disable_op_determinism()
+    if cpu is not None:
+        cpu.append(_rate(len(X), timer.cpu_times))
     return _rate(len(X), timer.times)
 
 
@@ -434,22 +447,23 @@ def run(data, *, quick=False, seed=0):
     rates = [matmul_rates()]
     print(f"  matmul GFLOP/s: {rates[0]}", flush=True)
     X, y = _images(N_FIT, size, seed)
-    est, bare = [], []
+    est, bare, est_cpu, bare_cpu = [], [], [], []
     for _ in range(rounds):
-        r, clf = estimator_rate(default_classifier(seed), X, y, epochs)
+        r, clf = estimator_rate(default_classifier(seed), X, y, epochs, est_cpu)
         est.append(r)
-        bare.append(keras_rate(clf, X, y, epochs, seed))
+        bare.append(keras_rate(clf, X, y, epochs, seed, bare_cpu))
         print(f"  fit: estimator {est[-1]:.0f} img/s, bare Keras {bare[-1]:.0f} img/s",
               flush=True)
     flops = count_flops(clf.model_)
     res.update(
         flops_per_image=flops, batch_size=clf.batch_size,
         dtype_policy=clf.dtype_policy_, architecture=clf.architecture,
-        estimator_images_per_s=est,
-        keras_images_per_s=bare,
+        estimator_images_per_s=est, keras_images_per_s=bare,
+        estimator_images_per_cpu_s=est_cpu, keras_images_per_cpu_s=bare_cpu,
     )
     res["predict_images_per_s"] = predict_rates(clf, X)
     print(f"  predict_proba img/s: {res['predict_images_per_s']}", flush=True)
+    res["default_epochs"] = int(default_classifier(seed).epochs)
     res["profile"] = profile(clf, X, y)
     print(f"  profile: {res['profile']['train_parts_ms_per_step']}", flush=True)
     res["pipeline_predict_images_per_s"] = pipeline_predict_rate(
@@ -462,11 +476,16 @@ def run(data, *, quick=False, seed=0):
     res["load_average_end"] = load_average()
     mean = {k: statistics.mean(r[k] for r in rates) for k in rates[0]}
     train_gflops = TRAIN_FLOP_FACTOR * flops * statistics.median(est) / 1e9
+    train_cpu = TRAIN_FLOP_FACTOR * flops * statistics.median(est_cpu) / 1e9
     res["ratios"] = {
         "train_gflops": train_gflops,
         "train_over_sgemm": train_gflops / mean["numpy_float32"],
+        "train_gflop_per_cpu_s": train_cpu,
+        "train_over_sgemm_per_cpu_s": train_cpu / mean["numpy_float32_per_cpu_s"],
         "train_over_bf16_matmul": train_gflops / mean["tf_bfloat16"],
         "estimator_over_keras": statistics.median(est) / statistics.median(bare),
+        "estimator_over_keras_per_cpu_s": statistics.median(est_cpu)
+        / statistics.median(bare_cpu),
         "bf16_over_f32_matmul": mean["tf_bfloat16"] / mean["tf_float32"],
     }
     print("  ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in res["ratios"].items()),
@@ -479,6 +498,37 @@ def run(data, *, quick=False, seed=0):
 # ---------------------------------------------------------------------------
 def _f(x, d=0):
     return f"{x:,.{d}f}"
+
+
+def _targets(r):
+    """The targets of the speed issue against this run (a table)."""
+    q, cli = r["ratios"], r["cli_predict"][-1]
+    rate = statistics.median(r["estimator_images_per_s"])
+    epochs = r.get("default_epochs", 120)
+    five_fold = 5 * epochs * N_FIT / rate / 60
+    cli_rate = cli.get("images_per_s_after_start", cli["n_files"] / cli["wall_s"])
+    flat = max(c["peak_mib"] for c in r["cli_predict"]) / min(
+        c["peak_mib"] for c in r["cli_predict"])
+
+    def met(ok):
+        return "met" if ok else "**not met**"
+
+    rows = [
+        ["training GFLOP/s / SGEMM", ">= 1.2", f"{q['train_over_sgemm']:.2f} "
+         f"(per CPU-second: {q['train_over_sgemm_per_cpu_s']:.2f})",
+         met(q["train_over_sgemm"] >= 1.2)],
+        ["default 5-fold evaluation, 260 images", "<= 2.5 min",
+         f"{five_fold:.1f} min (training only, from the fit rate: 5 x {epochs} "
+         f"epochs x {N_FIT} images)", met(five_fold <= 2.5)],
+        ["``skleuk predict`` with TTA", ">= 400 images/s", f"{cli_rate:.0f} images/s",
+         met(cli_rate >= 400)],
+        [f"``skleuk predict`` memory, {r['cli_predict'][0]['n_files']:,} to "
+         f"{cli['n_files']:,} files", "flat", f"peak x {flat:.2f}", met(flat < 1.1)],
+        ["screening one 2592x1944 smear", "<= 0.3 s", f"{r['screen']['seconds']:.2f} s",
+         met(r["screen"]["seconds"] <= 0.3)],
+    ]
+    return "Targets (issue 31), this run:\n\n" + _list_table(
+        ["target", "wanted", "measured", ""], rows)
 
 
 def render(results, out):
@@ -508,8 +558,12 @@ def render(results, out):
          f"{r['dtype_policy']})", _f(q["train_gflops"]), "GFLOP/s",
          f"**{q['train_over_sgemm']:.2f}** x SGEMM, "
          f"{q['train_over_bf16_matmul']:.2f} x bf16 matmul"],
+        ["default fit, per CPU-second (all threads)", _f(q["train_gflop_per_cpu_s"]),
+         "GFLOP/CPU-s", f"**{q['train_over_sgemm_per_cpu_s']:.2f}** x SGEMM per "
+         f"CPU-s ({_f(rates[0]['numpy_float32_per_cpu_s'])})"],
         ["default fit, estimator", all_of(r["estimator_images_per_s"]), "images/s",
-         f"**{q['estimator_over_keras']:.2f}** x bare Keras"],
+         f"**{q['estimator_over_keras']:.2f}** x bare Keras (per CPU-s: "
+         f"{q['estimator_over_keras_per_cpu_s']:.2f})"],
         ["default fit, bare Keras", all_of(r["keras_images_per_s"]), "images/s", ""],
         ["``predict_proba``, test-time augmentation", _f(pred["tta"]), "images/s", ""],
         ["``predict_proba``, no test-time augmentation", _f(pred["no_tta"]),
@@ -536,6 +590,7 @@ def render(results, out):
         "the rest; ratios against their mean.\n\n"
         + _list_table(["measure", "value", "unit", "ratio"], rows)
     )
+    text += "\n" + _targets(r)
     speed = out / "performance_speed.rst"
     speed.write_text(text)
     p = r["profile"]
