@@ -4,7 +4,8 @@
 scikit-learn classifier of image batches; :func:`build_lightweight_cnn`
 builds its Keras model and :func:`count_flops` measures a model's cost;
 :func:`cpu_has_native_bf16` tells whether ``dtype_policy="auto"`` picks
-bfloat16 on this CPU.
+bfloat16 on this CPU; :class:`EpochSnapshots` and :func:`epoch_scorer` score
+several epoch counts from one fit.
 Importing this subpackage imports TensorFlow (once per process without its
 start-up log noise, see ``_tf_logs.py``).
 """
@@ -26,11 +27,13 @@ from ._augment import (  # noqa: E402
     RandomStain,
 )
 from ._cnn import LightweightCNNClassifier  # noqa: E402
+from ._snapshots import EpochSnapshots, epoch_scorer  # noqa: E402
 from ._training import cpu_has_native_bf16  # noqa: E402
 
 __all__ = [
     "ARCHITECTURES",
     "AUGMENT_DEFAULTS",
+    "EpochSnapshots",
     "InconsistentVersionWarning",
     "LightweightCNNClassifier",
     "RandomColorJitter",
@@ -39,4 +42,5 @@ __all__ = [
     "build_lightweight_cnn",
     "count_flops",
     "cpu_has_native_bf16",
+    "epoch_scorer",
 ]

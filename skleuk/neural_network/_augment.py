@@ -111,6 +111,25 @@ def resolve_augment(augment):
     return out
 
 
+def _dihedral_orders(h, w, flip, rotate):
+    """Pixel orders ``(8, h * w)`` of RandomDihedral: row ``k`` is the order
+    for the random bits ``k = b0 + 2 b1 + 4 b2`` of its selections."""
+    base = np.arange(h * w, dtype=np.int32).reshape(h, w)
+    out = []
+    for k in range(8):
+        b = [(k >> i) & 1 for i in range(3)]
+        x = base
+        if flip:
+            x = x[::-1] if b[0] else x
+            x = x[:, ::-1] if b[1] else x
+        elif rotate and b[0]:
+            x = x[::-1, ::-1]
+        if rotate and h == w and b[2]:
+            x = x.T if flip else x.T[::-1]
+        out.append(x.reshape(-1))
+    return np.stack(out)
+
+
 @keras.saving.register_keras_serializable(package="skleuk")
 class RandomDihedral(keras.layers.Layer):
     """Random flips and 90-degree rotations, only while training.
@@ -160,6 +179,16 @@ class RandomDihedral(keras.layers.Layer):
         x = inputs
         n = ops.shape(x)[0]
         bits = keras.random.uniform((n, 3), seed=self.seed_generator) < 0.5
+        if None not in x.shape[1:]:
+            # One gather of each image's pixels in the order of its element
+            # of the group: the same images as the selections below, bit for
+            # bit, without computing every flip of the whole batch.
+            h, w, c = x.shape[1:]
+            k = ops.sum(ops.cast(bits, "int32") * np.array([1, 2, 4], "int32"), axis=1)
+            order = ops.take(_dihedral_orders(h, w, self.flip, self.rotate), k, axis=0)
+            order += ops.expand_dims(ops.arange(n, dtype="int32") * (h * w), 1)
+            pixels = ops.take(ops.reshape(x, (-1, c)), ops.reshape(order, [-1]), axis=0)
+            return ops.reshape(pixels, (n, h, w, c))
 
         def pick(i):
             return ops.reshape(bits[:, i], (-1, 1, 1, 1))

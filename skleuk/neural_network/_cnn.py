@@ -49,6 +49,7 @@ from ._augment import dihedral_views
 from ._inference import inference_function, predict_batches
 from ._mixup import MixupBatches
 from ._persistence import pack_state, unpack_state
+from ._snapshots import EpochSnapshots
 from ._tf_logs import quiet_retracing
 from ._training import (
     early_stopping_split,
@@ -952,6 +953,9 @@ class LightweightCNNClassifier(KerasClassifier):
             self.history_[key] += [float(v) for v in values]
         if self.recalibrate_batch_norm:
             recalibrate_batch_norm(self.model_, X, self.batch_size)
+            for callback in fit_args["callbacks"]:
+                if isinstance(callback, EpochSnapshots):  # the same for its snapshots
+                    callback.recalibrate(self.model_, X, self.batch_size)
 
     def _hold_out_validation(self, X, y, sample_weight, fit_args):
         """Early stopping: a stratified validation slice and the callback."""
