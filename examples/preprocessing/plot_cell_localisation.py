@@ -88,7 +88,7 @@ print(f"{len(images)} photographs of shape {images.shape[1:]} from {folder.name}
 image = images[0].astype(np.float32) / 255
 ratio = (image[..., 2] - image[..., 1]) / (image[..., 2] + image[..., 1] + 0.1)
 found = locate_white_cells(images[0], return_labels=True)
-centroids, labels = found.centres, found.labels
+centroids, areas, labels = found.centres, found.nucleus_areas, found.labels
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.4))
 axes[0].imshow(images[0])
