@@ -304,8 +304,8 @@ class LightweightCNNClassifier(KerasClassifier):
         augmented its whole data set *before* splitting it into folds, so
         augmented copies of validation images were trained on; here only
         the training batches are augmented, so a held-out image is never
-        seen in any form. A blood cell has no preferred orientation, which makes flips and rotations
-        label-preserving.
+        seen in any form. A blood cell has no preferred orientation, which
+        makes flips and rotations label-preserving.
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes in the loss, ``{label: weight}`` or
         ``"balanced"`` (``n_samples / (n_classes * count)``), multiplied into
