@@ -138,8 +138,8 @@ def run_one(name, module, paths, *, quick=False, seed=0, results_dir=RESULTS_DIR
     kwargs = {"quick": quick, "seed": seed}
     if "save" in inspect.signature(module.run).parameters:
         # A long benchmark saves what it has after each step.
-        kwargs["save"] = lambda partial: write_json(path, {**head, "partial": True,
-                                                           **partial})
+        kwargs["save"] = lambda partial: write_json(path, {
+            **head, "partial": True, "wall_s": time.perf_counter() - start, **partial})
     start = time.perf_counter()
     results = module.run({s: paths[s] for s in module.NEEDS}, **kwargs)
     results = {**head, "wall_s": time.perf_counter() - start, **results}
