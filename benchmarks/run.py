@@ -194,8 +194,15 @@ def main(argv=None):
             if not path.exists():
                 print(f"{name}: no {_rel(path)}", flush=True)
                 continue
-            for written in render(module, json.loads(path.read_text()), DOCS_GENERATED):
-                print(f"{name}: wrote {_rel(written)}")
+            try:
+                written = render(module, json.loads(path.read_text()), DOCS_GENERATED)
+            except Exception as exc:  # e.g. a results file of an older format
+                failed.append(name)
+                print(f"{name}: FAILED to render {_rel(path)}: "
+                      f"{type(exc).__name__}: {exc}", flush=True)
+                continue
+            for path in written:
+                print(f"{name}: wrote {_rel(path)}")
             continue
         why = missing_data(module.NEEDS, paths)
         if why:
