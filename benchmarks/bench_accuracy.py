@@ -142,6 +142,8 @@ def _cell(rows, key):
 def render(results, out):
     """``accuracy.rst``: the headline table."""
     d = results["data"]
+    partial = results.get("partial", False)
+    seconds = results.get("wall_s") or sum(r["seconds"] for r in results["rows"])
     lines = [
         f"{d['n_fields']} Aria B-ALL fields ({d['per_class']} per class, drawn "
         f"with seed {results['seed']}; {d['duplicates_grouped']} in near-duplicate "
@@ -151,8 +153,9 @@ def render(results, out):
         f"{d['folds']}-fold cross-validation with ``evaluate``, a field's cells "
         f"and near-duplicate fields in one fold; ± is the spread over the folds "
         f"of one run, or over the seeds (same folds) when a row has several. "
-        f"{results['wall_s'] / 60:.0f} min on 2 shared CPU cores "
-        f"({results['date']}).",
+        f"{seconds / 60:.0f} min on 2 shared CPU cores ({results['date']})"
+        + ("; the run was stopped before the end of its plan" if partial else "")
+        + ".",
         "", ".. list-table::", "   :header-rows: 1", "",
         "   * - task\n     - model\n     - seeds\n     - accuracy\n"
         "     - sensitivity\n     - specificity\n     - ROC AUC\n     - macro-F1",

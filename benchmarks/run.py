@@ -138,8 +138,8 @@ def run_one(name, module, paths, *, quick=False, seed=0, results_dir=RESULTS_DIR
     kwargs = {"quick": quick, "seed": seed}
     if "save" in inspect.signature(module.run).parameters:
         # A long benchmark saves what it has after each step.
-        kwargs["save"] = lambda partial: write_json(path, {**head, "partial": True,
-                                                           **partial})
+        kwargs["save"] = lambda partial: write_json(path, {
+            **head, "partial": True, "wall_s": time.perf_counter() - start, **partial})
     start = time.perf_counter()
     results = module.run({s: paths[s] for s in module.NEEDS}, **kwargs)
     results = {**head, "wall_s": time.perf_counter() - start, **results}
@@ -194,8 +194,15 @@ def main(argv=None):
             if not path.exists():
                 print(f"{name}: no {_rel(path)}", flush=True)
                 continue
-            for written in render(module, json.loads(path.read_text()), DOCS_GENERATED):
-                print(f"{name}: wrote {_rel(written)}")
+            try:
+                written = render(module, json.loads(path.read_text()), DOCS_GENERATED)
+            except Exception as exc:  # e.g. a results file of an older format
+                failed.append(name)
+                print(f"{name}: FAILED to render {_rel(path)}: "
+                      f"{type(exc).__name__}: {exc}", flush=True)
+                continue
+            for path in written:
+                print(f"{name}: wrote {_rel(path)}")
             continue
         why = missing_data(module.NEEDS, paths)
         if why:

@@ -8,6 +8,7 @@ hash is not :func:`recipe_hash` of today's default.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -40,11 +41,14 @@ def recipe_hash():
 
 def git_commit():
     """The checkout's short commit (``+dirty`` with uncommitted changes)."""
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0"}  # never lock the index
     try:
         sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT,
-                             capture_output=True, text=True, check=True).stdout.strip()
+                             capture_output=True, text=True, check=True,
+                             env=env).stdout.strip()
         dirty = subprocess.run(["git", "status", "--porcelain", "--", "skleuk"],
-                               cwd=REPO_ROOT, capture_output=True, text=True).stdout
+                               cwd=REPO_ROOT, capture_output=True, text=True,
+                               env=env).stdout
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return sha + ("+dirty" if dirty.strip() else "")

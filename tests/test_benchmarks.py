@@ -98,3 +98,26 @@ def test_the_recipe_hash_follows_the_default_recipe(monkeypatch):
     assert today == stamp.recipe_hash() and len(today) == 12
     monkeypatch.setitem(skleuk.RECIPES["default"]["params"], "cnn__epochs", 7)
     assert stamp.recipe_hash() != today
+
+
+def test_the_aria_module_reads_class_folders_and_cuts_cells(tmp_path):
+    from PIL import Image
+
+    from benchmarks.data import aria
+    from skleuk.datasets import make_blood_smears
+
+    X, _ = make_blood_smears(12, image_size=96, random_state=0, return_X_y=True)
+    for k, name in enumerate((*aria.CLASSES, "Normal")):
+        (tmp_path / name).mkdir()
+        for i in range(2):
+            Image.fromarray(X[2 * k + i]).save(tmp_path / name / f"{i}.jpg")
+    paths, y = aria.files(tmp_path, per_class=1)
+    assert list(y) == list(aria.CLASSES)  # Normal is not part of the data set
+    images, y, groups = aria.load(tmp_path)
+    assert images.shape == (8, 96, 96, 3) and len(groups) == 8
+    assert list(aria.binary(y)).count("Benign") == 2
+    cells, source = aria.cut_cells(images, max_cells=2)
+    assert cells.shape[1:] == (aria.CELL_WINDOW, aria.CELL_WINDOW, 3)
+    assert len(cells) == len(source) and set(source) <= set(range(8))
+    with pytest.raises(FileNotFoundError, match="Benign"):
+        aria.files(tmp_path / "Normal")
