@@ -35,7 +35,7 @@ def _nucleus_features(X):
     (area over bounding-box area), mean stain ratio inside and outside.
     """
     b, g = X[..., 2], X[..., 1]
-    ratio = (b - g) / (b + g + 0.1)  # the stain ratio of find_white_cells
+    ratio = (b - g) / (b + g + 0.1)  # the stain ratio of locate_white_cells
     n, h, w = ratio.shape
     thr = np.median(ratio.reshape(n, -1), axis=1) + 0.1
     out = np.zeros((n, 6))

@@ -28,7 +28,9 @@ def plot_screening(
 ):
     """Draw a smear with every detected white cell boxed and coloured.
 
-    Each box is coloured by the cell's probability of being a blast (of not
+    Each cell gets a box and a dot on its centre (the cells of a cluster of
+    touching cells, whose boxes overlap, are marked one by one). Each box is
+    coloured by the cell's probability of being a blast (of not
     being ``healthy_label_``) and labelled with it (labels stay inside the
     image); cells flagged as cut by the border are drawn dashed, cells split
     from touching ones dotted, as the legend under the image says. The
@@ -141,6 +143,13 @@ def plot_screening(
                 bbox={"fc": colour, "alpha": 0.8, "lw": 0, "pad": 1},
                 clip_on=True,
             )
+    centres = result.get("centres")
+    if centres is not None and len(centres):
+        # Each cell's centre: the cells of a cluster, whose boxes overlap,
+        # stay countable one by one.
+        centres = np.asarray(centres, dtype=float).reshape(-1, 2)
+        ax.scatter(centres[:, 1], centres[:, 0], s=22, c=cmap(norm(p_blast)),
+                   edgecolors="black", linewidths=0.8, zorder=3)
     n = len(P)
     if title is None:
         source = _one_line(result["source"])

@@ -39,11 +39,15 @@ __all__ = ["locate_white_cells"]
 
 # Separation (see _markers): a candidate is round when its area is at most
 # _ROUND * pi * deepest**2; peaks are local maxima at least _MIN_DEPTH * r0
-# deep and _SEPARATION * r0 apart; peaks at least _DEEP * r0 deep, above a
-# saddle _H * r0 lower, are cells; at most _MOST * area / (pi r0**2).
+# deep and _SEPARATION * r0 apart, peaks closer than about 2 * _PLATEAU * r0
+# being one; peaks at least _DEEP * r0 deep, above a saddle _H * r0 lower,
+# are cells; at most _MOST * area / (pi r0**2). Chosen on composed images of
+# real PBC/DeepAPL cells (another draw than bench_touching's) with the BCCD
+# figures kept.
 _MIN_DEPTH = 0.4
-_SEPARATION = 0.8
-_DEEP = 0.6
+_SEPARATION = 1.3
+_DEEP = 0.5
+_PLATEAU = 0.65
 _ROUND = 1.4
 _H = 0.2
 _MOST = 1.5
@@ -129,7 +133,7 @@ def _markers(dist, regions, n_regions, split):
     # Plateaus give several equal maxima side by side: one per blob.
     grown = np.zeros(dist.shape, dtype=bool)
     grown[pr, pc] = True
-    grow = max(1, int(round(_SEPARATION * r0 / 2.0)))
+    grow = max(1, int(round(_PLATEAU * r0)))
     grown = ndimage.maximum_filter(grown, size=2 * grow + 1)
     grown &= regions > 0
     blobs, _ = ndimage.label(grown)

@@ -88,14 +88,17 @@ def match_detections(true, pred, radius):
     return np.c_[rows[keep], cols[keep]].astype(np.intp)
 
 
-def localisation_report(y_true, y_pred, *, radius=None):
-    """Precision, recall and F1 of detected cells against annotated cells.
+def localisation_report(y_true, y_pred, *, radius=None, unit="pixels",
+                        cell_diameter=None):
+    """Precision, recall, F1 and count error of detected cells.
 
-    A detection counts as correct when its centre lies within one cell
-    radius of an annotated cell, each annotation matching at most one
-    detection and each detection at most one annotation
-    (:func:`match_detections`). Unmatched detections are false positives,
-    unmatched annotations false negatives, pooled over all images.
+    Each annotation matches at most one detection and each detection at most
+    one annotation (one-to-one, Hungarian algorithm:
+    :func:`match_detections`), within a radius of the annotated centre: a
+    cluster found as one detection counts once, however many cells it
+    holds. Unmatched detections are false positives, unmatched annotations
+    false negatives, pooled over all images. The count error of an image is
+    its number of detections minus its number of annotations.
 
     Parameters
     ----------
@@ -108,16 +111,28 @@ def localisation_report(y_true, y_pred, *, radius=None):
         Per image, the detected cells, centres or boxes (the box centre is
         used), in the same order as ``y_true``.
     radius : float or None, default=None
-        The matching radius in pixels. ``None``: half the longer side of
-        each annotated box (required when ``y_true`` holds centres). A float
-        overrides the box sizes.
+        The matching radius, in ``unit``. ``None``: half a cell diameter
+        (with ``unit="pixels"`` and boxes: half the longer side of each
+        annotated box, the same; with centres ``radius`` or
+        ``unit="diameter"`` with ``cell_diameter`` is required).
+    unit : {"pixels", "diameter"}, default="pixels"
+        ``"diameter"``: ``radius`` is a fraction of the cell diameter --
+        the longer side of each annotated box, or ``cell_diameter``.
+    cell_diameter : float, array-like or None, default=None
+        The cell diameter in pixels for centre annotations with
+        ``unit="diameter"``: one value, or one per image (e.g. twice the
+        median radius that :func:`locate_white_cells` finds in it).
 
     Returns
     -------
     report : dict
         ``precision``, ``recall``, ``f1`` (floats; 0.0 where undefined),
-        ``n_true``, ``n_pred``, ``n_matched`` (ints), and ``per_image``: a
-        list of dicts with ``n_true``, ``n_pred``, ``n_matched``, ``pairs``
+        ``n_true``, ``n_pred``, ``n_matched`` (ints), the count error over
+        images: ``count_error_median_abs`` (median of ``|n_pred - n_true|``),
+        ``count_error_mean`` (signed mean: negative when cells are missed
+        or clusters found as one) and ``count_exact`` (fraction of images
+        counted exactly), and ``per_image``: a list of dicts with
+        ``n_true``, ``n_pred``, ``n_matched``, ``count_error``, ``pairs``
         (matched ``(true, pred)`` index pairs), ``missed`` (indices of
         unmatched annotations) and ``false`` (indices of unmatched
         detections).
@@ -125,8 +140,8 @@ def localisation_report(y_true, y_pred, *, radius=None):
     Raises
     ------
     ValueError
-        Different numbers of images, arrays of the wrong shape, or centres
-        without a ``radius``.
+        Different numbers of images, arrays of the wrong shape, centres
+        without a radius or cell diameter, a bad ``unit``.
 
     See Also
     --------
@@ -141,11 +156,20 @@ def localisation_report(y_true, y_pred, *, radius=None):
     >>> report = localisation_report(truth, found)
     >>> report["precision"], report["recall"], report["n_matched"]
     (0.6666666666666666, 0.6666666666666666, 2)
+
+    Two touching cells found as one: recall 1/2, count error -1.
+
+    >>> report = localisation_report([[[10, 10], [10, 30]]], [[[10, 19]]],
+    ...                              radius=0.5, unit="diameter", cell_diameter=20)
+    >>> report["recall"], report["count_error_mean"]
+    (0.5, -1.0)
     """
     if radius is not None and (
         isinstance(radius, bool) or not isinstance(radius, Real) or radius <= 0
     ):
         raise ValueError(f"radius must be None or a positive number, got {radius!r}.")
+    if unit not in ("pixels", "diameter"):
+        raise ValueError(f"unit must be 'pixels' or 'diameter', got {unit!r}.")
     y_true = _per_image(y_true, "y_true")
     y_pred = _per_image(y_pred, "y_pred")
     if len(y_true) != len(y_pred):
@@ -153,26 +177,43 @@ def localisation_report(y_true, y_pred, *, radius=None):
             f"y_true holds {len(y_true)} image(s) but y_pred {len(y_pred)}: give "
             "one array of cells per image in both (an empty one for no cell)."
         )
+    diameters = None
+    if cell_diameter is not None:
+        diameters = np.broadcast_to(
+            np.asarray(cell_diameter, dtype=np.float64), (len(y_true),)
+        )
+        if not (np.isfinite(diameters) & (diameters > 0)).all():
+            raise ValueError(
+                f"cell_diameter must be positive and finite, got {cell_diameter!r}."
+            )
     per_image = []
     n_true = n_pred = n_matched = 0
     for i, (t, p) in enumerate(zip(y_true, y_pred, strict=True)):
         tc, tr = _as_points(t, "y_true", i)
         pc, _ = _as_points(p, "y_pred", i)
-        if radius is not None:
+        if unit == "pixels" and radius is not None:
             r = float(radius)
-        elif tr is None:
-            raise ValueError(
-                f"y_true[{i}] holds centres, not boxes: pass radius= (the "
-                "cell radius in pixels) to say how close a detection must be."
-            )
         else:
-            r = tr
+            fraction = 0.5 if radius is None else float(radius)
+            if diameters is not None:
+                r = fraction * diameters[i]
+            elif tr is not None:
+                r = fraction * 2.0 * tr
+            elif len(tc):
+                raise ValueError(
+                    f"y_true[{i}] holds centres, not boxes: pass radius= (in "
+                    "pixels) or unit='diameter' with cell_diameter= (the cell "
+                    "diameter in pixels) to say how close a detection must be."
+                )
+            else:
+                r = 0.0
         pairs = match_detections(tc, pc, r)
         per_image.append(
             {
                 "n_true": len(tc),
                 "n_pred": len(pc),
                 "n_matched": len(pairs),
+                "count_error": len(pc) - len(tc),
                 "pairs": pairs,
                 "missed": np.setdiff1d(np.arange(len(tc)), pairs[:, 0]),
                 "false": np.setdiff1d(np.arange(len(pc)), pairs[:, 1]),
@@ -184,6 +225,9 @@ def localisation_report(y_true, y_pred, *, radius=None):
     precision = n_matched / n_pred if n_pred else 0.0
     recall = n_matched / n_true if n_true else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    errors = np.array([im["count_error"] for im in per_image], dtype=np.float64)
+    if not errors.size:
+        errors = np.zeros(1)
     return {
         "precision": float(precision),
         "recall": float(recall),
@@ -191,5 +235,8 @@ def localisation_report(y_true, y_pred, *, radius=None):
         "n_true": int(n_true),
         "n_pred": int(n_pred),
         "n_matched": int(n_matched),
+        "count_error_median_abs": float(np.median(np.abs(errors))),
+        "count_error_mean": float(errors.mean()),
+        "count_exact": float(np.mean(errors == 0)),
         "per_image": per_image,
     }

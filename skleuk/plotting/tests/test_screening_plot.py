@@ -50,6 +50,21 @@ def test_overlay_boxes_colours_and_title(screener, tmp_path):
     plt.close(fig)
 
 
+def test_overlay_marks_each_cell_of_a_cluster(screener):
+    # Two touching blasts and a healthy cell: three boxes, three centre dots
+    # at the cells' centres, coloured like their boxes.
+    field = make_field([(48, 40, 1), (48, 62, 1), (40, 105, 0)], seed=3)
+    res = screener.screen([field])[0]
+    assert len(res.centres) == 3 and res.overlap.sum() == 2
+    fig = plot_screening(res, field, colorbar=False)
+    ax = fig.axes[0]
+    dots = ax.collections[-1].get_offsets()
+    np.testing.assert_allclose(np.asarray(dots), res.centres[:, ::-1])
+    np.testing.assert_allclose(ax.collections[-1].get_facecolors(),
+                               [r.get_edgecolor() for r in ax.patches])
+    plt.close(fig)
+
+
 def test_overlay_without_cells_and_into_given_axes(screener):
     empty = make_field([])
     res = screener.screen([empty])[0]

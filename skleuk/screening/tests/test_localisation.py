@@ -129,6 +129,41 @@ def test_report_centres_need_radius_and_lengths_must_agree():
         localisation_report([[[1, 2]]], [[[1, 2]]], radius=-1)
 
 
+def test_report_counts_a_cluster_found_as_one_once():
+    # Three touching cells, one detection in the middle: one-to-one matching
+    # credits one cell, the count is two short.
+    truth = [[[10, 10], [10, 30], [10, 50]], [[5, 5]]]
+    found = [[[10, 31]], [[5, 6], [40, 40]]]
+    rep = localisation_report(truth, found, unit="diameter", cell_diameter=20)
+    assert rep["n_matched"] == 2 and rep["recall"] == 0.5
+    assert [im["count_error"] for im in rep["per_image"]] == [-2, 1]
+    assert rep["count_error_median_abs"] == 1.5
+    assert rep["count_error_mean"] == -0.5 and rep["count_exact"] == 0.0
+
+
+def test_report_radius_in_cell_diameters():
+    truth, found = [[[0, 0]]], [[[0, 7]]]
+    assert localisation_report(truth, found, radius=0.5, unit="diameter",
+                               cell_diameter=10)["recall"] == 0.0
+    assert localisation_report(truth, found, radius=0.75, unit="diameter",
+                               cell_diameter=10)["recall"] == 1.0
+    # Per-image diameters; boxes give their own (the longer side).
+    rep = localisation_report([[[0, 0]], [[0, 0]]], [[[0, 7]], [[0, 7]]],
+                              unit="diameter", cell_diameter=[10, 20])
+    assert [im["n_matched"] for im in rep["per_image"]] == [0, 1]
+    box = [[[0, 0, 20, 10]]]  # 20 high, 10 wide: diameter 20
+    assert localisation_report(box, [[[10, 9]]], radius=0.25,
+                               unit="diameter")["recall"] == 1.0
+    assert localisation_report(box, [[[10, 11]]], radius=0.25,
+                               unit="diameter")["recall"] == 0.0
+    with pytest.raises(ValueError, match="cell_diameter"):
+        localisation_report(truth, found, unit="diameter")
+    with pytest.raises(ValueError, match="cell_diameter"):
+        localisation_report(truth, found, unit="diameter", cell_diameter=-1)
+    with pytest.raises(ValueError, match="unit"):
+        localisation_report(truth, found, radius=3, unit="cm")
+
+
 def test_report_empty_everything_is_zero_not_nan():
     rep = localisation_report([np.empty((0, 2))], [np.empty((0, 2))], radius=5)
     assert (rep["precision"], rep["recall"], rep["f1"]) == (0.0, 0.0, 0.0)

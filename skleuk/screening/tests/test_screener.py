@@ -74,6 +74,18 @@ def test_screen_gives_every_cell(fitted):
     np.testing.assert_array_equal(res.cell_classes, [1, 1, 0])
 
 
+def test_touching_blasts_are_classified_and_counted_one_by_one(fitted):
+    # Three blasts in a touching row and a healthy cell: four cells, each
+    # classified in its own window centred on it, three blasts counted.
+    cells = [(48, 30, 1), (48, 53, 1), (48, 76, 1), (20, 112, 0)]
+    res = fitted.screen([make_field(cells, seed=5)])[0]
+    assert len(res.centres) == 4 and res.overlap.sum() == 3
+    order = np.argsort(res.centres[:, 1])
+    np.testing.assert_allclose(res.centres[order, 1], [30, 53, 76, 112], atol=2)
+    np.testing.assert_array_equal(res.cell_classes[order], [1, 1, 1, 0])
+    assert res.blast_count == 3
+
+
 def test_no_white_cell_is_neither_a_crash_nor_healthy(fitted):
     empty = make_field([], red_cells=10)
     res = fitted.screen([empty])[0]
