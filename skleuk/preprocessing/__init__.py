@@ -7,6 +7,7 @@ returns ``float32`` images, so the steps chain in a
 :class:`sklearn.pipeline.Pipeline` in front of the classifier.
 """
 
+from ..exceptions import UnfamiliarImageWarning
 from ._color import ColorNormalizer
 from ._detection import find_white_cells
 from ._familiarity import FamiliarityCheck, image_description
@@ -28,6 +29,7 @@ __all__ = [
     "NeighborhoodAverager",
     "PadToSquare",
     "Resizer",
+    "UnfamiliarImageWarning",
     "WhiteCellCropper",
     "estimate_rbc_diameter",
     "find_white_cells",
