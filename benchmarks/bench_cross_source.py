@@ -89,7 +89,7 @@ def _bccd_reference(path, size=(224, 168)):
     )
 
 
-def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
+def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context=None):
     """Aria cell windows: normalised fields, the largest white cells' windows.
 
     Mirrors the accuracy benchmark's cell task (its ``cut_cells``) with
@@ -98,6 +98,8 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     from skleuk.datasets import read_image
     from skleuk.model_selection import find_duplicate_groups
     from skleuk.preprocessing import ColorNormalizer, find_white_cells
+
+    from .data.deepapl import cell_window
 
     rng = np.random.default_rng(random_state)
     path = Path(path)
@@ -133,6 +135,11 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     for i, image in enumerate(X):
         centres, areas = find_white_cells(image)[:2]
         for k in np.argsort(areas)[::-1][:max_cells]:
+            if context is not None:
+                d = 2 * np.sqrt(areas[k] / np.pi)
+                cells.append(cell_window(image, SIZE, context, centres[k], d))
+                field.append(i)
+                continue
             r, c = (np.asarray(centres[k]) + 0.5).astype(int)
             cells.append(padded[i, r : r + _ARIA_WINDOW, c : c + _ARIA_WINDOW])
             field.append(i)
@@ -147,14 +154,18 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     }
 
 
-def _bccd_cells(path, per_class, random_state=0, context=2.25):
+def _bccd_cells(path, per_class, random_state=0, box_context=2.25, context=None):
     """A window around every annotated white cell of the BCCD photographs.
 
-    The window's side is ``context`` times the box's longer side (the cell
-    and its neighbourhood, as in a CellaVision crop), reflect-padded at the
-    border, resized to :data:`SIZE`. TODO at merge: use benchmarks/data/bccd.py.
+    The window's side is ``box_context`` times the box's longer side (the
+    cell and its neighbourhood, as in a CellaVision crop), reflect-padded at
+    the border, resized to :data:`SIZE`; with ``context``, ``context``
+    nucleus diameters around the largest nucleus in that window.
+    TODO at merge: use benchmarks/data/bccd.py.
     """
     from PIL import Image
+
+    from .data.deepapl import cell_window
 
     folder = Path(path)
     ann = folder / "Annotations"
@@ -173,10 +184,14 @@ def _bccd_cells(path, per_class, random_state=0, context=2.25):
             )
             if image is None:
                 image = np.asarray(Image.open(img).convert("RGB"))
-            half = int(context * max(x1 - x0, y1 - y0) / 2)
+            half = int(box_context * max(x1 - x0, y1 - y0) / 2)
             cy, cx = int((y0 + y1) / 2), int((x0 + x1) / 2)
             pad = np.pad(image, ((half, half), (half, half), (0, 0)), mode="reflect")
             win = pad[cy : cy + 2 * half, cx : cx + 2 * half]
+            if context is not None:
+                cells.append(cell_window(win, SIZE, context))
+                groups.append(xml.stem)
+                continue
             cells.append(
                 np.asarray(
                     Image.fromarray(win).resize((SIZE, SIZE), Image.Resampling.LANCZOS)
@@ -199,20 +214,30 @@ def _bccd_cells(path, per_class, random_state=0, context=2.25):
     }
 
 
-def load_sources(data, per_class, random_state=0):
-    """``{source: {"X", "y", "groups", "cell_type"}}`` for the sources given."""
+def load_sources(data, per_class, random_state=0, context=None):
+    """``{source: {"X", "y", "groups", "cell_type"}}`` for the sources given.
+
+    ``context=None``: each source's own framing (Aria: a 64-pixel window,
+    about 1.6 nucleus diameters; CellaVision: the whole crop, about 3.6;
+    BCCD: 2.25 times the box). A number: a window of that many nucleus
+    diameters around every cell, in every source (the white cell's own
+    size as the ruler).
+    """
     from .data import deepapl, pbc
 
     out = {}
     if "aria" in data:
         ref = _bccd_reference(data["bccd"]) if "bccd" in data else None
-        out["aria"] = _aria_cells(data["aria"], per_class, ref, random_state)
+        out["aria"] = _aria_cells(data["aria"], per_class, ref, random_state,
+                                  context=context)  # fmt: skip
     if "deepapl" in data:
-        out["deepapl"] = deepapl.load(data["deepapl"], per_class, SIZE, random_state)
+        out["deepapl"] = deepapl.load(data["deepapl"], per_class, SIZE, random_state,
+                                      context)  # fmt: skip
     if "pbc" in data:
-        out["pbc"] = pbc.load(data["pbc"], per_class, SIZE, random_state)
+        out["pbc"] = pbc.load(data["pbc"], per_class, SIZE, random_state, context)
     if "bccd" in data:
-        out["bccd"] = _bccd_cells(data["bccd"], per_class, random_state)
+        out["bccd"] = _bccd_cells(data["bccd"], per_class, random_state,
+                                  context=context)  # fmt: skip
     return out
 
 
@@ -392,16 +417,26 @@ VARIANTS = {
 }
 
 
-def run(data, *, quick=False, seed=0, per_class=None, variants=("default",), only=None):
+def run(
+    data,
+    *,
+    quick=False,
+    seed=0,
+    per_class=None,
+    variants=("default",),
+    only=None,
+    context=None,
+):
     """Fit one pipeline per configuration and score it on every source.
 
-    ``only``: names of the configurations to run (default: all).
+    ``only``: names of the configurations to run (default: all);
+    ``context``: the cell windows' framing (see :func:`load_sources`).
     """
     from skleuk.model_selection import evaluate
 
     per_class = per_class or (40 if quick else PER_CLASS)
     t0 = time.perf_counter()
-    sources = load_sources(data, per_class, seed)
+    sources = load_sources(data, per_class, seed, context)
     load_s = time.perf_counter() - t0
     X = np.concatenate([d["X"] for d in sources.values()])
     y = np.concatenate([d["y"] for d in sources.values()])
@@ -433,6 +468,7 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",), onl
         "epochs": QUICK_EPOCHS if quick else EPOCHS,
         "test_share": TEST_SHARE,
         "window": SIZE,
+        "context": context,
         "sources": {
             s: {
                 "n": int(len(d["y"])),
