@@ -299,9 +299,10 @@ class LightweightCNNClassifier(KerasClassifier):
         switches augmentation off. ``{"stain": ..., "blur": ..., "noise":
         ...}`` adds :class:`~skleuk.neural_network.RandomStain` (another
         laboratory's stain, focus and camera; off by default, see the user
-        guide's *Using a model on another laboratory's smears*). The paper augmented its whole data set
-        *before* splitting it into folds, so augmented copies of validation
-        images were trained on; here only the training batches are
+        guide's *Using a model on another laboratory's smears*). The paper
+        augmented its whole data set *before* splitting it into folds, so
+        augmented copies of validation images were trained on; here only
+        the training batches are
         augmented, so a held-out image is never seen in any form. A blood
         cell has no preferred orientation, which makes flips and rotations
         label-preserving.
