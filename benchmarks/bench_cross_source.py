@@ -39,7 +39,16 @@ from blasts*.
 Sizes: :data:`PER_CLASS` cells at most per source and class (40 with
 ``--quick``), :data:`EPOCHS` epochs (:data:`QUICK_EPOCHS` with ``--quick``)
 instead of the recipe's 120, so that a standard run takes about 15 minutes
-on 2 cores. The
+on 2 cores.
+
+A standard run measures the default pipeline. The comparisons on the
+results page were run one at a time, each about as long, and merged into
+the same results file (``variant_runs`` records how): ``run(data,
+variants=("stain_augment",))``, ``run(data, variants=("magnification",))``
+(see :data:`VARIANTS`) and ``run(data, context=3.0)`` (every cell window
+three nucleus diameters wide; stored as the variant ``cell_windows``).
+:func:`familiarity` measures :class:`~skleuk.preprocessing.FamiliarityCheck`
+on the same cells (no network; seconds). The
 figure shows the distribution of P(blast) per source and class.
 """
 
