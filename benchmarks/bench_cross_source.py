@@ -39,7 +39,16 @@ from blasts*.
 Sizes: :data:`PER_CLASS` cells at most per source and class (40 with
 ``--quick``), :data:`EPOCHS` epochs (:data:`QUICK_EPOCHS` with ``--quick``)
 instead of the recipe's 120, so that a standard run takes about 15 minutes
-on 2 cores. The
+on 2 cores.
+
+A standard run measures the default pipeline. The comparisons on the
+results page were run one at a time, each about as long, and merged into
+the same results file (``variant_runs`` records how): ``run(data,
+variants=("stain_augment",))``, ``run(data, variants=("magnification",))``
+(see :data:`VARIANTS`) and ``run(data, context=3.0)`` (every cell window
+three nucleus diameters wide; stored as the variant ``cell_windows``).
+:func:`familiarity` measures :class:`~skleuk.preprocessing.FamiliarityCheck`
+on the same cells (no network; seconds). The
 figure shows the distribution of P(blast) per source and class.
 """
 
@@ -89,7 +98,7 @@ def _bccd_reference(path, size=(224, 168)):
     )
 
 
-def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
+def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context=None):
     """Aria cell windows: normalised fields, the largest white cells' windows.
 
     Mirrors the accuracy benchmark's cell task (its ``cut_cells``) with
@@ -98,6 +107,8 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     from skleuk.datasets import read_image
     from skleuk.model_selection import find_duplicate_groups
     from skleuk.preprocessing import ColorNormalizer, locate_white_cells
+
+    from .data.deepapl import cell_window
 
     rng = np.random.default_rng(random_state)
     path = Path(path)
@@ -134,6 +145,11 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
         cells_found = locate_white_cells(image, split=False)
         centres, areas = cells_found.centres, cells_found.nucleus_areas
         for k in np.argsort(areas)[::-1][:max_cells]:
+            if context is not None:
+                d = 2 * np.sqrt(areas[k] / np.pi)
+                cells.append(cell_window(image, SIZE, context, centres[k], d))
+                field.append(i)
+                continue
             r, c = (np.asarray(centres[k]) + 0.5).astype(int)
             cells.append(padded[i, r : r + _ARIA_WINDOW, c : c + _ARIA_WINDOW])
             field.append(i)
@@ -148,14 +164,18 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2):
     }
 
 
-def _bccd_cells(path, per_class, random_state=0, context=2.25):
+def _bccd_cells(path, per_class, random_state=0, box_context=2.25, context=None):
     """A window around every annotated white cell of the BCCD photographs.
 
-    The window's side is ``context`` times the box's longer side (the cell
-    and its neighbourhood, as in a CellaVision crop), reflect-padded at the
-    border, resized to :data:`SIZE`. TODO at merge: use benchmarks/data/bccd.py.
+    The window's side is ``box_context`` times the box's longer side (the
+    cell and its neighbourhood, as in a CellaVision crop), reflect-padded at
+    the border, resized to :data:`SIZE`; with ``context``, ``context``
+    nucleus diameters around the largest nucleus in that window.
+    TODO at merge: use benchmarks/data/bccd.py.
     """
     from PIL import Image
+
+    from .data.deepapl import cell_window
 
     folder = Path(path)
     ann = folder / "Annotations"
@@ -174,10 +194,14 @@ def _bccd_cells(path, per_class, random_state=0, context=2.25):
             )
             if image is None:
                 image = np.asarray(Image.open(img).convert("RGB"))
-            half = int(context * max(x1 - x0, y1 - y0) / 2)
+            half = int(box_context * max(x1 - x0, y1 - y0) / 2)
             cy, cx = int((y0 + y1) / 2), int((x0 + x1) / 2)
             pad = np.pad(image, ((half, half), (half, half), (0, 0)), mode="reflect")
             win = pad[cy : cy + 2 * half, cx : cx + 2 * half]
+            if context is not None:
+                cells.append(cell_window(win, SIZE, context))
+                groups.append(xml.stem)
+                continue
             cells.append(
                 np.asarray(
                     Image.fromarray(win).resize((SIZE, SIZE), Image.Resampling.LANCZOS)
@@ -200,20 +224,30 @@ def _bccd_cells(path, per_class, random_state=0, context=2.25):
     }
 
 
-def load_sources(data, per_class, random_state=0):
-    """``{source: {"X", "y", "groups", "cell_type"}}`` for the sources given."""
+def load_sources(data, per_class, random_state=0, context=None):
+    """``{source: {"X", "y", "groups", "cell_type"}}`` for the sources given.
+
+    ``context=None``: each source's own framing (Aria: a 64-pixel window,
+    about 1.6 nucleus diameters; CellaVision: the whole crop, about 3.6;
+    BCCD: 2.25 times the box). A number: a window of that many nucleus
+    diameters around every cell, in every source (the white cell's own
+    size as the ruler).
+    """
     from .data import deepapl, pbc
 
     out = {}
     if "aria" in data:
         ref = _bccd_reference(data["bccd"]) if "bccd" in data else None
-        out["aria"] = _aria_cells(data["aria"], per_class, ref, random_state)
+        out["aria"] = _aria_cells(data["aria"], per_class, ref, random_state,
+                                  context=context)  # fmt: skip
     if "deepapl" in data:
-        out["deepapl"] = deepapl.load(data["deepapl"], per_class, SIZE, random_state)
+        out["deepapl"] = deepapl.load(data["deepapl"], per_class, SIZE, random_state,
+                                      context)  # fmt: skip
     if "pbc" in data:
-        out["pbc"] = pbc.load(data["pbc"], per_class, SIZE, random_state)
+        out["pbc"] = pbc.load(data["pbc"], per_class, SIZE, random_state, context)
     if "bccd" in data:
-        out["bccd"] = _bccd_cells(data["bccd"], per_class, random_state)
+        out["bccd"] = _bccd_cells(data["bccd"], per_class, random_state,
+                                  context=context)  # fmt: skip
     return out
 
 
@@ -393,16 +427,26 @@ VARIANTS = {
 }
 
 
-def run(data, *, quick=False, seed=0, per_class=None, variants=("default",), only=None):
+def run(
+    data,
+    *,
+    quick=False,
+    seed=0,
+    per_class=None,
+    variants=("default",),
+    only=None,
+    context=None,
+):
     """Fit one pipeline per configuration and score it on every source.
 
-    ``only``: names of the configurations to run (default: all).
+    ``only``: names of the configurations to run (default: all);
+    ``context``: the cell windows' framing (see :func:`load_sources`).
     """
     from skleuk.model_selection import evaluate
 
     per_class = per_class or (40 if quick else PER_CLASS)
     t0 = time.perf_counter()
-    sources = load_sources(data, per_class, seed)
+    sources = load_sources(data, per_class, seed, context)
     load_s = time.perf_counter() - t0
     X = np.concatenate([d["X"] for d in sources.values()])
     y = np.concatenate([d["y"] for d in sources.values()])
@@ -434,6 +478,7 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",), onl
         "epochs": QUICK_EPOCHS if quick else EPOCHS,
         "test_share": TEST_SHARE,
         "window": SIZE,
+        "context": context,
         "sources": {
             s: {
                 "n": int(len(d["y"])),
@@ -540,7 +585,13 @@ def render(results, out):
             f"in-domain = the {int(TEST_SHARE * 100)} % of groups held out of "
             "training. "
             "AUC of a source without blasts: its cells against the held-out "
-            "blasts of the training sources.",
+            "blasts of the training sources. "
+            + _MEASURED
+            + (
+                f" One pipeline variant took {results['total_s'] / 60:.0f} min."
+                if "total_s" in results
+                else ""
+            ),
             "",
             line,
             "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
@@ -554,13 +605,66 @@ def render(results, out):
         path = out / f"cross_source{suffix}.rst"
         path.write_text("\n".join(lines))
         written.append(path)
+    if len(results["variants"]) > 1:
+        written.append(_variants_table(results, out))
     if "familiarity" in results:
         written.append(_familiarity_table(results["familiarity"], out))
     written.append(_figure(results, out / "cross_source_scores.png"))
     return written
 
 
-def _familiarity_table(fam, out):
+_MEASURED = (
+    "Measured by ``python -m benchmarks.run --only cross_source`` "
+    "(``benchmarks/bench_cross_source.py``) on the shared 2-core development "
+    "machine."
+)
+
+
+def _variants_table(results, out):
+    """``cross_source_variants.rst``: AUC / sensitivity / specificity per variant."""
+    variants = list(results["variants"])
+    base = {tuple(r[:3]): r for r in table_rows(results, variants[0])}
+    cols = {v: {tuple(r[:3]): r for r in table_rows(results, v)} for v in variants}
+    head = ["Trained on", "Tested on", ""] + [
+        f"{v}: AUC / sens. / spec." for v in variants
+    ]
+    rows = []
+    for key in base:
+        row = [str(k) for k in key]
+        for v in variants:
+            r = cols[v].get(key)
+            row.append(
+                "--"
+                if r is None
+                else " / ".join(_fmt(c, 2) for c in (r[4], r[6], r[7]))
+            )
+        rows.append(row)
+    widths = [max(len(head[i]), *(len(r[i]) for r in rows)) for i in range(len(head))]
+    line = "  ".join("=" * w for w in widths)
+    lines = [
+        ".. Generated by benchmarks/bench_cross_source.py; do not edit.",
+        "",
+        "AUC / sensitivity / specificity at the default threshold per pipeline "
+        f"variant: the cells, split and seed ({results['seed']}) of the table "
+        f"above, {results['per_class']} cells at most per source and class, "
+        f"{results['epochs']} epochs (``cell_windows``: the default pipeline on "
+        "the same cells framed as 3 nucleus diameters in every source). "
+        f"{_MEASURED}",
+        "",
+        line,
+        "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+        line,
+    ]
+    lines += [
+        "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows
+    ]
+    lines += [line, ""]
+    path = out / "cross_source_variants.rst"
+    path.write_text("\n".join(lines))
+    return path
+
+
+def _familiarity_table(fam, out, results=None):
     """``cross_source_familiarity.rst``: what FamiliarityCheck flags."""
     head = ["Fitted on", "Tested on", "", "Cells", "Cells flagged",
             "Batches of 32 flagged"]  # fmt: skip
@@ -576,6 +680,10 @@ def _familiarity_table(fam, out):
     line = "  ".join("=" * w for w in widths)
     lines = [
         ".. Generated by benchmarks/bench_cross_source.py; do not edit.",
+        "",
+        "``FamiliarityCheck()`` with its defaults, fitted on the training cells "
+        "of each configuration; share of the test cells it flags, and of 200 "
+        "random batches of 32 of them that would warn. " + _MEASURED,
         "",
         line,
         "  ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
@@ -596,6 +704,8 @@ def _figure(results, path, variant="default"):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    if variant not in results["variants"]:
+        variant = next(iter(results["variants"]))
     cfgs = results["variants"][variant]
     fig, axes = plt.subplots(
         len(cfgs), 1, figsize=(7.5, 1.6 * len(cfgs) + 0.6), sharex=True, squeeze=False

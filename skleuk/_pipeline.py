@@ -68,6 +68,7 @@ def _step_classes():
     from .neural_network import LightweightCNNClassifier
     from .preprocessing import (
         ColorNormalizer,
+        FamiliarityCheck,
         ImageReader,
         ImageScaler,
         LaplacianSharpener,
@@ -78,6 +79,7 @@ def _step_classes():
 
     return {
         "reader": ImageReader,
+        "familiarity": FamiliarityCheck,
         "color": ColorNormalizer,
         "sharpen": LaplacianSharpener,
         "average": NeighborhoodAverager,
@@ -91,6 +93,7 @@ def _step_classes():
 def make_pipeline(
     *,
     reader=False,
+    familiarity=False,
     recipe="default",
     image_size=None,
     architecture=None,
@@ -165,6 +168,15 @@ def make_pipeline(
         Put an :class:`~skleuk.preprocessing.ImageReader` first (True, or
         the instance to use) so that ``fit``/``predict`` take image file
         paths.
+    familiarity : bool or FamiliarityCheck, default=False
+        Put a :class:`~skleuk.preprocessing.FamiliarityCheck` first (after
+        the reader; True, or the instance to use): the fitted pipeline keeps
+        a compact description of its training images, and ``predict`` /
+        ``predict_proba`` issue an
+        :class:`~skleuk.exceptions.UnfamiliarImageWarning` on a batch that
+        looks unlike them (another laboratory). Its scores:
+        ``pipe["familiarity"].unfamiliarity(X)``. See the user guide's
+        *Using a model on another laboratory's smears*.
     recipe : {"default", "paper"}, default="default"
         The set of defaults to start from; keywords below override it.
     image_size : int, default=None
@@ -224,6 +236,8 @@ def make_pipeline(
     ['color', 'sharpen', 'average', 'crop', 'resize', 'scale', 'cnn']
     >>> make_pipeline(reader=True).steps[0][0]
     'reader'
+    >>> [name for name, _ in make_pipeline(familiarity=True).steps][:2]
+    ['familiarity', 'crop']
     """
     if recipe not in RECIPES:
         raise ValueError(
@@ -237,6 +251,11 @@ def make_pipeline(
     if reader is not False and reader is not None:
         steps.append(("reader", classes["reader"]() if reader is True else reader))
     arguments = {"resize": {"size": image_size}, "cnn": {"architecture": architecture}}
+    if familiarity is not False and familiarity is not None:
+        steps.append((
+            "familiarity",
+            classes["familiarity"]() if familiarity is True else familiarity,
+        ))
     steps += [
         (name, classes[name](**arguments.get(name, {}))) for name in chosen["steps"]
     ]

@@ -9,8 +9,8 @@ also importable from the subpackage that raises it, as before:
 :class:`NothingToPlotError` from :mod:`skleuk.plotting`,
 :class:`UntrustedModelError` from :func:`skleuk.load_model` and
 :class:`InconsistentVersionWarning` from :mod:`skleuk.neural_network`;
-:class:`UnfamiliarImageWarning` is issued by
-:class:`skleuk.preprocessing.FamiliarityCheck`.
+:class:`UnfamiliarImageWarning` from :mod:`skleuk.preprocessing` (issued
+by its :class:`~skleuk.preprocessing.FamiliarityCheck`).
 """
 
 __all__ = [

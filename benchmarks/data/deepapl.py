@@ -59,17 +59,54 @@ def files(path):
     )
 
 
-def read_crop(file, size):
-    """The centred square of a crop, resized to ``size`` pixels (uint8 RGB)."""
+def read_crop(file, size, context=None):
+    """A square of a crop, resized to ``size`` pixels (uint8 RGB).
+
+    ``context=None``: the centred square of the crop (the cell with its
+    neighbourhood as CellaVision framed it). A number: a square of
+    ``context`` times the equivalent diameter of the largest white-cell
+    nucleus (:func:`skleuk.preprocessing.find_white_cells`) around it,
+    reflect-padded beyond the crop -- the same cell size in every source.
+    """
     from PIL import Image
 
     with Image.open(file) as im:
         im = im.convert("RGB")
+        if context is not None:
+            return cell_window(np.asarray(im), size, context)
         w, h = im.size
         s = min(w, h)
         left, top = (w - s) // 2, (h - s) // 2
         im = im.crop((left, top, left + s, top + s))
         return np.asarray(im.resize((size, size), Image.Resampling.LANCZOS))
+
+
+def cell_window(image, size, context, centre=None, diameter=None):
+    """A window of ``context`` nucleus diameters around a white cell.
+
+    ``centre``/``diameter`` default to the largest nucleus that
+    :func:`skleuk.preprocessing.find_white_cells` finds (the image's centre
+    and a third of its shorter side when none is found).
+    """
+    from PIL import Image
+
+    if centre is None or diameter is None:
+        from skleuk.preprocessing import find_white_cells
+
+        centres, areas = find_white_cells(image)[:2]
+        if len(areas):
+            k = int(np.argmax(areas))
+            centre, diameter = centres[k], 2 * np.sqrt(areas[k] / np.pi)
+        else:
+            centre = (image.shape[0] / 2, image.shape[1] / 2)
+            diameter = min(image.shape[:2]) / 3
+    half = max(2, int(round(context * diameter / 2)))
+    pad = np.pad(image, ((half, half), (half, half), (0, 0)), mode="reflect")
+    r, c = (int(round(v)) for v in centre)
+    win = pad[r : r + 2 * half, c : c + 2 * half]
+    return np.asarray(
+        Image.fromarray(win).resize((size, size), Image.Resampling.LANCZOS)
+    )
 
 
 def sample(labels, per_class, rng):
@@ -83,7 +120,7 @@ def sample(labels, per_class, rng):
     return np.sort(np.concatenate(keep))
 
 
-def load(path, per_class=None, size=64, random_state=0):
+def load(path, per_class=None, size=64, random_state=0, context=None):
     """Blast and non-blast crops of the common task.
 
     Parameters
@@ -98,6 +135,9 @@ def load(path, per_class=None, size=64, random_state=0):
         resized).
     random_state : int
         Seed of the draw.
+    context : float or None
+        None: the centred square of each crop; a number: a window of that
+        many nucleus diameters around the cell (:func:`read_crop`).
 
     Returns
     -------
@@ -111,5 +151,5 @@ def load(path, per_class=None, size=64, random_state=0):
     types, patients = types[use], patients[use]
     y = np.where(np.isin(types, BLAST_TYPES), "blast", "non-blast")
     keep = sample(y, per_class, np.random.default_rng(random_state))
-    X = np.stack([read_crop(paths[i], size) for i in keep])
+    X = np.stack([read_crop(paths[i], size, context) for i in keep])
     return {"X": X, "y": y[keep], "groups": patients[keep], "cell_type": types[keep]}

@@ -45,17 +45,19 @@ def files(path):
     return paths, np.array(types)
 
 
-def load(path, per_class=None, size=64, random_state=0):
+def load(path, per_class=None, size=64, random_state=0, context=None):
     """Non-blast crops: ``X``, ``y`` (all ``"non-blast"``), ``groups``, ``cell_type``.
 
     ``per_class`` crops at most are drawn with a seeded generator (the
     source has one class). Each image is the centred square of its crop,
-    resized to ``size`` pixels; its group is its file name.
+    resized to ``size`` pixels (or, with ``context``, a window of that many
+    nucleus diameters: :func:`benchmarks.data.deepapl.read_crop`); its
+    group is its file name.
     """
     paths, types = files(path)
     y = np.full(len(paths), "non-blast")
     keep = sample(y, per_class, np.random.default_rng(random_state))
-    X = np.stack([read_crop(paths[i], size) for i in keep])
+    X = np.stack([read_crop(paths[i], size, context) for i in keep])
     return {
         "X": X,
         "y": y[keep],

@@ -73,13 +73,9 @@ def _build_pipeline(args, *, reader):
         value = getattr(args, option, None)
         if value is not None and not isinstance(value, list):
             kwargs[param] = value
-    pipe = make_pipeline(**kwargs)
     if getattr(args, "familiarity", False):
-        from ..preprocessing import FamiliarityCheck
-
-        # After the reader (it needs images), before everything else.
-        pipe.steps.insert(int(bool(reader)), ("familiarity", FamiliarityCheck()))
-    return pipe
+        kwargs["familiarity"] = True
+    return make_pipeline(**kwargs)
 
 
 #: Internal folds that choose the threshold of --min-sensitivity.

@@ -7,6 +7,7 @@ returns ``float32`` images, so the steps chain in a
 :class:`sklearn.pipeline.Pipeline` in front of the classifier.
 """
 
+from ..exceptions import UnfamiliarImageWarning
 from ._color import ColorNormalizer
 from ._familiarity import FamiliarityCheck, image_description
 from ._filters import LaplacianSharpener, NeighborhoodAverager
@@ -28,6 +29,7 @@ __all__ = [
     "NeighborhoodAverager",
     "PadToSquare",
     "Resizer",
+    "UnfamiliarImageWarning",
     "WhiteCellCropper",
     "estimate_rbc_diameter",
     "image_description",
