@@ -438,6 +438,32 @@ def cli_memory(counts, seed=0, distinct=200, checks=(True, False)):
 # ---------------------------------------------------------------------------
 # the run
 # ---------------------------------------------------------------------------
+def ratios(res):
+    """The figures of merit of a run's results.
+
+    Against the better of the two matrix-product measurements (the
+    machine's rate when other jobs left it the most): the conservative
+    ratio.
+    """
+    best = {k: max(r[k] for r in res["matmul_gflops"]) for k in res["matmul_gflops"][0]}
+    est, bare = res["estimator_images_per_s"], res["keras_images_per_s"]
+    est_cpu, bare_cpu = res["estimator_images_per_cpu_s"], res["keras_images_per_cpu_s"]
+    flops = TRAIN_FLOP_FACTOR * res["flops_per_image"] / 1e9
+    train = flops * statistics.median(est)
+    train_cpu = flops * statistics.median(est_cpu)
+    return {
+        "train_gflops": train,
+        "train_over_sgemm": train / best["numpy_float32"],
+        "train_gflop_per_cpu_s": train_cpu,
+        "train_over_sgemm_per_cpu_s": train_cpu / best["numpy_float32_per_cpu_s"],
+        "train_over_bf16_matmul": train / best["tf_bfloat16"],
+        "estimator_over_keras": statistics.median(est) / statistics.median(bare),
+        "estimator_over_keras_per_cpu_s": statistics.median(est_cpu)
+        / statistics.median(bare_cpu),
+        "bf16_over_f32_matmul": best["tf_bfloat16"] / best["tf_float32"],
+    }
+
+
 def run(data, *, quick=False, seed=0):
     """Everything above, in one process; ratios against the same run's rates."""
     from skleuk._pipeline import DEFAULT_IMAGE_SIZE
@@ -478,20 +504,7 @@ def run(data, *, quick=False, seed=0):
     rates.append(matmul_rates())
     res["matmul_gflops"] = rates
     res["load_average_end"] = load_average()
-    mean = {k: statistics.mean(r[k] for r in rates) for k in rates[0]}
-    train_gflops = TRAIN_FLOP_FACTOR * flops * statistics.median(est) / 1e9
-    train_cpu = TRAIN_FLOP_FACTOR * flops * statistics.median(est_cpu) / 1e9
-    res["ratios"] = {
-        "train_gflops": train_gflops,
-        "train_over_sgemm": train_gflops / mean["numpy_float32"],
-        "train_gflop_per_cpu_s": train_cpu,
-        "train_over_sgemm_per_cpu_s": train_cpu / mean["numpy_float32_per_cpu_s"],
-        "train_over_bf16_matmul": train_gflops / mean["tf_bfloat16"],
-        "estimator_over_keras": statistics.median(est) / statistics.median(bare),
-        "estimator_over_keras_per_cpu_s": statistics.median(est_cpu)
-        / statistics.median(bare_cpu),
-        "bf16_over_f32_matmul": mean["tf_bfloat16"] / mean["tf_float32"],
-    }
+    res["ratios"] = ratios(res)
     print("  ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in res["ratios"].items()),
           flush=True)
     return res
@@ -571,7 +584,8 @@ def render(results, out):
          f"{q['train_over_bf16_matmul']:.2f} x bf16 matmul"],
         ["default fit, per CPU-second (all threads)", _f(q["train_gflop_per_cpu_s"]),
          "GFLOP/CPU-s", f"**{q['train_over_sgemm_per_cpu_s']:.2f}** x SGEMM per "
-         f"CPU-s ({_f(rates[0]['numpy_float32_per_cpu_s'])})"],
+         "CPU-s ("
+         + all_of(x["numpy_float32_per_cpu_s"] for x in rates) + ")"],
         ["default fit, estimator", all_of(r["estimator_images_per_s"]), "images/s",
          f"**{q['estimator_over_keras']:.2f}** x bare Keras (per CPU-s: "
          f"{q['estimator_over_keras_per_cpu_s']:.2f})"],
@@ -600,7 +614,7 @@ def render(results, out):
         f"{r['epochs_timed']} epochs after the first per fit, each fit shown; a "
         f"training step counted as {TRAIN_FLOP_FACTOR} forward passes of "
         f"{r['flops_per_image'] / 1e6:.1f} MFLOP. Matrix products before / after "
-        "the rest; ratios against their mean.\n\n"
+        "the rest; ratios against the higher of the two.\n\n"
         + _list_table(["measure", "value", "unit", "ratio"], rows)
     )
     text += "\n" + _targets(r)
