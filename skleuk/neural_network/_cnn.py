@@ -66,9 +66,6 @@ __all__ = ["LightweightCNNClassifier"]
 #: Training defaults of the paper (Algorithm 1): 30 epochs, batch size 64.
 DEFAULT_EPOCHS = 30
 DEFAULT_BATCH_SIZE = 64
-#: Training steps per call of Keras's compiled training function (Keras's
-#: ``steps_per_execution``), unless ``compile__steps_per_execution`` is given.
-STEPS_PER_EXECUTION = 4
 
 
 class _LabelEncoder(TransformerMixin, BaseEstimator):
@@ -374,11 +371,11 @@ class LightweightCNNClassifier(KerasClassifier):
         ``optimizer__<arg>`` (e.g. ``optimizer__momentum=0.9``),
         ``compile__<arg>``, ``fit__<arg>`` and ``predict__<arg>`` (arguments
         of Keras's ``compile``, ``fit`` and ``predict``, e.g.
-        ``predict__batch_size=256``) and ``callbacks__<i>__<arg>``. The
-        network is compiled with ``steps_per_execution=4`` (4 training
-        steps per call of Keras's compiled step: the same results, less
-        overhead; batch-level callbacks then run every 4 steps), unless
-        ``compile__steps_per_execution`` says otherwise.
+        ``predict__batch_size=256``) and ``callbacks__<i>__<arg>``.
+        ``compile__steps_per_execution=4`` runs 4 training steps per call
+        of Keras's compiled step: the same fit bit for bit, with less
+        per-step overhead (batch-level callbacks, also of Keras's predict
+        loop, then run every 4 steps).
 
     Attributes
     ----------
@@ -757,11 +754,6 @@ class LightweightCNNClassifier(KerasClassifier):
             k: v for k, v in compile_kwargs.items()
             if k not in ("optimizer", "loss", "metrics")
         }
-        # Several optimizer steps per call of Keras's compiled training step:
-        # the same steps, bit for bit, with less per-step overhead (batch
-        # callbacks then run every STEPS_PER_EXECUTION steps);
-        # compile__steps_per_execution=1 restores Keras's default.
-        compile_args.setdefault("steps_per_execution", STEPS_PER_EXECUTION)
         model.compile(
             optimizer=optimizer,
             loss=keras.losses.CategoricalCrossentropy(

@@ -14,10 +14,10 @@ def test_steps_per_execution_keeps_the_fit():
     params = tiny(random_state=0, epochs=3, augment=True, optimizer="adam",
                   model__dropout=0.3)
     default = LightweightCNNClassifier(**params).fit(X, y)
-    one = LightweightCNNClassifier(**params, compile__steps_per_execution=1).fit(X, y)
-    assert default.model_.steps_per_execution == 4
-    assert one.model_.steps_per_execution == 1
-    weights = zip(default.model_.get_weights(), one.model_.get_weights(), strict=True)
+    four = LightweightCNNClassifier(**params, compile__steps_per_execution=4).fit(X, y)
+    assert default.model_.steps_per_execution == 1
+    assert four.model_.steps_per_execution == 4
+    weights = zip(default.model_.get_weights(), four.model_.get_weights(), strict=True)
     for a, b in weights:
         np.testing.assert_array_equal(a, b)
-    assert default.history_["loss"] == one.history_["loss"]
+    assert default.history_["loss"] == four.history_["loss"]
