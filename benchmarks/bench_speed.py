@@ -267,11 +267,12 @@ def profile(clf, X, y, epochs=2):
             def on_epoch_begin(self, epoch, logs=None):
                 if epoch == 1:
                     tf.profiler.experimental.start(fit_dir)
-                    self.start = time.perf_counter()
+                    self.start = time.perf_counter(), time.process_time()
 
             def on_epoch_end(self, epoch, logs=None):
                 if epoch == epochs:
-                    self.wall = time.perf_counter() - self.start
+                    self.wall = time.perf_counter() - self.start[0]
+                    self.cpu = time.process_time() - self.start[1]
                     tf.profiler.experimental.stop()
 
         trace = Trace()
@@ -294,6 +295,7 @@ def profile(clf, X, y, epochs=2):
         "train_steps": steps,
         "batch_size": clf.batch_size,
         "train_wall_ms_per_step": 1e3 * trace.wall / steps,
+        "train_cpu_ms_per_step": 1e3 * trace.cpu / steps,
         "train_ops_ms_per_step": sum(fit_ops.values()) / steps,
         "train_parts_ms_per_step": _by_part(fit_ops, steps),
         "train_top_ops": {k: round(v / steps, 3) for k, v in fit_ops.most_common(12)},
@@ -390,8 +392,9 @@ def _peak_run(cmd):
     return wall, peak, text
 
 
-def cli_memory(counts, seed=0, distinct=200):
-    """Peak RSS and images/s of ``skleuk predict`` on ``counts`` PNG files."""
+def cli_memory(counts, seed=0, distinct=200, checks=(True, False)):
+    """Peak RSS and images/s of ``skleuk predict`` on ``counts`` PNG files,
+    with its image check (the default) and with ``--no-image-check``."""
     from PIL import Image
 
     from skleuk import make_pipeline
@@ -416,24 +419,53 @@ def cli_memory(counts, seed=0, distinct=200):
             folder.mkdir()
             for i in range(n):
                 os.link(src[i % distinct], folder / f"{i:05d}.png")
-            cmd = [sys.executable, "-m", "skleuk.cli", "predict", str(model),
-                   str(folder), "--quiet", "--format", "csv"]
-            wall, peak, text = _peak_run(cmd)
-            if len(text.strip().splitlines()) - 1 != n:
-                raise RuntimeError(f"skleuk predict did not answer for {n} files")
-            rows.append({"n_files": n, "peak_mib": peak, "wall_s": wall})
-            print(f"  skleuk predict {n} files: {wall:.1f} s, peak {peak:.0f} MiB",
-                  flush=True)
-    if len(rows) > 1:  # images/s after start-up: the difference of two runs
-        a, b = rows[0], rows[-1]
-        rows[-1]["images_per_s_after_start"] = (b["n_files"] - a["n_files"]) / max(
-            b["wall_s"] - a["wall_s"], 1e-9)
+        for check in checks:
+            for n in counts:
+                cmd = [sys.executable, "-m", "skleuk.cli", "predict", str(model),
+                       str(tmp / f"n{n}"), "--quiet", "--format", "csv"]
+                wall, peak, text = _peak_run(cmd + ([] if check else
+                                                    ["--no-image-check"]))
+                if len(text.strip().splitlines()) - 1 != n:
+                    raise RuntimeError(f"skleuk predict did not answer for {n} files")
+                rows.append({"n_files": n, "image_check": check, "peak_mib": peak,
+                             "wall_s": wall})
+                print(f"  skleuk predict {n} files (image check {check}): "
+                      f"{wall:.1f} s, peak {peak:.0f} MiB", flush=True)
+            a, b = rows[-len(counts)], rows[-1]  # after start-up: the difference
+            b["images_per_s_after_start"] = (b["n_files"] - a["n_files"]) / max(
+                b["wall_s"] - a["wall_s"], 1e-9)
     return rows
 
 
 # ---------------------------------------------------------------------------
 # the run
 # ---------------------------------------------------------------------------
+def ratios(res):
+    """The figures of merit of a run's results.
+
+    Against the better of the two matrix-product measurements (the
+    machine's rate when other jobs left it the most): the conservative
+    ratio.
+    """
+    best = {k: max(r[k] for r in res["matmul_gflops"]) for k in res["matmul_gflops"][0]}
+    est, bare = res["estimator_images_per_s"], res["keras_images_per_s"]
+    est_cpu, bare_cpu = res["estimator_images_per_cpu_s"], res["keras_images_per_cpu_s"]
+    flops = TRAIN_FLOP_FACTOR * res["flops_per_image"] / 1e9
+    train = flops * statistics.median(est)
+    train_cpu = flops * statistics.median(est_cpu)
+    return {
+        "train_gflops": train,
+        "train_over_sgemm": train / best["numpy_float32"],
+        "train_gflop_per_cpu_s": train_cpu,
+        "train_over_sgemm_per_cpu_s": train_cpu / best["numpy_float32_per_cpu_s"],
+        "train_over_bf16_matmul": train / best["tf_bfloat16"],
+        "estimator_over_keras": statistics.median(est) / statistics.median(bare),
+        "estimator_over_keras_per_cpu_s": statistics.median(est_cpu)
+        / statistics.median(bare_cpu),
+        "bf16_over_f32_matmul": best["tf_bfloat16"] / best["tf_float32"],
+    }
+
+
 def run(data, *, quick=False, seed=0):
     """Everything above, in one process; ratios against the same run's rates."""
     from skleuk._pipeline import DEFAULT_IMAGE_SIZE
@@ -470,24 +502,11 @@ def run(data, *, quick=False, seed=0):
         repeat=2 if quick else 3)
     res["screen"] = screen_time(repeat=2 if quick else 3, seed=seed)
     print(f"  screen one smear: {res['screen']['seconds']:.2f} s", flush=True)
-    res["cli_predict"] = cli_memory((100, 400) if quick else (1000, 10000), seed=seed)
+    res["cli_predict"] = cli_memory((100, 400) if quick else (500, 2000), seed=seed)
     rates.append(matmul_rates())
     res["matmul_gflops"] = rates
     res["load_average_end"] = load_average()
-    mean = {k: statistics.mean(r[k] for r in rates) for k in rates[0]}
-    train_gflops = TRAIN_FLOP_FACTOR * flops * statistics.median(est) / 1e9
-    train_cpu = TRAIN_FLOP_FACTOR * flops * statistics.median(est_cpu) / 1e9
-    res["ratios"] = {
-        "train_gflops": train_gflops,
-        "train_over_sgemm": train_gflops / mean["numpy_float32"],
-        "train_gflop_per_cpu_s": train_cpu,
-        "train_over_sgemm_per_cpu_s": train_cpu / mean["numpy_float32_per_cpu_s"],
-        "train_over_bf16_matmul": train_gflops / mean["tf_bfloat16"],
-        "estimator_over_keras": statistics.median(est) / statistics.median(bare),
-        "estimator_over_keras_per_cpu_s": statistics.median(est_cpu)
-        / statistics.median(bare_cpu),
-        "bf16_over_f32_matmul": mean["tf_bfloat16"] / mean["tf_float32"],
-    }
+    res["ratios"] = ratios(res)
     print("  ratios: " + ", ".join(f"{k} {v:.2f}" for k, v in res["ratios"].items()),
           flush=True)
     return res
@@ -502,13 +521,19 @@ def _f(x, d=0):
 
 def _targets(r):
     """The targets of the speed issue against this run (a table)."""
-    q, cli = r["ratios"], r["cli_predict"][-1]
+    q = r["ratios"]
+    checked = [c for c in r["cli_predict"] if c.get("image_check", True)]
+    cli = checked[-1]
     rate = statistics.median(r["estimator_images_per_s"])
     epochs = r.get("default_epochs", 120)
     five_fold = 5 * epochs * N_FIT / rate / 60
     cli_rate = cli.get("images_per_s_after_start", cli["n_files"] / cli["wall_s"])
-    flat = max(c["peak_mib"] for c in r["cli_predict"]) / min(
-        c["peak_mib"] for c in r["cli_predict"])
+    flat = max(c["peak_mib"] for c in checked) / min(c["peak_mib"] for c in checked)
+    unchecked = [c for c in r["cli_predict"] if not c.get("image_check", True)]
+    if unchecked and "images_per_s_after_start" in unchecked[-1]:
+        cli_rate_unchecked = unchecked[-1]["images_per_s_after_start"]
+    else:
+        cli_rate_unchecked = None
 
     def met(ok):
         return "met" if ok else "**not met**"
@@ -520,9 +545,10 @@ def _targets(r):
         ["default 5-fold evaluation, 260 images", "<= 2.5 min",
          f"{five_fold:.1f} min (training only, from the fit rate: 5 x {epochs} "
          f"epochs x {N_FIT} images)", met(five_fold <= 2.5)],
-        ["``skleuk predict`` with TTA", ">= 400 images/s", f"{cli_rate:.0f} images/s",
-         met(cli_rate >= 400)],
-        [f"``skleuk predict`` memory, {r['cli_predict'][0]['n_files']:,} to "
+        ["``skleuk predict`` with TTA", ">= 400 images/s", f"{cli_rate:.0f} images/s"
+         + (f" ({cli_rate_unchecked:.0f} with ``--no-image-check``)"
+            if cli_rate_unchecked else ""), met(cli_rate >= 400)],
+        [f"``skleuk predict`` memory, {checked[0]['n_files']:,} to "
          f"{cli['n_files']:,} files", "flat", f"peak x {flat:.2f}", met(flat < 1.1)],
         ["screening one 2592x1944 smear", "<= 0.3 s", f"{r['screen']['seconds']:.2f} s",
          met(r["screen"]["seconds"] <= 0.3)],
@@ -560,7 +586,8 @@ def render(results, out):
          f"{q['train_over_bf16_matmul']:.2f} x bf16 matmul"],
         ["default fit, per CPU-second (all threads)", _f(q["train_gflop_per_cpu_s"]),
          "GFLOP/CPU-s", f"**{q['train_over_sgemm_per_cpu_s']:.2f}** x SGEMM per "
-         f"CPU-s ({_f(rates[0]['numpy_float32_per_cpu_s'])})"],
+         "CPU-s ("
+         + all_of(x["numpy_float32_per_cpu_s"] for x in rates) + ")"],
         ["default fit, estimator", all_of(r["estimator_images_per_s"]), "images/s",
          f"**{q['estimator_over_keras']:.2f}** x bare Keras (per CPU-s: "
          f"{q['estimator_over_keras_per_cpu_s']:.2f})"],
@@ -574,7 +601,9 @@ def render(results, out):
          _f(r["screen"]["seconds"], 2), "s",
          f"locating the cells: {r['screen']['locate_seconds']:.2f} s"],
     ]
-    rows += [[f"``skleuk predict``, {c['n_files']:,} files", _f(c["wall_s"], 1), "s",
+    rows += [[f"``skleuk predict``, {c['n_files']:,} files"
+              + ("" if c.get("image_check", True) else ", ``--no-image-check``"),
+              _f(c["wall_s"], 1), "s",
               f"peak {_f(c['peak_mib'])} MiB"
               + (f"; {_f(c['images_per_s_after_start'])} images/s after start-up"
                  if "images_per_s_after_start" in c else "")] for c in cli]
@@ -587,7 +616,7 @@ def render(results, out):
         f"{r['epochs_timed']} epochs after the first per fit, each fit shown; a "
         f"training step counted as {TRAIN_FLOP_FACTOR} forward passes of "
         f"{r['flops_per_image'] / 1e6:.1f} MFLOP. Matrix products before / after "
-        "the rest; ratios against their mean.\n\n"
+        "the rest; ratios against the higher of the two.\n\n"
         + _list_table(["measure", "value", "unit", "ratio"], rows)
     )
     text += "\n" + _targets(r)
@@ -600,6 +629,8 @@ def render(results, out):
             if train.get(k) or pred.get(k)]
     prow += [["**sum of op times**", f"{p['train_ops_ms_per_step']:.2f}",
               f"{p['predict_ops_ms_per_batch']:.2f}"],
+             ["**CPU time of the process** (ops, executor, Keras, data)",
+              f"{p['train_cpu_ms_per_step']:.2f}", "--"],
              ["**wall time**", f"{p['train_wall_ms_per_step']:.2f}",
               f"{p['predict_wall_ms_per_batch']:.2f}"]]
     prof = out / "performance_profile.rst"

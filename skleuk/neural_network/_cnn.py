@@ -375,6 +375,10 @@ class LightweightCNNClassifier(KerasClassifier):
         ``compile__<arg>``, ``fit__<arg>`` and ``predict__<arg>`` (arguments
         of Keras's ``compile``, ``fit`` and ``predict``, e.g.
         ``predict__batch_size=256``) and ``callbacks__<i>__<arg>``.
+        ``compile__steps_per_execution=4`` runs 4 training steps per call
+        of Keras's compiled step: the same fit bit for bit, with less
+        per-step overhead (batch-level callbacks, also of Keras's predict
+        loop, then run every 4 steps).
 
     Attributes
     ----------

@@ -6,7 +6,7 @@ chunks of a few dozen images (``skleuk predict`` on a folder, a smear's
 cells, a cross-validation fold), and eight times over with test-time
 augmentation done as eight calls. :func:`inference_function` compiles the
 network's forward pass once per fitted network -- the 8 flips and rotations
-of test-time augmentation inside the same graph, as one batch -- and
+of test-time augmentation inside the same graph -- and
 :func:`predict_batches` runs it over fixed-size batches.
 """
 
@@ -51,9 +51,11 @@ def inference_function(model, tta=False, square=True):
     def forward(x):
         if not tta:
             return tf.cast(model(x, training=False), tf.float32)
-        v = views(x)
-        p = tf.cast(model(tf.concat(v, axis=0), training=False), tf.float32)
-        return tf.reduce_mean(tf.reshape(p, [len(v), tf.shape(x)[0], -1]), axis=0)
+        # One call of the network per view, all in this graph: the same
+        # probabilities as one call on the 8 views stacked, but each call's
+        # activations are an eighth of the size (they stay in the caches).
+        p = [tf.cast(model(v, training=False), tf.float32) for v in views(x)]
+        return tf.reduce_mean(tf.stack(p), axis=0)
 
     return forward
 

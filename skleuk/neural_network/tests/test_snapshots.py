@@ -1,5 +1,7 @@
 """Several epoch counts scored from one fit: EpochSnapshots and epoch_scorer."""
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -70,6 +72,10 @@ def test_clone_has_a_fresh_callback(data):
     copy = clone(clf)
     assert copy.callbacks[0] is not clf.callbacks[0]
     assert copy.callbacks[0].weights_ == {} and copy.callbacks[0].epochs == (1,)
+    # a pickled fitted classifier keeps its snapshots
+    loaded = pickle.loads(pickle.dumps(clf))
+    assert epoch_scorer("accuracy", 1)(loaded, X, y) == epoch_scorer("accuracy", 1)(
+        clf, X, y)
 
 
 def test_errors(data):
