@@ -77,6 +77,7 @@ class EpochSnapshots(keras.callbacks.Callback):
         self.weights_ = {}
 
     def on_epoch_end(self, epoch, logs=None):
+        """Keep a copy of the weights after each epoch count asked for."""
         if epoch + 1 in self.epochs:
             self.weights_[epoch + 1] = [w.copy() for w in self.model.get_weights()]
 
