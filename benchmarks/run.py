@@ -92,7 +92,9 @@ def stamp_fragments(paths, s):
             text = path.read_text()
             if text.startswith(".. stamp:"):
                 text = text.split("\n", 1)[1]
-            path.write_text(f".. stamp: {line}\n{text}")
+            # a blank line ends the comment: without it docutils reads the
+            # fragment's first paragraph as part of the comment, and warns
+            path.write_text(f".. stamp: {line}\n\n{text.lstrip(chr(10))}")
         elif path.suffix == ".png":
             from PIL import Image, PngImagePlugin
 
