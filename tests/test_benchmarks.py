@@ -81,6 +81,8 @@ def test_run_one_writes_stamped_results_and_fragments(tmp_path):
     run.render(module, results, tmp_path / "docs")
     text = (tmp_path / "docs" / "toy.rst").read_text()
     assert text.count(".. stamp:") == 1 and "commit 0000000" in text
+    # a blank line ends the comment, so docutils does not swallow the text
+    assert text.split("\n")[1] == "" and text.split("\n")[2] != ""
     assert stamp.read_stamp(tmp_path / "docs" / "toy.png")["commit"] == "0000000"
 
 
