@@ -1,26 +1,31 @@
 """Every white cell of a smear, touching cells separated one by one.
 
 The nucleus candidates come from the stain-ratio segmentation of
-``_detection.py`` (per-image threshold, fragments of one lobed nucleus merged,
-platelets dropped). Touching and overlapping cells form one candidate there;
-they are separated here, at the smear's own cell scale:
+``_detection.py`` (per-image threshold, fragments of one lobed nucleus
+merged over ``merge_distance``, platelets dropped). Touching and
+overlapping cells form one candidate there; they are separated here, at
+the smear's own cell scale:
 
-1. the nucleus mask is closed over the merge gap (the lobes of one
-   neutrophil nucleus become one blob) and its holes are filled;
-2. its Euclidean distance transform ``d`` peaks once per round nucleus; the
-   smear's cell scale ``r0`` is the median over candidates of their deepest
-   ``d`` (a cluster's deepest point is still one nucleus radius, so clusters
-   do not inflate it, and ``r0`` follows the magnification);
-3. markers are the regional maxima of ``d`` that stand at least
-   ``h = 0.25 r0`` above their saddle (h-maxima) and are at least ``0.5 r0``
-   deep, markers closer than ``0.7 r0`` being one; a candidate never gets
-   more markers than ``1.6`` times its area over ``pi r0**2`` (rounded up):
-   a cluster's area checks its number of instances;
-4. a watershed of ``-d`` from the markers (:func:`skimage.segmentation.watershed`)
-   gives each cell its own nucleus pixels: centre, area, radius, box, mask.
+1. the Euclidean distance transform ``d`` of the (hole-filled) nucleus mask
+   peaks once per round nucleus;
+2. the smear's single-nucleus area ``a0 = pi r0**2`` is the median area of
+   its *round* candidates (area at most 1.4 ``pi max(d)**2``: one round
+   nucleus; a lobed nucleus or a cluster is not round), so ``r0`` follows
+   the magnification of the image;
+3. markers are the local maxima of ``d`` at least ``0.5 r0`` deep and about
+   ``1.3 r0`` apart, kept when an h-maxima transform (``h = 0.2 r0``) finds
+   a saddle between them (two ends of a C-shaped nucleus are one cell; the
+   thin lobes of a neutrophil are too shallow to count); a candidate never
+   gets more markers than ``1.5`` times its area over ``a0`` (rounded up):
+   its area checks its number of instances;
+4. a watershed of ``-d`` from the markers
+   (:func:`skimage.segmentation.watershed`) within the nucleus closed over
+   the merge gap gives each cell its own nucleus pixels: centre, area,
+   radius, box, mask.
 
-Everything runs once per image on the block-averaged working copy (no loop
-over cells in Python); coordinates are mapped back to the input pixels.
+Everything but the h-maxima check of candidates with several deep peaks
+runs once per image on the block-averaged working copy; coordinates are
+mapped back to the input pixels.
 """
 
 from __future__ import annotations
