@@ -55,9 +55,9 @@ def test_an_l_shaped_cluster_gives_one_cell_each():
 
 
 def test_scale_follows_the_magnification():
-    small = locate_white_cells(field(cluster(3, 8, 0.2) + [(20, 20, 8)]))
+    small = locate_white_cells(field(cluster(3, 10, 0.15) + [(20, 20, 10)]))
     big = locate_white_cells(
-        field(cluster(3, 16, 0.2, centre=(160, 200)) + [(40, 40, 16)],
+        field(cluster(3, 20, 0.15, centre=(160, 200)) + [(40, 40, 20)],
               shape=(320, 400))
     )
     assert len(small.centres) == len(big.centres) == 4
@@ -104,8 +104,8 @@ def test_labels_mark_each_cell_and_hold_its_centre():
 @settings(max_examples=15, deadline=None)
 @given(
     k=st.integers(2, 5),
-    radius=st.integers(8, 14),
-    overlap=st.floats(0.0, 0.2),
+    radius=st.integers(10, 16),
+    overlap=st.floats(0.0, 0.15),
     flip=st.booleans(),
 )
 def test_clusters_count_right_at_any_scale_and_orientation(k, radius, overlap, flip):
