@@ -648,7 +648,9 @@ def _variants_table(results, out):
         f"variant: the cells, split and seed ({results['seed']}) of the table "
         f"above, {results['per_class']} cells at most per source and class, "
         f"{results['epochs']} epochs (``cell_windows``: the default pipeline on "
-        "the same cells framed as 3 nucleus diameters in every source). "
+        "the same cells framed as 3 nucleus diameters in every source; "
+        "``default_seed1``: the default with seed 1 -- another draw of cells, "
+        "split and network seed). "
         f"{_MEASURED}",
         "",
         line,
