@@ -629,7 +629,7 @@ def render(results, out):
             if train.get(k) or pred.get(k)]
     prow += [["**sum of op times**", f"{p['train_ops_ms_per_step']:.2f}",
               f"{p['predict_ops_ms_per_batch']:.2f}"],
-             ["**CPU time of the process** (ops, executor, Keras, data)",
+             ["**CPU time of the process** (all threads)",
               f"{p['train_cpu_ms_per_step']:.2f}", "--"],
              ["**wall time**", f"{p['train_wall_ms_per_step']:.2f}",
               f"{p['predict_wall_ms_per_batch']:.2f}"]]
@@ -639,8 +639,11 @@ def render(results, out):
         f"default fit (batches of {p['batch_size']}) and {p['predict_batches']} "
         "predicted batches with test-time augmentation (8 views of each image in "
         "one batch), same run as the table above; milliseconds of op time per "
-        "step (per batch), summed over TensorFlow's threads, so the sum may "
-        "exceed the wall time.\n\n"
+        "step (per batch), summed over TensorFlow's threads. An op's time is "
+        "the wall-clock span it ran on its thread, which other jobs' "
+        "preemption stretches: on a loaded machine the sum can exceed both "
+        "the wall time and the process's CPU time. Compare the parts with "
+        "each other.\n\n"
         + _list_table(["part", "training, ms/step", "prediction, ms/batch"], prow)
     )
     return [speed, prof]
