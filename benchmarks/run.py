@@ -91,8 +91,9 @@ def stamp_fragments(paths, s):
         if path.suffix == ".rst":
             text = path.read_text()
             if text.startswith(".. stamp:"):
-                text = text.split("\n", 1)[1]
-            path.write_text(f".. stamp: {line}\n{text}")
+                text = text.split("\n", 1)[1].lstrip("\n")
+            # A blank line ends the comment (docutils warns without it).
+            path.write_text(f".. stamp: {line}\n\n{text}")
         elif path.suffix == ".png":
             from PIL import Image, PngImagePlugin
 
