@@ -91,10 +91,9 @@ def stamp_fragments(paths, s):
         if path.suffix == ".rst":
             text = path.read_text()
             if text.startswith(".. stamp:"):
-                text = text.split("\n", 1)[1]
-            # a blank line ends the comment: without it docutils reads the
-            # fragment's first paragraph as part of the comment, and warns
-            path.write_text(f".. stamp: {line}\n\n{text.lstrip(chr(10))}")
+                text = text.split("\n", 1)[1].lstrip("\n")
+            # A blank line ends the comment (docutils warns without it).
+            path.write_text(f".. stamp: {line}\n\n{text}")
         elif path.suffix == ".png":
             from PIL import Image, PngImagePlugin
 

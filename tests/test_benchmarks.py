@@ -75,7 +75,7 @@ def test_run_one_writes_stamped_results_and_fragments(tmp_path):
     for fragment in ("toy.rst", "toy.png"):
         assert stamp.read_stamp(tmp_path / "docs" / fragment) == expected
     text = (tmp_path / "docs" / "toy.rst").read_text()
-    assert text.startswith(".. stamp: ") and "Mean " in text
+    assert text.startswith(".. stamp: ") and "\n\nMean " in text
     # Re-rendering keeps one stamp: the results', not today's.
     results["stamp"] = {**expected, "commit": "0000000"}
     run.render(module, results, tmp_path / "docs")

@@ -14,7 +14,8 @@ stamp = pytest.importorskip("benchmarks.stamp", reason="run from the repository 
 
 GENERATED = Path(__file__).resolve().parents[1] / "docs" / "_generated"
 #: Fragments that must carry a stamp (their benchmarks follow the contract).
-MUST_BE_STAMPED = ("accuracy.rst",)
+MUST_BE_STAMPED = ("accuracy.rst", "trust.rst", "trust_reliability.png",
+                   "trust_risk_coverage.png")
 
 
 def _stamped():
