@@ -55,7 +55,6 @@ figure shows the distribution of P(blast) per source and class.
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -75,90 +74,49 @@ PER_CLASS = 200  # cells at most per source and class in a standard run
 
 
 # ---------------------------------------------------------------------------
-# data (Aria and BCCD: private cutters until benchmarks/data/aria.py and
-# bccd.py -- written by the "consolidate" helper -- are merged; switch then)
+# data: Aria and BCCD cells through benchmarks/data (DeepAPL and PBC load
+# their own crops)
 # ---------------------------------------------------------------------------
-_ARIA_CLASSES = ("Benign", "Early", "Pre", "Pro")
-_ARIA_BORDER = 24
-_ARIA_WINDOW = 64
-
-
-def _bccd_folder(path):
-    path = Path(path)
-    return path / "JPEGImages" if (path / "JPEGImages").is_dir() else path
-
-
-def _bccd_reference(path, size=(224, 168)):
-    """The BCCD photographs, the fixed colour reference of the Aria fields."""
-    from PIL import Image
-
-    files = sorted(_bccd_folder(path).glob("*.jpg"))
-    return np.stack(
-        [np.asarray(Image.open(f).convert("RGB").resize(size)) for f in files]
-    )
-
-
 def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context=None):
     """Aria cell windows: normalised fields, the largest white cells' windows.
 
-    Mirrors the accuracy benchmark's cell task (its ``cut_cells``) with
-    public skleuk functions only. TODO at merge: use benchmarks/data/aria.py.
+    The accuracy benchmark's cell task (:func:`benchmarks.data.aria.tasks`),
+    with about ``per_class`` cells of each binary class and, with
+    ``context``, windows sized by the white cell.
     """
     from skleuk.datasets import read_image
     from skleuk.model_selection import find_duplicate_groups
-    from skleuk.preprocessing import ColorNormalizer, locate_white_cells
+    from skleuk.preprocessing import locate_white_cells
 
+    from .data import aria
     from .data.deepapl import cell_window
 
-    rng = np.random.default_rng(random_state)
-    path = Path(path)
-    files, labels = [], []
-    for name in _ARIA_CLASSES:
-        found = sorted(p for p in (path / name).glob("*") if p.suffix.lower() == ".jpg")
-        if not found:
-            raise FileNotFoundError(
-                f"no {name}/*.jpg under {path}: not the Aria folder"
-            )
-        # about per_class cells of each binary class, max_cells per field
-        n = (
-            -(-per_class // max_cells)
-            if name == "Benign"
-            else -(-per_class // (3 * max_cells))
-        )
-        if n < len(found):
-            found = [
-                found[i] for i in np.sort(rng.choice(len(found), n, replace=False))
-            ]
-        files += found
-        labels += [name] * len(found)
+    # about per_class cells of each binary class, max_cells per field
+    n_benign = -(-per_class // max_cells)
+    n_malignant = -(-per_class // (3 * max_cells))
+    counts = {c: n_benign if c == aria.BENIGN else n_malignant for c in aria.CLASSES}
+    files, labels = aria.files(path, counts, random_state)
     X = np.stack([read_image(f) for f in files])
     groups = find_duplicate_groups(X)
     if reference is not None:
-        norm = ColorNormalizer(method="histogram", reference=reference).fit(X[:1])
-        X = np.rint(norm.transform(X) * 255).astype(np.uint8)
-    b = _ARIA_BORDER
-    X = X[:, b:-b, b:-b]
-    half = _ARIA_WINDOW // 2
-    padded = np.pad(X, ((0, 0), (half, half), (half, half), (0, 0)), mode="reflect")
-    cells, field = [], []
-    for i, image in enumerate(X):
-        cells_found = locate_white_cells(image, split=False)
-        centres, areas = cells_found.centres, cells_found.nucleus_areas
-        for k in np.argsort(areas)[::-1][:max_cells]:
-            if context is not None:
-                d = 2 * np.sqrt(areas[k] / np.pi)
-                cells.append(cell_window(image, SIZE, context, centres[k], d))
+        X = aria.normalise(X, reference)
+    else:
+        X = X[:, aria.BORDER : -aria.BORDER, aria.BORDER : -aria.BORDER]
+    if context is None:
+        cells, field = aria.cut_cells(X, max_cells)
+    else:
+        cells, field = [], []
+        for i, image in enumerate(X):
+            found = locate_white_cells(image, split=False)
+            for k in np.argsort(found.nucleus_areas)[::-1][:max_cells]:
+                d = 2 * np.sqrt(found.nucleus_areas[k] / np.pi)
+                cells.append(cell_window(image, SIZE, context, found.centres[k], d))
                 field.append(i)
-                continue
-            r, c = (np.asarray(centres[k]) + 0.5).astype(int)
-            cells.append(padded[i, r : r + _ARIA_WINDOW, c : c + _ARIA_WINDOW])
-            field.append(i)
-    field = np.array(field)
-    labels = np.array(labels)[field]
-    y = np.where(labels == "Benign", NEG, POS)
+        cells, field = np.stack(cells), np.array(field)
+    labels = labels[field]
     return {
-        "X": np.stack(cells),
-        "y": y,
+        "X": cells,
+        "y": np.where(labels == aria.BENIGN, NEG, POS),
         "groups": groups[field].astype(str),
         "cell_type": labels,
     }
@@ -171,45 +129,27 @@ def _bccd_cells(path, per_class, random_state=0, box_context=2.25, context=None)
     cell and its neighbourhood, as in a CellaVision crop), reflect-padded at
     the border, resized to :data:`SIZE`; with ``context``, ``context``
     nucleus diameters around the largest nucleus in that window.
-    TODO at merge: use benchmarks/data/bccd.py.
     """
     from PIL import Image
 
+    from .data import bccd
     from .data.deepapl import cell_window
 
-    folder = Path(path)
-    ann = folder / "Annotations"
     cells, groups = [], []
-    for xml in sorted(ann.glob("*.xml")):
-        img = _bccd_folder(folder) / (xml.stem + ".jpg")
-        if not img.exists():
-            continue
-        image = None
-        for obj in ET.parse(xml).findall("object"):
-            if obj.findtext("name") != "WBC":
-                continue
-            box = obj.find("bndbox")
-            x0, y0, x1, y1 = (
-                float(box.findtext(t)) for t in ("xmin", "ymin", "xmax", "ymax")
-            )
-            if image is None:
-                image = np.asarray(Image.open(img).convert("RGB"))
+    for name, image, wbc in zip(*bccd.load(path), strict=True):
+        for x0, y0, x1, y1 in wbc:
             half = int(box_context * max(x1 - x0, y1 - y0) / 2)
             cy, cx = int((y0 + y1) / 2), int((x0 + x1) / 2)
             pad = np.pad(image, ((half, half), (half, half), (0, 0)), mode="reflect")
             win = pad[cy : cy + 2 * half, cx : cx + 2 * half]
             if context is not None:
                 cells.append(cell_window(win, SIZE, context))
-                groups.append(xml.stem)
-                continue
-            cells.append(
-                np.asarray(
-                    Image.fromarray(win).resize((SIZE, SIZE), Image.Resampling.LANCZOS)
-                )
-            )
-            groups.append(xml.stem)
+            else:
+                cells.append(np.asarray(Image.fromarray(win).resize(
+                    (SIZE, SIZE), Image.Resampling.LANCZOS)))  # fmt: skip
+            groups.append(Path(name).stem)
     if not cells:
-        raise FileNotFoundError(f"no WBC boxes in {ann}: not the BCCD folder")
+        raise FileNotFoundError(f"no WBC boxes under {path}: not the BCCD folder")
     X, groups = np.stack(cells), np.array(groups)
     if per_class is not None and per_class < len(X):
         keep = np.sort(
@@ -233,11 +173,11 @@ def load_sources(data, per_class, random_state=0, context=None):
     diameters around every cell, in every source (the white cell's own
     size as the ruler).
     """
-    from .data import deepapl, pbc
+    from .data import bccd, deepapl, pbc
 
     out = {}
     if "aria" in data:
-        ref = _bccd_reference(data["bccd"]) if "bccd" in data else None
+        ref = bccd.reference(data["bccd"]) if "bccd" in data else None
         out["aria"] = _aria_cells(data["aria"], per_class, ref, random_state,
                                   context=context)  # fmt: skip
     if "deepapl" in data:

@@ -25,7 +25,10 @@ CELL_WINDOW = 64  # side of the window cut around each white cell
 
 
 def files(path, per_class=None, random_state=0):
-    """JPEG paths and class names, ``per_class`` of each drawn with a seed."""
+    """JPEG paths and class names, ``per_class`` of each drawn with a seed.
+
+    ``per_class`` is one number for every class, or ``{class: number}``.
+    """
     path = Path(path)
     rng = np.random.default_rng(random_state)
     paths, labels = [], []
@@ -34,8 +37,9 @@ def files(path, per_class=None, random_state=0):
         if not found:
             raise FileNotFoundError(
                 f"no {name}/*.jpg under {path}: not the Aria folder")
-        if per_class is not None and per_class < len(found):
-            keep = np.sort(rng.choice(len(found), per_class, replace=False))
+        n = per_class.get(name) if isinstance(per_class, dict) else per_class
+        if n is not None and n < len(found):
+            keep = np.sort(rng.choice(len(found), n, replace=False))
             found = [found[i] for i in keep]
         paths += found
         labels += [name] * len(found)

@@ -65,7 +65,7 @@ def read_crop(file, size, context=None):
     ``context=None``: the centred square of the crop (the cell with its
     neighbourhood as CellaVision framed it). A number: a square of
     ``context`` times the equivalent diameter of the largest white-cell
-    nucleus (:func:`skleuk.preprocessing.find_white_cells`) around it,
+    nucleus (:func:`skleuk.preprocessing.locate_white_cells`) around it,
     reflect-padded beyond the crop -- the same cell size in every source.
     """
     from PIL import Image
@@ -85,15 +85,16 @@ def cell_window(image, size, context, centre=None, diameter=None):
     """A window of ``context`` nucleus diameters around a white cell.
 
     ``centre``/``diameter`` default to the largest nucleus that
-    :func:`skleuk.preprocessing.find_white_cells` finds (the image's centre
+    :func:`skleuk.preprocessing.locate_white_cells` finds (the image's centre
     and a third of its shorter side when none is found).
     """
     from PIL import Image
 
     if centre is None or diameter is None:
-        from skleuk.preprocessing import find_white_cells
+        from skleuk.preprocessing import locate_white_cells
 
-        centres, areas = find_white_cells(image)[:2]
+        found = locate_white_cells(image, split=False)
+        centres, areas = found.centres, found.nucleus_areas
         if len(areas):
             k = int(np.argmax(areas))
             centre, diameter = centres[k], 2 * np.sqrt(areas[k] / np.pi)
