@@ -43,8 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import REPO_ROOT, load_average, quiet_tensorflow
-from ._report_rst import _list_table
+from ._common import REPO_ROOT, list_table, load_average, quiet_tensorflow
 
 quiet_tensorflow()
 
@@ -557,7 +556,7 @@ def _targets(r):
         ["screening one 2592x1944 smear", "<= 0.3 s", f"{r['screen']['seconds']:.2f} s",
          met(r["screen"]["seconds"] <= 0.3)],
     ]
-    return "Targets (issue 31), this run:\n\n" + _list_table(
+    return "Targets (issue 31), this run:\n\n" + list_table(
         ["target", "wanted", "measured", ""], rows)
 
 
@@ -621,7 +620,7 @@ def render(results, out):
         f"training step counted as {TRAIN_FLOP_FACTOR} forward passes of "
         f"{r['flops_per_image'] / 1e6:.1f} MFLOP. Matrix products before / after "
         "the rest; ratios against the higher of the two.\n\n"
-        + _list_table(["measure", "value", "unit", "ratio"], rows)
+        + list_table(["measure", "value", "unit", "ratio"], rows)
     )
     text += "\n" + _targets(r)
     speed = out / "performance_speed.rst"
@@ -648,6 +647,6 @@ def render(results, out):
         "preemption stretches: on a loaded machine the sum can exceed both "
         "the wall time and the process's CPU time. Compare the parts with "
         "each other.\n\n"
-        + _list_table(["part", "training, ms/step", "prediction, ms/batch"], prow)
+        + list_table(["part", "training, ms/step", "prediction, ms/batch"], prow)
     )
     return [speed, prof]
