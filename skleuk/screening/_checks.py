@@ -74,7 +74,9 @@ def referral_reason(image, *, min_size=MIN_SIDE, n_cells=None,
         :meth:`SmearScreener.screen` result's): the detector is not run
         again. ``None``: run it.
     locate_params : dict or None, default=None
-        Keyword arguments of :func:`locate_white_cells`.
+        Keyword arguments of :func:`locate_white_cells`. Its ``split``
+        defaults to ``False`` here: separating touching cells changes how
+        many cells are found, never whether one is.
 
     Returns
     -------
@@ -116,7 +118,12 @@ def referral_reason(image, *, min_size=MIN_SIDE, n_cells=None,
     if n_cells is None:
         from ..preprocessing import locate_white_cells
 
-        n_cells = len(locate_white_cells(image, **(locate_params or {})).centres)
+        # Only whether a cell is found matters here, and that does not depend
+        # on separating touching cells (a nucleus candidate is at least one
+        # cell either way): skip the separation, about half the detector's
+        # time on a crop.
+        params = {"split": False, **(locate_params or {})}
+        n_cells = len(locate_white_cells(image, **params).centres)
     if n_cells:
         return None
     if _is_grey_level(image):
