@@ -15,15 +15,56 @@ from ._output import _Writer
 #: Longer side at which images are read for the checks (the detector works
 #: on a copy a few hundred pixels wide anyway).
 _CHECK_SIZE = 512
+# An image read with reduce_to=_CHECK_SIZE whose longer side is below it was
+# not reduced (a reduced image keeps at least that): it is the file at full
+# resolution, what an ImageReader(size=None) reads, and is handed to the
+# model instead of reading the file a second time.
 
 
-def _predict_batch(model, paths):
+def _reader_tail(model):
+    """The model's steps after its :class:`ImageReader`, when the reader
+    returns the files exactly as :func:`read_image` decodes them (a
+    ``Pipeline`` starting with ``ImageReader(size=None)``): images already
+    decoded can then go to these steps instead of their paths. ``None``
+    otherwise (a reader that resizes while decoding, a wrapped pipeline,
+    no reader): the model reads the files itself."""
+    from sklearn.pipeline import Pipeline
+
+    from ..preprocessing import ImageReader
+
+    est = model["estimator"]
+    if model["input"] != "paths" or not isinstance(est, Pipeline):
+        return None
+    first = est.steps[0][1]
+    if type(first) is not ImageReader or first.size is not None or len(est) < 2:
+        return None
+    return first, est[1:]
+
+
+def _as_reader_output(reader, images):
+    """What ``reader.transform`` returns for files decoded to ``images``."""
+    from ..utils._image_ops import stack_if_uniform
+    from ..utils.validation import check_images
+
+    images = stack_if_uniform(list(images))
+    if reader.dtype == "float32":
+        images = check_images(images, allow_ragged=True)
+    return images
+
+
+def _predict_batch(model, paths, images=None):
     """(pred_index, prob, probas, None) per path; raises ImageReadError on
-    bad files."""
+    bad files. ``images``: the files already decoded at full resolution
+    (used when the model's reader would return the same arrays)."""
     import numpy as np
 
     est = model["estimator"]
-    if model["input"] == "paths":
+    tail = _reader_tail(model) if images is not None else None
+    if tail is not None:
+        reader, steps = tail
+        X = _as_reader_output(reader, images)
+        est = steps
+    elif model["input"] == "paths":
         X = np.asarray(paths, dtype=object)
     else:
         from ..datasets import read_images
@@ -33,7 +74,7 @@ def _predict_batch(model, paths):
     classes = list(model["classes"])
     if hasattr(est, "predict_proba"):
         proba = np.asarray(est.predict_proba(X), dtype=float)
-        est_classes = list(getattr(est, "classes_", classes))
+        est_classes = list(getattr(model["estimator"], "classes_", classes))
         idx = proba.argmax(axis=1)
         if hasattr(est, "best_threshold_") or hasattr(est, "threshold"):
             # A tuned operating point (--min-sensitivity): predict() decides.
@@ -86,14 +127,15 @@ class _Predictor:
         self.unfamiliar = 0  # images in batches that looked unfamiliar
 
     def _reason(self, path):
-        """Why ``path`` is referred (None: classify it); ImageReadError
-        when it cannot be read."""
+        """Why ``path`` is referred (None: classify it) and the image the
+        check read; ImageReadError when it cannot be read."""
         from ..datasets import read_image
         from ..screening import referral_reason
 
-        return referral_reason(read_image(path, reduce_to=_CHECK_SIZE))
+        image = read_image(path, reduce_to=_CHECK_SIZE)
+        return referral_reason(image), image
 
-    def _answer(self, paths):
+    def _answer(self, paths, images=None):
         import warnings
 
         from ..exceptions import UnfamiliarImageWarning
@@ -102,8 +144,10 @@ class _Predictor:
         # reported once at the end; every other warning passes on.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UnfamiliarImageWarning)
-            answers = (_screen_batch if self.screener else _predict_batch)(
-                self.model, paths)
+            if self.screener:
+                answers = _screen_batch(self.model, paths)
+            else:
+                answers = _predict_batch(self.model, paths, images)
         for w in caught:
             if issubclass(w.category, UnfamiliarImageWarning):
                 self.unfamiliar += round(w.message.share * w.message.n_images)
@@ -115,22 +159,30 @@ class _Predictor:
         """``[(path, (k, prob, probas, note))]`` for the readable files."""
         from ..datasets import ImageReadError
 
-        notes, todo = {}, []
+        notes, todo, decoded = {}, [], []
         for path in batch:
             if not self.check or self.screener:
                 # A screener locates the cells itself (none: referred after).
                 todo.append(path)
                 continue
             try:
-                notes[path] = self._reason(path)
+                notes[path], image = self._reason(path)
             except ImageReadError as exc:
                 self.failed += 1
                 warn(path, exc)
                 continue
             if notes[path] is None:
                 todo.append(path)
+                decoded.append(image)
+        # The decoded images go to the model when every one of them is the
+        # file at full resolution (else the model reads the paths).
+        images = None
+        if (self.check and not self.screener and decoded
+                and all(max(im.shape[:2]) < _CHECK_SIZE for im in decoded)):
+            images = decoded
         try:
-            answers = dict(zip(todo, self._answer(todo), strict=True)) if todo else {}
+            answers = (dict(zip(todo, self._answer(todo, images), strict=True))
+                       if todo else {})
         except ImageReadError:
             # Find the unreadable file(s); predict the others one by one.
             answers = {}
