@@ -134,3 +134,14 @@ def test_no_image_check_reads_the_paths(full_model, inputs, capsys, monkeypatch)
     calls = _spy(monkeypatch)
     assert _run(full_model, inputs[:5], "csv", capsys, "--no-image-check")[0] == 0
     assert calls == []
+
+
+def test_float_reader_gets_the_same_images(cells, inputs, tmp_path, capsys,
+                                           monkeypatch):
+    """ImageReader(dtype="float32"): the decoded images converted as it does."""
+    model = _model(cells, tmp_path / "m.joblib", ImageReader(dtype="float32"))
+    calls = _spy(monkeypatch)
+    new = _run(model, inputs, "json", capsys)
+    assert sum(calls) == len(inputs) - 5
+    monkeypatch.setattr(_predict, "_reader_tail", lambda model: None)
+    assert _run(model, inputs, "json", capsys) == new
