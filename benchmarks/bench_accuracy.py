@@ -139,6 +139,17 @@ def _cell(rows, key):
     return f"{values[0]:.3f}" + ("" if spread is None else f" ± {spread:.3f}")
 
 
+def _resumed(rows):
+    """A sentence naming the rows run later, when a cut-short run was resumed."""
+    later = [r for r in rows if "commit" in r]
+    if not later:
+        return ""
+    names = ", ".join(f"{r['model']} on {r['task']}" for r in later)
+    commits = ", ".join(sorted({r["commit"] for r in later}))
+    return (f" Run later on the same fields and folds, at commit {commits}, by "
+            f"resuming the plan: {names}.")
+
+
 def render(results, out):
     """``accuracy.rst``: the headline table."""
     d = results["data"]
@@ -155,7 +166,7 @@ def render(results, out):
         f"of one run, or over the seeds (same folds) when a row has several. "
         f"{seconds / 60:.0f} min on 2 shared CPU cores ({results['date']})"
         + ("; the run was stopped before the end of its plan" if partial else "")
-        + ".",
+        + "." + _resumed(results["rows"]),
         "", ".. list-table::", "   :header-rows: 1", "",
         "   * - task\n     - model\n     - seeds\n     - accuracy\n"
         "     - sensitivity\n     - specificity\n     - ROC AUC\n     - macro-F1",

@@ -123,3 +123,22 @@ def test_the_aria_module_reads_class_folders_and_cuts_cells(tmp_path):
     assert len(cells) == len(source) and set(source) <= set(range(8))
     with pytest.raises(FileNotFoundError, match="Benign"):
         aria.files(tmp_path / "Normal")
+
+
+def test_the_accuracy_table_names_rows_run_later_and_rows_not_run(tmp_path):
+    from benchmarks import bench_accuracy
+
+    row = {"task": "cell-binary", "model": "default", "seed": 0, "n": 10,
+           "accuracy": 0.9, "accuracy_std": 0.01, "seconds": 60.0}
+    results = {
+        "data": {"n_fields": 4, "per_class": 1, "duplicates_grouped": 0,
+                 "n_cells": 10, "max_cells": 3, "folds": 2},
+        "seed": 0, "date": "today", "partial": True,
+        "shortcut": {"raw": {"accuracy": 0.8}, "normalised": {"accuracy": 0.5}},
+        "rows": [row, {**row, "task": "field-4class", "commit": "abc1234"}],
+    }
+    text = bench_accuracy.render(results, tmp_path)[0].read_text()
+    assert "at commit abc1234" in text and "default on field-4class" in text
+    assert "Not run (time): " in text and "paper on cell-4class" in text
+    assert "at commit" not in bench_accuracy.render(
+        {**results, "rows": [row]}, tmp_path)[0].read_text()
