@@ -64,14 +64,17 @@ def compare(funcs, repeat=5, warmup=1):
     }
 
 
-def list_table(header, rows, widths=None):
-    """An rST ``list-table`` of ``rows`` under ``header`` (empty cells: --)."""
-    lines = [".. list-table::", "   :header-rows: 1"]
+def list_table(header, rows, widths=None, title="", empty="--"):
+    """An rST ``list-table`` of ``rows`` under ``header``.
+
+    ``title``: the table's caption; ``empty``: what None and "" cells show.
+    """
+    lines = [f".. list-table::{' ' + title if title else ''}", "   :header-rows: 1"]
     if widths:
         lines.append(f"   :widths: {' '.join(str(w) for w in widths)}")
     lines.append("")
     for row in [header, *rows]:
         for i, cell in enumerate(row):
-            cell = str(cell) if cell not in (None, "") else "--"
+            cell = str(cell) if cell not in (None, "") else empty
             lines.append(f"   {'* -' if i == 0 else '  -'} {cell}")
     return "\n".join(lines) + "\n"
