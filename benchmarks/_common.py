@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmarks: quiet TensorFlow, load, timing."""
+"""Shared helpers of the benchmarks: load, timing, rST tables."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def quiet_tensorflow():
-    """Silence TensorFlow's start-up logging (before it is imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def load_average():

@@ -43,9 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import REPO_ROOT, list_table, load_average, quiet_tensorflow
-
-quiet_tensorflow()
+from ._common import REPO_ROOT, list_table, load_average, timed
 
 NEEDS = ()
 #: Training images of one fold of the default 5-fold evaluation of 260.
@@ -110,12 +108,11 @@ def _epoch_timer():
     return EpochTimer()
 
 
-def default_classifier(seed=0, **params):
-    """The ``cnn`` step of the default recipe (``params``: its parameters)."""
+def default_classifier(seed=0):
+    """The ``cnn`` step of the default recipe."""
     from skleuk import make_pipeline
 
-    params = {f"cnn__{k}": v for k, v in params.items()}
-    return make_pipeline(cnn__random_state=seed, **params)[-1]
+    return make_pipeline(cnn__random_state=seed)[-1]
 
 
 def _rate(n, times):
@@ -167,22 +164,9 @@ def keras_rate(clf, X, y, epochs, seed=0, cpu=None):
     return _rate(len(X), timer.times)
 
 
-def train_throughput(architecture, size, *, epochs=4, batch_size=16, X=None, y=None,
-                     dtype_policy=None, random_state=0):
-    """Training images/s of one classifier, for other benchmarks (the chain
-    against the network in ``bench_preprocessing``): ``images_per_s`` (median
-    of the epochs after the first), ``epoch_times``, ``dtype_policy``."""
-    from skleuk.neural_network import LightweightCNNClassifier
-
-    if X is None:
-        X, y = _images(N_FIT, size, random_state)
-    clf = LightweightCNNClassifier(architecture, batch_size=batch_size, epochs=epochs,
-                                   dtype_policy=dtype_policy, random_state=random_state)
-    timer = _epoch_timer()
-    clf.set_params(fit__callbacks=[timer]).fit(X, y)
-    return {"architecture": architecture, "size": size, "n_images": len(X),
-            "epochs": epochs, "dtype_policy": clf.dtype_policy_,
-            "epoch_times": timer.times, "images_per_s": _rate(len(X), timer.times)}
+def _seconds(func, repeat):
+    """Wall seconds of ``repeat`` calls of ``func``."""
+    return [timed(func)[0] for _ in range(repeat)]
 
 
 def predict_rates(clf, X, repeat=3):
@@ -191,11 +175,7 @@ def predict_rates(clf, X, repeat=3):
     for tta in (True, False):
         clf.set_params(tta=tta)
         clf.predict_proba(X[:32])
-        ts = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            clf.predict_proba(X)
-            ts.append(time.perf_counter() - t)
+        ts = _seconds(lambda: clf.predict_proba(X), repeat)
         out["tta" if tta else "no_tta"] = len(X) / statistics.median(ts)
     clf.set_params(tta=True)
     return out
@@ -320,12 +300,7 @@ def pipeline_predict_rate(n=260, epochs=1, repeat=3, seed=0):
     X, y = make_blood_smears(n, image_size=257, random_state=seed, return_X_y=True)
     pipe = make_pipeline(cnn__epochs=epochs, cnn__random_state=seed).fit(X, y)
     pipe.predict(X[:16])
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        pipe.predict(X)
-        ts.append(time.perf_counter() - t)
-    return n / statistics.median(ts)
+    return n / statistics.median(_seconds(lambda: pipe.predict(X), repeat))
 
 
 def make_smear(seed=0, tile=324):
@@ -358,15 +333,9 @@ def screen_time(repeat=3, seed=0):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "smear.jpg"
         Image.fromarray(smear).save(path, quality=95)
-        screener.screen([path])
-        ts = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            res = screener.screen([path])[0]
-            ts.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    located = locate_white_cells(smear)
-    locate_s = time.perf_counter() - t
+        res = screener.screen([path])[0]
+        ts = _seconds(lambda: screener.screen([path]), repeat)
+    locate_s, located = timed(locate_white_cells, smear)
     return {"seconds": min(ts), "seconds_all": ts, "n_cells": int(len(res.centres)),
             "locate_seconds": locate_s, "n_located": int(len(located.centres))}
 
@@ -471,10 +440,9 @@ def ratios(res):
 
 def run(data, *, quick=False, seed=0):
     """Everything above, in one process; ratios against the same run's rates."""
-    from skleuk._pipeline import DEFAULT_IMAGE_SIZE
+    from skleuk import DEFAULT_IMAGE_SIZE as size
     from skleuk.neural_network import count_flops
 
-    size = DEFAULT_IMAGE_SIZE
     epochs, rounds = (3, 1) if quick else (6, 2)
     res = {"load_average_start": load_average(), "cpu_count": os.cpu_count(),
            "quick": quick, "n_fit_images": N_FIT, "size": size,
