@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from ._common import list_table
+from .data import bccd
 
 NEEDS = ("bccd", "pbc", "deepapl")
 #: An option measured beside the defaults: nucleus fragments merged over a
@@ -48,18 +49,12 @@ KEYS = ("recall", "precision", "f1", "n_true", "n_pred", "n_matched")
 
 # --------------------------------------------------------------------- data
 def _bccd(path):
-    from skleuk.datasets import read_image
+    """The annotated BCCD photographs and their white-cell boxes (rows first)."""
     from skleuk.screening import read_voc_boxes
 
-    path = Path(path)
-    names, images, boxes = [], [], []
-    for jpg in sorted((path / "JPEGImages").glob("*.jpg")):
-        xml = path / "Annotations" / (jpg.stem + ".xml")
-        if xml.exists():
-            names.append(jpg.name)
-            images.append(read_image(jpg))
-            boxes.append(read_voc_boxes(xml))
-    return names, images, boxes
+    names, images, _ = bccd.load(path)
+    xml = Path(path) / "Annotations"
+    return names, images, [read_voc_boxes(xml / f"{Path(n).stem}.xml") for n in names]
 
 
 def _crop_files(data, rng, per_source):

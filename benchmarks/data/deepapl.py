@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-NAME = "deepapl"
 BLAST_TYPES = ("Blast, no lineage spec",)
 #: Mature white cells: the non-blast class of the common task.
 NON_BLAST_TYPES = (

@@ -22,7 +22,6 @@ import numpy as np
 
 from .deepapl import read_crop, sample
 
-NAME = "pbc"
 NON_BLAST_TYPES = ("lymphocyte", "neutrophil", "monocyte", "eosinophil", "basophil")
 
 
