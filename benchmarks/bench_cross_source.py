@@ -368,22 +368,15 @@ def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),
     t1 = time.perf_counter()
     fam = familiarity(X, source, configs, heldout, seed)
     results = {
-        "familiarity": fam,
-        "familiarity_s": time.perf_counter() - t1,
-        "task": "blast vs non-blast white cell",
-        "seed": seed,
-        "quick": quick,
-        "per_class": per_class,
-        "epochs": QUICK_EPOCHS if quick else EPOCHS,
-        "test_share": TEST_SHARE,
-        "window": SIZE,
-        "context": context,
+        "familiarity": fam, "familiarity_s": time.perf_counter() - t1,
+        "task": "blast vs non-blast white cell", "seed": seed, "quick": quick,
+        "per_class": per_class, "epochs": QUICK_EPOCHS if quick else EPOCHS,
+        "test_share": TEST_SHARE, "window": SIZE, "context": context,
         "sources": {s: {"n": int(len(d["y"])), "n_blast": int((d["y"] == POS).sum()),
                         "n_groups": int(len(np.unique(d["groups"]))),
                         "n_heldout": int(heldout[source == s].sum())}
                     for s, d in sources.items()},
-        "load_s": load_s,
-        "variants": {},
+        "load_s": load_s, "variants": {},
     }
     for variant in variants:
         names = list(configs)

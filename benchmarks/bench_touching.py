@@ -10,7 +10,7 @@ cells are avoided: no cell is pasted on them and detections on them are
 ignored). The true centres are known. :func:`skleuk.preprocessing.locate_white_cells`
 (defaults) is scored by one-to-one matching of centres within half a cell
 diameter (:func:`skleuk.screening.localisation_report`), the count error
-per image, and its time on a 2592x1944 smear. It is also scored, as before,
+per image, and its time on a 2592x1944 smear. It is also scored
 on the 170 annotated BCCD photographs and on ten 2560x1920 mosaics of 4x4
 of them (white-cell boxes; a detection counts within half the longer box
 side of a box centre).
@@ -60,19 +60,13 @@ def _bccd(path):
 def _crop_files(data, rng, per_source):
     files = []
     if "pbc" in data:
-        pbc = [
-            p
-            for d in sorted(Path(data["pbc"]).iterdir())
-            if d.is_dir() and not any(k in d.name.lower() for k in NOT_WHITE)
-            for p in sorted(d.glob("*.jpg"))
-        ]
+        pbc = [p for d in sorted(Path(data["pbc"]).iterdir())
+               if d.is_dir() and not any(k in d.name.lower() for k in NOT_WHITE)
+               for p in sorted(d.glob("*.jpg"))]
         files += [("pbc", p) for p in rng.permutation(pbc)[:per_source]]
     if "deepapl" in data:
-        apl = [
-            p
-            for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
-            if not any(k in p.parent.name.lower() for k in NOT_WHITE)
-        ]
+        apl = [p for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
+               if not any(k in p.parent.name.lower() for k in NOT_WHITE)]
         files += [("deepapl", p) for p in rng.permutation(apl)[:per_source]]
     return files
 
@@ -213,7 +207,7 @@ def run(data, *, quick=False, seed=0):
     names, photos, photo_boxes = _bccd(data["bccd"])
     out = {}
 
-    # --- BCCD as before: photographs and 4x4 mosaics
+    # --- BCCD: photographs and 4x4 mosaics
     t0 = time.perf_counter()
     found = [locate_white_cells(p).centres for p in photos]
     per_photo = (time.perf_counter() - t0) / len(photos)
@@ -348,15 +342,13 @@ def _example(image, truth, pred, size=320):
     from PIL import Image
 
     first = truth[: max(2, len(truth) - 2)]
-    lo = np.maximum(first[:, :2].min(0) - first[:, 2].max() * 1.3, 0).astype(int)
-    hi = np.minimum(
-        first[:, :2].max(0) + first[:, 2].max() * 1.3, image.shape[:2]
-    ).astype(int)
+    margin = first[:, 2].max() * 1.3
+    lo = np.maximum(first[:, :2].min(0) - margin, 0).astype(int)
+    hi = np.minimum(first[:, :2].max(0) + margin, image.shape[:2]).astype(int)
     crop = image[lo[0] : hi[0], lo[1] : hi[1]]
     f = size / max(crop.shape[:2])
-    thumb = Image.fromarray(crop).resize(
-        (int(crop.shape[1] * f), int(crop.shape[0] * f))
-    )
+    h, w = crop.shape[:2]
+    thumb = Image.fromarray(crop).resize((int(w * f), int(h * f)))
     buf = io.BytesIO()
     thumb.save(buf, format="JPEG", quality=80)
 
@@ -365,11 +357,8 @@ def _example(image, truth, pred, size=320):
         a = a[(a >= 0).all(1) & (a < hi - lo).all(1)]
         return (a * f).round(1).tolist()
 
-    return {
-        "jpeg": base64.b64encode(buf.getvalue()).decode(),
-        "truth": points(truth),
-        "found": points(pred),
-    }
+    return {"jpeg": base64.b64encode(buf.getvalue()).decode(), "truth": points(truth),
+            "found": points(pred)}
 
 
 # ------------------------------------------------------------------ render
