@@ -72,8 +72,7 @@ def opencv_reinhard(X, ref_mean, ref_std, min_std=1e-2):
     """Reinhard colour transfer with OpenCV, one image at a time.
 
     ``cvtColor`` to L*a*b*, ``meanStdDev``, an affine map per channel
-    (``cv2.transform``),
-    ``cvtColor`` back to RGB, clip -- what
+    (``cv2.transform``), ``cvtColor`` back to RGB, clip -- what
     :class:`~skleuk.preprocessing.ColorNormalizer` computes.
     """
     cv2 = _cv2()

@@ -266,17 +266,13 @@ def profile(clf, X, y, epochs=2):
         clf.set_params(tta=True)
         clf.predict_proba(X)
         tf.profiler.experimental.start(pred_dir)
-        start = time.perf_counter()
         reps = 3
-        for _ in range(reps):
-            clf.predict_proba(X)
-        pred_wall = time.perf_counter() - start
+        pred_wall = sum(_seconds(lambda: clf.predict_proba(X), reps))
         tf.profiler.experimental.stop()
         pred_ops = _trace(pred_dir)
     batches = reps * -(-len(X) // clf.batch_size)
     return {
-        "train_steps": steps,
-        "batch_size": clf.batch_size,
+        "train_steps": steps, "batch_size": clf.batch_size,
         "train_wall_ms_per_step": 1e3 * trace.wall / steps,
         "train_cpu_ms_per_step": 1e3 * trace.cpu / steps,
         "train_ops_ms_per_step": sum(fit_ops.values()) / steps,
@@ -458,12 +454,10 @@ def run(data, *, quick=False, seed=0):
         print(f"  fit: estimator {est[-1]:.0f} img/s, bare Keras {bare[-1]:.0f} img/s",
               flush=True)
     flops = count_flops(clf.model_)
-    res.update(
-        flops_per_image=flops, batch_size=clf.batch_size,
-        dtype_policy=clf.dtype_policy_, architecture=clf.architecture,
-        estimator_images_per_s=est, keras_images_per_s=bare,
-        estimator_images_per_cpu_s=est_cpu, keras_images_per_cpu_s=bare_cpu,
-    )
+    res.update(flops_per_image=flops, batch_size=clf.batch_size,
+               dtype_policy=clf.dtype_policy_, architecture=clf.architecture,
+               estimator_images_per_s=est, keras_images_per_s=bare,
+               estimator_images_per_cpu_s=est_cpu, keras_images_per_cpu_s=bare_cpu)
     res["predict_images_per_s"] = predict_rates(clf, X)
     print(f"  predict_proba img/s: {res['predict_images_per_s']}", flush=True)
     res["default_epochs"] = int(default_classifier(seed).epochs)
