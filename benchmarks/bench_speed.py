@@ -495,10 +495,8 @@ def _targets(r):
     cli_rate = cli.get("images_per_s_after_start", cli["n_files"] / cli["wall_s"])
     flat = max(c["peak_mib"] for c in checked) / min(c["peak_mib"] for c in checked)
     unchecked = [c for c in r["cli_predict"] if not c.get("image_check", True)]
-    if unchecked and "images_per_s_after_start" in unchecked[-1]:
-        cli_rate_unchecked = unchecked[-1]["images_per_s_after_start"]
-    else:
-        cli_rate_unchecked = None
+    cli_rate_unchecked = (unchecked[-1].get("images_per_s_after_start")
+                          if unchecked else None)
 
     def met(ok):
         return "met" if ok else "**not met**"
