@@ -1,4 +1,4 @@
-"""Shared helpers of the benchmarks: quiet TensorFlow, load, timing."""
+"""Shared helpers of the benchmarks: load, timing, rST tables."""
 
 from __future__ import annotations
 
@@ -8,11 +8,6 @@ import time
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def quiet_tensorflow():
-    """Silence TensorFlow's start-up logging (before it is imported)."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
 def load_average():
@@ -64,14 +59,17 @@ def compare(funcs, repeat=5, warmup=1):
     }
 
 
-def list_table(header, rows, widths=None):
-    """An rST ``list-table`` of ``rows`` under ``header`` (empty cells: --)."""
-    lines = [".. list-table::", "   :header-rows: 1"]
+def list_table(header, rows, widths=None, title="", empty="--"):
+    """An rST ``list-table`` of ``rows`` under ``header``.
+
+    ``title``: the table's caption; ``empty``: what None and "" cells show.
+    """
+    lines = [f".. list-table::{' ' + title if title else ''}", "   :header-rows: 1"]
     if widths:
         lines.append(f"   :widths: {' '.join(str(w) for w in widths)}")
     lines.append("")
     for row in [header, *rows]:
         for i, cell in enumerate(row):
-            cell = str(cell) if cell not in (None, "") else "--"
+            cell = str(cell) if cell not in (None, "") else empty
             lines.append(f"   {'* -' if i == 0 else '  -'} {cell}")
     return "\n".join(lines) + "\n"

@@ -16,6 +16,7 @@ import time
 
 import numpy as np
 
+from ._common import list_table
 from .data import aria, bccd
 
 NEEDS = ("aria", "bccd")
@@ -120,8 +121,6 @@ def run(data, *, quick=False, seed=0, save=None):
     return out
 
 
-
-
 LABELS = {"default": "``make_pipeline()`` (default)",
           "classical": "``make_baseline_pipeline()`` (HOG, colour, nucleus; SVM)",
           "colour-only": "colour histograms + logistic regression",
@@ -167,22 +166,21 @@ def render(results, out):
         f"{seconds / 60:.0f} min on 2 shared CPU cores ({results['date']})"
         + ("; the run was stopped before the end of its plan" if partial else "")
         + "." + _resumed(results["rows"]),
-        "", ".. list-table::", "   :header-rows: 1", "",
-        "   * - task\n     - model\n     - seeds\n     - accuracy\n"
-        "     - sensitivity\n     - specificity\n     - ROC AUC\n     - macro-F1",
     ]
+    rows, measured = [], results["rows"]
     for task in TASKS:
+        binary = task.endswith("binary")
         for name in LABELS:
-            rows = [r for r in results["rows"]
-                    if (r["task"], r["model"]) == (task, name)]
-            if not rows:
-                continue
-            binary = task.endswith("binary")
-            cells = [task, LABELS[name], str(len(rows)), _cell(rows, "accuracy"),
-                     _cell(rows, "sensitivity") if binary else "",
-                     _cell(rows, "specificity") if binary else "",
-                     _cell(rows, "roc_auc"), "" if binary else _cell(rows, "f1")]
-            lines.append("   * - " + "\n     - ".join(cells))
+            runs = [r for r in measured if r["task"] == task and r["model"] == name]
+            if runs:
+                rows.append([task, LABELS[name], len(runs), _cell(runs, "accuracy"),
+                             _cell(runs, "sensitivity") if binary else "",
+                             _cell(runs, "specificity") if binary else "",
+                             _cell(runs, "roc_auc"),
+                             "" if binary else _cell(runs, "f1")])
+    header = ["task", "model", "seeds", "accuracy", "sensitivity", "specificity",
+              "ROC AUC", "macro-F1"]
+    lines += ["", list_table(header, rows, empty="").rstrip("\n")]
     planned = {(t, m) for t, m, _ in PLAN}
     done = {(r["task"], r["model"]) for r in results["rows"]}
     if planned - done:

@@ -62,9 +62,6 @@ import numpy as np
 from ._common import list_table
 
 NEEDS = ("aria", "deepapl", "pbc", "bccd")
-#: Sources the benchmark can use (those present are used; at least one
-#: source with blasts is needed).
-SOURCES = NEEDS
 #: Sources holding both classes (they can be trained on alone).
 BOTH_CLASSES = ("aria", "deepapl")
 POS = "blast"
@@ -86,8 +83,6 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context
     with about ``per_class`` cells of each binary class and, with
     ``context``, windows sized by the white cell.
     """
-    from skleuk.datasets import read_image
-    from skleuk.model_selection import find_duplicate_groups
     from skleuk.preprocessing import locate_white_cells
 
     from .data import aria
@@ -97,9 +92,7 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context
     n_benign = -(-per_class // max_cells)
     n_malignant = -(-per_class // (3 * max_cells))
     counts = {c: n_benign if c == aria.BENIGN else n_malignant for c in aria.CLASSES}
-    files, labels = aria.files(path, counts, random_state)
-    X = np.stack([read_image(f) for f in files])
-    groups = find_duplicate_groups(X)
+    X, labels, groups = aria.load(path, counts, random_state)
     if reference is not None:
         X = aria.normalise(X, reference)
     else:
@@ -116,12 +109,8 @@ def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context
                 field.append(i)
         cells, field = np.stack(cells), np.array(field)
     labels = labels[field]
-    return {
-        "X": cells,
-        "y": np.where(labels == aria.BENIGN, NEG, POS),
-        "groups": groups[field].astype(str),
-        "cell_type": labels,
-    }
+    return {"X": cells, "y": np.where(labels == aria.BENIGN, NEG, POS),
+            "groups": groups[field].astype(str), "cell_type": labels}
 
 
 def _bccd_cells(path, per_class, random_state=0, box_context=2.25, context=None):
@@ -154,16 +143,11 @@ def _bccd_cells(path, per_class, random_state=0, box_context=2.25, context=None)
         raise FileNotFoundError(f"no WBC boxes under {path}: not the BCCD folder")
     X, groups = np.stack(cells), np.array(groups)
     if per_class is not None and per_class < len(X):
-        keep = np.sort(
-            np.random.default_rng(random_state).choice(len(X), per_class, replace=False)
-        )
+        rng = np.random.default_rng(random_state)
+        keep = np.sort(rng.choice(len(X), per_class, replace=False))
         X, groups = X[keep], groups[keep]
-    return {
-        "X": X,
-        "y": np.full(len(X), NEG),
-        "groups": groups,
-        "cell_type": np.full(len(X), "WBC"),
-    }
+    return {"X": X, "y": np.full(len(X), NEG), "groups": groups,
+            "cell_type": np.full(len(X), "WBC")}
 
 
 def load_sources(data, per_class, random_state=0, context=None):
@@ -244,16 +228,14 @@ def _metrics(y, p_blast, y_pred, cell_type, blasts_elsewhere=None):
         truth = np.r_[np.zeros(neg.sum()), np.ones(len(blasts_elsewhere))]
         out["auc"] = float(roc_auc_score(truth, scores))
         out["auc_kind"] = "vs held-out blasts"
-    out["sensitivity"] = (
-        float(sensitivity_score(y, y_pred, pos_label=POS)) if pos.any() else None
-    )
+    out["sensitivity"] = (float(sensitivity_score(y, y_pred, pos_label=POS))
+                          if pos.any() else None)
     out["specificity"] = float(np.mean(y_pred[neg] == NEG)) if neg.any() else None
     if pos.any() and neg.any():
         out["specificity"] = float(specificity_score(y, y_pred, pos_label=POS))
     lym = neg & np.char.startswith(np.char.lower(cell_type.astype(str)), "lymphocyte")
-    out["specificity_lymphocytes"] = (
-        float(np.mean(y_pred[lym] == NEG)) if lym.any() else None
-    )
+    out["specificity_lymphocytes"] = (float(np.mean(y_pred[lym] == NEG))
+                                      if lym.any() else None)
     out["mean_p_blast_non_blast"] = float(p_blast[neg].mean()) if neg.any() else None
     out["mean_p_blast_blast"] = float(p_blast[pos].mean()) if pos.any() else None
     out["ece"] = float(expected_calibration_error(y, p_blast, pos_label=POS))
@@ -263,13 +245,13 @@ def _metrics(y, p_blast, y_pred, cell_type, blasts_elsewhere=None):
     return out
 
 
-def _score_config(name, fold, y, source, heldout, cell_type, classes):
+def _score_config(fold, y, source, heldout, cell_type, classes):
+    """The figures of one configuration (an ``evaluate`` fold) per test source."""
     test = fold["test_index"]
-    proba = fold["proba"]
-    p_blast = proba[:, list(classes).index(POS)]
-    y_pred = (
-        np.where(p_blast >= 0.5, POS, NEG) if fold["y_pred"] is None else fold["y_pred"]
-    )
+    p_blast = fold["proba"][:, list(classes).index(POS)]
+    y_pred = fold["y_pred"]
+    if y_pred is None:
+        y_pred = np.where(p_blast >= 0.5, POS, NEG)
     trained_on = sorted(set(source[fold["train_index"]]))
     ys, ss, hs = y[test], source[test], heldout[test]
     # held-out blasts of the training sources, for sources without blasts
@@ -281,16 +263,11 @@ def _score_config(name, fold, y, source, heldout, cell_type, classes):
             m &= hs
         if not m.any():
             continue
-        per_source[s] = _metrics(
-            ys[m], p_blast[m], np.asarray(y_pred)[m], cell_type[test][m], in_dom_blasts
-        )
+        per_source[s] = _metrics(ys[m], p_blast[m], np.asarray(y_pred)[m],
+                                 cell_type[test][m], in_dom_blasts)
         per_source[s]["unseen"] = s not in trained_on
-    return {
-        "trained_on": trained_on,
-        "n_train": int(len(fold["train_index"])),
-        "fit_time_s": float(fold["fit_time"]),
-        "per_source": per_source,
-    }
+    return {"trained_on": trained_on, "n_train": int(len(fold["train_index"])),
+            "fit_time_s": float(fold["fit_time"]), "per_source": per_source}
 
 
 def familiarity(X, source, configs, heldout, seed=0, batch=32, n_batches=200):
@@ -312,19 +289,13 @@ def familiarity(X, source, configs, heldout, seed=0, batch=32, n_batches=200):
         for s in dict.fromkeys(source[test]):
             idx = test[source[test] == s]
             unfamiliar = check.unfamiliarity(X[idx]) > 1.0
-            draws = [
-                rng.choice(len(idx), batch, replace=len(idx) < batch)
-                for _ in range(n_batches)
-            ]
+            draws = [rng.choice(len(idx), batch, replace=len(idx) < batch)
+                     for _ in range(n_batches)]
             shares = np.array([unfamiliar[d].mean() for d in draws])
-            per[s] = {
-                "unseen": s not in trained_on,
-                "n": int(len(idx)),
-                "cells_flagged": float(unfamiliar.mean()),
-                "batches_flagged": float(
-                    np.mean(shares > check.max_unfamiliar_fraction)
-                ),
-            }
+            per[s] = {"unseen": s not in trained_on, "n": int(len(idx)),
+                      "cells_flagged": float(unfamiliar.mean()),
+                      "batches_flagged": float(
+                          np.mean(shares > check.max_unfamiliar_fraction))}
         out[name] = per
     return out
 
@@ -363,22 +334,13 @@ def make_model(seed=0, quick=False, variant="default"):
 VARIANTS = {
     "default": {},
     "stain_augment": {
-        "cnn__augment": {"stain": 0.15, "blur": 1.0, "noise": 0.05, "scale": 0.15}
-    },
+        "cnn__augment": {"stain": 0.15, "blur": 1.0, "noise": 0.05, "scale": 0.15}},
     "magnification": {"magnification": True},
 }
 
 
-def run(
-    data,
-    *,
-    quick=False,
-    seed=0,
-    per_class=None,
-    variants=("default",),
-    only=None,
-    context=None,
-):
+def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),
+        only=None, context=None):
     """Fit one pipeline per configuration and score it on every source.
 
     ``only``: names of the configurations to run (default: all);
@@ -393,70 +355,51 @@ def run(
     X = np.concatenate([d["X"] for d in sources.values()])
     y = np.concatenate([d["y"] for d in sources.values()])
     source = np.concatenate([[s] * len(d["y"]) for s, d in sources.items()])
-    groups = np.concatenate(
-        [[f"{s}:{g}" for g in d["groups"]] for s, d in sources.items()]
-    )
+    groups = np.concatenate([[f"{s}:{g}" for g in d["groups"]]
+                             for s, d in sources.items()])
     cell_type = np.concatenate([d["cell_type"].astype(str) for d in sources.values()])
     rng = np.random.default_rng(seed)
     heldout = np.zeros(len(y), bool)
     for s in sources:
         m = source == s
         heldout[m] = _holdout(groups[m], rng)
-    configs = configurations(source, heldout)
-    configs = {
-        k: v
-        for k, v in configs.items()
-        if (only is None or k in only) and len(np.unique(y[v[0]])) == 2
-    }
+    configs = {k: v for k, v in configurations(source, heldout).items()
+               if (only is None or k in only) and len(np.unique(y[v[0]])) == 2}
     t1 = time.perf_counter()
     fam = familiarity(X, source, configs, heldout, seed)
     results = {
-        "familiarity": fam,
-        "familiarity_s": time.perf_counter() - t1,
-        "task": "blast vs non-blast white cell",
-        "seed": seed,
-        "quick": quick,
-        "per_class": per_class,
-        "epochs": QUICK_EPOCHS if quick else EPOCHS,
-        "test_share": TEST_SHARE,
-        "window": SIZE,
-        "context": context,
-        "sources": {
-            s: {
-                "n": int(len(d["y"])),
-                "n_blast": int((d["y"] == POS).sum()),
-                "n_groups": int(len(np.unique(d["groups"]))),
-                "n_heldout": int(heldout[source == s].sum()),
-            }
-            for s, d in sources.items()
-        },
-        "load_s": load_s,
-        "variants": {},
+        "familiarity": fam, "familiarity_s": time.perf_counter() - t1,
+        "task": "blast vs non-blast white cell", "seed": seed, "quick": quick,
+        "per_class": per_class, "epochs": QUICK_EPOCHS if quick else EPOCHS,
+        "test_share": TEST_SHARE, "window": SIZE, "context": context,
+        "sources": {s: {"n": int(len(d["y"])), "n_blast": int((d["y"] == POS).sum()),
+                        "n_groups": int(len(np.unique(d["groups"]))),
+                        "n_heldout": int(heldout[source == s].sum())}
+                    for s, d in sources.items()},
+        "load_s": load_s, "variants": {},
     }
     for variant in variants:
         names = list(configs)
-        report = evaluate(
-            make_model(seed, quick, variant),
-            X,
-            y,
-            cv=[configs[n] for n in names],
-            error_score="raise",
-        )
-        classes = list(report.classes)
+        report = evaluate(make_model(seed, quick, variant), X, y,
+                          cv=[configs[n] for n in names], error_score="raise")
         results["variants"][variant] = {
-            name: _score_config(name, fold, y, source, heldout, cell_type, classes)
-            for name, fold in zip(names, report.folds, strict=True)
-        }
+            name: _score_config(fold, y, source, heldout, cell_type, report.classes)
+            for name, fold in zip(names, report.folds, strict=True)}
     results["total_s"] = time.perf_counter() - t0
     return results
 
 
 def _fmt(v, digits=3):
-    return (
-        "--"
-        if v is None or (isinstance(v, float) and np.isnan(v))
-        else f"{v:.{digits}f}"
-    )
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "--"
+    return f"{v:.{digits}f}"
+
+
+def _labels(name, source, m):
+    """Trained on, tested on, kind: the first cells of a row."""
+    kind, held = name.split(":")
+    train = ("all but " + held) if kind == "loso" else held + " only"
+    return [train, source, "unseen" if m["unseen"] else "in-domain (held out)"]
 
 
 def table_rows(results, variant="default"):
@@ -467,23 +410,10 @@ def table_rows(results, variant="default"):
         for s, m in cfg["per_source"].items():
             if kind == "loso" and s != held:
                 continue
-            where = "unseen" if m["unseen"] else "in-domain (held out)"
-            train = ("all but " + held) if kind == "loso" else held + " only"
-            rows.append(
-                [
-                    train,
-                    s,
-                    where,
-                    m["n"],
-                    m.get("auc"),
-                    m.get("auc_kind", ""),
-                    m["sensitivity"],
-                    m["specificity"],
-                    m["specificity_lymphocytes"],
-                    m["mean_p_blast_non_blast"],
-                    m["ece"],
-                ]
-            )
+            rows.append([*_labels(name, s, m), m["n"], m.get("auc"),
+                         m.get("auc_kind", ""), m["sensitivity"], m["specificity"],
+                         m["specificity_lymphocytes"], m["mean_p_blast_non_blast"],
+                         m["ece"]])
     return rows
 
 
@@ -492,51 +422,23 @@ def render(results, out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    head = [
-        "Trained on",
-        "Tested on",
-        "Kind",
-        "Cells",
-        "AUC",
-        "AUC of",
-        "Sensitivity",
-        "Specificity",
-        "Spec. lymphocytes",
-        "Mean P(blast), non-blasts",
-        "ECE",
-    ]
+    head = ["Trained on", "Tested on", "Kind", "Cells", "AUC", "AUC of", "Sensitivity",
+            "Specificity", "Spec. lymphocytes", "Mean P(blast), non-blasts", "ECE"]
     for variant in results["variants"]:
-        rows = [
-            [
-                str(c) if not isinstance(c, float) and c is not None else _fmt(c)
-                for c in r
-            ]
-            for r in table_rows(results, variant)
-        ]
-        lines = [
-            f".. Generated by benchmarks/bench_cross_source.py (variant {variant!r}); "
-            "do not edit.",
-            "",
+        rows = [[_fmt(c) if c is None or isinstance(c, float) else str(c) for c in r]
+                for r in table_rows(results, variant)]
+        text = (
             f"*Blast vs non-blast white cell*, {results['per_class']} cells at "
             f"most per source and class, seed {results['seed']}, "
             f"default recipe with {results['epochs']} epochs; "
             f"in-domain = the {int(TEST_SHARE * 100)} % of groups held out of "
-            "training. "
-            "AUC of a source without blasts: its cells against the held-out "
-            "blasts of the training sources. "
-            + _MEASURED
-            + (
-                f" One pipeline variant took {results['total_s'] / 60:.0f} min."
-                if "total_s" in results
-                else ""
-            ),
-            "",
-            list_table(head, rows),
-        ]
+            "training. AUC of a source without blasts: its cells against the "
+            "held-out blasts of the training sources. " + _MEASURED
+            + (f" One pipeline variant took {results['total_s'] / 60:.0f} min."
+               if "total_s" in results else ""))
         suffix = "" if variant == "default" else f"_{variant}"
-        path = out / f"cross_source{suffix}.rst"
-        path.write_text("\n".join(lines))
-        written.append(path)
+        written.append(_write(out / f"cross_source{suffix}.rst", text, head, rows,
+                              f" (variant {variant!r})"))
     if len(results["variants"]) > 1:
         written.append(_variants_table(results, out))
     if "familiarity" in results:
@@ -552,6 +454,13 @@ _MEASURED = (
 )
 
 
+def _write(path, text, head, rows, variant=""):
+    """A fragment: the do-not-edit comment, ``text``, the table of ``rows``."""
+    path.write_text(f".. Generated by benchmarks/bench_cross_source.py{variant}; "
+                    f"do not edit.\n\n{text}\n\n{list_table(head, rows)}")
+    return path
+
+
 def _variants_table(results, out):
     """``cross_source_variants.rst``: AUC / sensitivity / specificity per variant."""
     variants = list(results["variants"])
@@ -565,55 +474,32 @@ def _variants_table(results, out):
         row = [str(k) for k in key]
         for v in variants:
             r = cols[v].get(key)
-            row.append(
-                "--"
-                if r is None
-                else " / ".join(_fmt(c, 2) for c in (r[4], r[6], r[7]))
-            )
+            row.append("--" if r is None
+                       else " / ".join(_fmt(c, 2) for c in (r[4], r[6], r[7])))
         rows.append(row)
-    lines = [
-        ".. Generated by benchmarks/bench_cross_source.py; do not edit.",
-        "",
+    text = (
         "AUC / sensitivity / specificity at the default threshold per pipeline "
         f"variant: the cells, split and seed ({results['seed']}) of the table "
         f"above, {results['per_class']} cells at most per source and class, "
         f"{results['epochs']} epochs (``cell_windows``: the default pipeline on "
         "the same cells framed as 3 nucleus diameters in every source; "
         "``default_seed1``: the default with seed 1 -- another draw of cells, "
-        "split and network seed). "
-        f"{_MEASURED}",
-        "",
-        list_table(head, rows),
-    ]
-    path = out / "cross_source_variants.rst"
-    path.write_text("\n".join(lines))
-    return path
+        f"split and network seed). {_MEASURED}")
+    return _write(out / "cross_source_variants.rst", text, head, rows)
 
 
-def _familiarity_table(fam, out, results=None):
+def _familiarity_table(fam, out):
     """``cross_source_familiarity.rst``: what FamiliarityCheck flags."""
     head = ["Fitted on", "Tested on", "Kind", "Cells", "Cells flagged",
             "Batches of 32 flagged"]  # fmt: skip
-    rows = []
-    for name, per in fam.items():
-        kind, held = name.split(":")
-        train = ("all but " + held) if kind == "loso" else held + " only"
-        for s, m in per.items():
-            where = "unseen" if m["unseen"] else "in-domain (held out)"
-            rows.append([train, s, where, str(m["n"]), f"{m['cells_flagged']:.3f}",
-                         f"{m['batches_flagged']:.3f}"])  # fmt: skip
-    lines = [
-        ".. Generated by benchmarks/bench_cross_source.py; do not edit.",
-        "",
+    rows = [[*_labels(name, s, m), str(m["n"]), f"{m['cells_flagged']:.3f}",
+             f"{m['batches_flagged']:.3f}"]
+            for name, per in fam.items() for s, m in per.items()]
+    text = (
         "``FamiliarityCheck()`` with its defaults, fitted on the training cells "
         "of each configuration; share of the test cells it flags, and of 200 "
-        "random batches of 32 of them that would warn. " + _MEASURED,
-        "",
-        list_table(head, rows),
-    ]
-    path = out / "cross_source_familiarity.rst"
-    path.write_text("\n".join(lines))
-    return path
+        "random batches of 32 of them that would warn. " + _MEASURED)
+    return _write(out / "cross_source_familiarity.rst", text, head, rows)
 
 
 def _figure(results, path, variant="default"):
@@ -625,46 +511,30 @@ def _figure(results, path, variant="default"):
     if variant not in results["variants"]:
         variant = next(iter(results["variants"]))
     cfgs = results["variants"][variant]
-    fig, axes = plt.subplots(
-        len(cfgs), 1, figsize=(7.5, 1.6 * len(cfgs) + 0.6), sharex=True, squeeze=False
-    )
+    fig, axes = plt.subplots(len(cfgs), 1, figsize=(7.5, 1.6 * len(cfgs) + 0.6),
+                             sharex=True, squeeze=False)
     centres = (np.arange(HIST_BINS) + 0.5) / HIST_BINS
     for ax, (name, cfg) in zip(axes[:, 0], cfgs.items(), strict=True):
         kind, held = name.split(":")
         srcs = list(cfg["per_source"])
         for j, s in enumerate(srcs):
             m = cfg["per_source"][s]
-            for key, colour, sign in (
-                ("hist_non_blast", "tab:blue", -1),
-                ("hist_blast", "tab:red", 1),
-            ):
+            for key, colour, sign in (("hist_non_blast", "tab:blue", -1),
+                                      ("hist_blast", "tab:red", 1)):
                 h = np.asarray(m[key], float)
                 if h.sum():
-                    ax.fill_between(
-                        centres,
-                        j,
-                        j + sign * 0.45 * h / h.max(),
-                        color=colour,
-                        alpha=0.6,
-                        step="mid",
-                        lw=0,
-                    )
+                    ax.fill_between(centres, j, j + sign * 0.45 * h / h.max(),
+                                    color=colour, alpha=0.6, step="mid", lw=0)
         ax.set_yticks(range(len(srcs)))
         ax.set_yticklabels(
             [s + ("*" if cfg["per_source"][s]["unseen"] else "") for s in srcs],
-            fontsize=8,
-        )
+            fontsize=8)
         ax.axvline(0.5, color="k", lw=0.6, ls=":")
-        title = (
-            f"trained on all but {held}"
-            if kind == "loso"
-            else f"trained on {held} only"
-        )
-        ax.set_title(title, fontsize=9, loc="left")
+        ax.set_title(f"trained on all but {held}" if kind == "loso"
+                     else f"trained on {held} only", fontsize=9, loc="left")
     axes[-1, 0].set_xlabel(
         "P(blast)  (red: blasts, above; blue: non-blasts, below; * unseen source)",
-        fontsize=8,
-    )
+        fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._common import list_table
+
 NEEDS = ()
 GRID = {"cnn__optimizer": ["adam", "sgd"], "resize__size": [32, 48]}
 
@@ -106,17 +108,15 @@ def render(results, out):
         f"paths travel to the workers. At "
         f"load average {results['load_average'][0]:.1f} ({results['date']}; the "
         "machine's 2 cores were shared with other jobs):",
-        "", ".. list-table::", "   :header-rows: 1", "",
-        "   * - run\n     - wall (s)\n     - speed-up\n     - cluster start (s)",
     ]
-    for name, r in results["evaluate"].items():
-        lines.append(f"   * - ``evaluate``, {name}\n     - {r['wall_s']:.0f}\n"
-                     f"     - {ev1 / r['wall_s']:.2f}\n     - --")
-    for name, r in results["search"].items():
-        start = r.get("startup_s")
-        lines.append(f"   * - grid search, {name}\n     - {r['wall_s']:.0f}\n"
-                     f"     - {serial / r['wall_s']:.2f}\n"
-                     f"     - {'--' if start is None else f'{start:.0f}'}")
+    rows = [[f"``evaluate``, {name}", f"{r['wall_s']:.0f}", f"{ev1 / r['wall_s']:.2f}",
+             None] for name, r in results["evaluate"].items()]
+    rows += [[f"grid search, {name}", f"{r['wall_s']:.0f}",
+              f"{serial / r['wall_s']:.2f}",
+              f"{r['startup_s']:.0f}" if "startup_s" in r else None]
+             for name, r in results["search"].items()]
+    lines += ["", list_table(["run", "wall (s)", "speed-up", "cluster start (s)"],
+                             rows).rstrip("\n")]
     best = {str(r["best_params"]) for r in results["search"].values()}
     lines += ["", (f"Every backend found the same best setting ({best.pop()}). "
                    if len(best) == 1 else "The backends found different best "

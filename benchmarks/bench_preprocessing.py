@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import compare
+from ._common import compare, list_table
 
 NEEDS = ()
 
@@ -72,8 +72,7 @@ def opencv_reinhard(X, ref_mean, ref_std, min_std=1e-2):
     """Reinhard colour transfer with OpenCV, one image at a time.
 
     ``cvtColor`` to L*a*b*, ``meanStdDev``, an affine map per channel
-    (``cv2.transform``),
-    ``cvtColor`` back to RGB, clip -- what
+    (``cv2.transform``), ``cvtColor`` back to RGB, clip -- what
     :class:`~skleuk.preprocessing.ColorNormalizer` computes.
     """
     cv2 = _cv2()
@@ -170,20 +169,18 @@ def render(results, out):
         "is better (target 1.5); *numpy*: skleuk with ``opencv=False``. "
         f"On 2 CPU cores shared with other jobs (load average "
         f"{r['load_average'][0]:.1f}; {r['date']}).",
-        "", ".. list-table::", "   :header-rows: 1", "",
-        "   * - skleuk step\n     - ms\n     - numpy ms\n     - OpenCV equivalent"
-        "\n     - ms\n     - ratio\n     - max abs diff",
+        "",
+        list_table(["skleuk step", "ms", "numpy ms", "OpenCV equivalent", "ms", "ratio",
+                    "max abs diff"],
+                   [[s["step"], f"{s['skleuk_s'] * 1e3:.0f}",
+                     f"{s['numpy_s'] * 1e3:.0f}", f"``{s['opencv']}``",
+                     f"{s['opencv_s'] * 1e3:.0f}",
+                     f"{s['skleuk_s'] / s['opencv_s']:.2f}",
+                     f"{s['max_abs_difference']:.1e}"] for s in r["steps"]]),
     ]
-    for s in r["steps"]:
-        lines.append(
-            f"   * - {s['step']}\n     - {s['skleuk_s'] * 1e3:.0f}\n"
-            f"     - {s['numpy_s'] * 1e3:.0f}\n     - ``{s['opencv']}``\n"
-            f"     - {s['opencv_s'] * 1e3:.0f}\n"
-            f"     - {s['skleuk_s'] / s['opencv_s']:.2f}\n"
-            f"     - {s['max_abs_difference']:.1e}")
     c = r["chain"]
     lines += [
-        "", f"The whole preprocessing chain of ``make_pipeline()`` "
+        f"The whole preprocessing chain of ``make_pipeline()`` "
         f"({', '.join(r['chain_steps'])}) on the {n} raw uint8 images: "
         f"``fit_transform`` {n / c['fit_transform']:.0f} images/s, ``transform`` "
         f"{n / c['transform']:.0f} images/s.", ""]

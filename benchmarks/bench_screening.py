@@ -13,20 +13,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from ._common import list_table, timed
+
 NEEDS = ("bccd",)
 SMEAR_SHAPE = (1944, 2592)
 REPEAT = 3
-#: Kept for ``bench_memory``: the BCCD folder beside the repository.
-BCCD = Path(__file__).resolve().parents[2] / "shared" / "data" / "bccd"
 
 
-def make_smear(bccd=BCCD, grid=4):
+def make_smear(bccd, grid=4):
     """A 2592x1944 uint8 smear of ``grid`` x ``grid`` BCCD photographs; its files."""
     from skleuk.datasets import read_image
 
@@ -43,12 +42,8 @@ def make_smear(bccd=BCCD, grid=4):
 
 
 def _best(func, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = func()
-        times.append(time.perf_counter() - t0)
-    return min(times), out
+    times = [timed(func) for _ in range(repeat)]
+    return min(t for t, _ in times), times[-1][1]
 
 
 def run(data, *, quick=False, seed=0):
@@ -96,9 +91,7 @@ def render(results, out):
         f"{r['crop_size']} px), each time the best of {r['repeat']} runs on "
         f"{r['cpu_count']} CPU cores shared with other jobs (load average "
         f"{results['load_average'][0]:.1f}; {results['date']}):",
-        "", ".. list-table::", "   :header-rows: 1", "",
-        "   * - step\n     - seconds",
-        *(f"   * - {step}\n     - {sec:.2f}" for step, sec in rows), "",
+        "", list_table(["step", "seconds"], [[s, f"{t:.2f}"] for s, t in rows]),
     ]
     path = out / "screening_speed.rst"
     path.write_text("\n".join(lines))

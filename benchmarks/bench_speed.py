@@ -43,9 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import REPO_ROOT, list_table, load_average, quiet_tensorflow
-
-quiet_tensorflow()
+from ._common import REPO_ROOT, list_table, load_average, timed
 
 NEEDS = ()
 #: Training images of one fold of the default 5-fold evaluation of 260.
@@ -110,12 +108,11 @@ def _epoch_timer():
     return EpochTimer()
 
 
-def default_classifier(seed=0, **params):
-    """The ``cnn`` step of the default recipe (``params``: its parameters)."""
+def default_classifier(seed=0):
+    """The ``cnn`` step of the default recipe."""
     from skleuk import make_pipeline
 
-    params = {f"cnn__{k}": v for k, v in params.items()}
-    return make_pipeline(cnn__random_state=seed, **params)[-1]
+    return make_pipeline(cnn__random_state=seed)[-1]
 
 
 def _rate(n, times):
@@ -167,22 +164,9 @@ def keras_rate(clf, X, y, epochs, seed=0, cpu=None):
     return _rate(len(X), timer.times)
 
 
-def train_throughput(architecture, size, *, epochs=4, batch_size=16, X=None, y=None,
-                     dtype_policy=None, random_state=0):
-    """Training images/s of one classifier, for other benchmarks (the chain
-    against the network in ``bench_preprocessing``): ``images_per_s`` (median
-    of the epochs after the first), ``epoch_times``, ``dtype_policy``."""
-    from skleuk.neural_network import LightweightCNNClassifier
-
-    if X is None:
-        X, y = _images(N_FIT, size, random_state)
-    clf = LightweightCNNClassifier(architecture, batch_size=batch_size, epochs=epochs,
-                                   dtype_policy=dtype_policy, random_state=random_state)
-    timer = _epoch_timer()
-    clf.set_params(fit__callbacks=[timer]).fit(X, y)
-    return {"architecture": architecture, "size": size, "n_images": len(X),
-            "epochs": epochs, "dtype_policy": clf.dtype_policy_,
-            "epoch_times": timer.times, "images_per_s": _rate(len(X), timer.times)}
+def _seconds(func, repeat):
+    """Wall seconds of ``repeat`` calls of ``func``."""
+    return [timed(func)[0] for _ in range(repeat)]
 
 
 def predict_rates(clf, X, repeat=3):
@@ -191,11 +175,7 @@ def predict_rates(clf, X, repeat=3):
     for tta in (True, False):
         clf.set_params(tta=tta)
         clf.predict_proba(X[:32])
-        ts = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            clf.predict_proba(X)
-            ts.append(time.perf_counter() - t)
+        ts = _seconds(lambda: clf.predict_proba(X), repeat)
         out["tta" if tta else "no_tta"] = len(X) / statistics.median(ts)
     clf.set_params(tta=True)
     return out
@@ -286,17 +266,13 @@ def profile(clf, X, y, epochs=2):
         clf.set_params(tta=True)
         clf.predict_proba(X)
         tf.profiler.experimental.start(pred_dir)
-        start = time.perf_counter()
         reps = 3
-        for _ in range(reps):
-            clf.predict_proba(X)
-        pred_wall = time.perf_counter() - start
+        pred_wall = sum(_seconds(lambda: clf.predict_proba(X), reps))
         tf.profiler.experimental.stop()
         pred_ops = _trace(pred_dir)
     batches = reps * -(-len(X) // clf.batch_size)
     return {
-        "train_steps": steps,
-        "batch_size": clf.batch_size,
+        "train_steps": steps, "batch_size": clf.batch_size,
         "train_wall_ms_per_step": 1e3 * trace.wall / steps,
         "train_cpu_ms_per_step": 1e3 * trace.cpu / steps,
         "train_ops_ms_per_step": sum(fit_ops.values()) / steps,
@@ -320,12 +296,7 @@ def pipeline_predict_rate(n=260, epochs=1, repeat=3, seed=0):
     X, y = make_blood_smears(n, image_size=257, random_state=seed, return_X_y=True)
     pipe = make_pipeline(cnn__epochs=epochs, cnn__random_state=seed).fit(X, y)
     pipe.predict(X[:16])
-    ts = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        pipe.predict(X)
-        ts.append(time.perf_counter() - t)
-    return n / statistics.median(ts)
+    return n / statistics.median(_seconds(lambda: pipe.predict(X), repeat))
 
 
 def make_smear(seed=0, tile=324):
@@ -358,15 +329,9 @@ def screen_time(repeat=3, seed=0):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "smear.jpg"
         Image.fromarray(smear).save(path, quality=95)
-        screener.screen([path])
-        ts = []
-        for _ in range(repeat):
-            t = time.perf_counter()
-            res = screener.screen([path])[0]
-            ts.append(time.perf_counter() - t)
-    t = time.perf_counter()
-    located = locate_white_cells(smear)
-    locate_s = time.perf_counter() - t
+        res = screener.screen([path])[0]
+        ts = _seconds(lambda: screener.screen([path]), repeat)
+    locate_s, located = timed(locate_white_cells, smear)
     return {"seconds": min(ts), "seconds_all": ts, "n_cells": int(len(res.centres)),
             "locate_seconds": locate_s, "n_located": int(len(located.centres))}
 
@@ -471,10 +436,9 @@ def ratios(res):
 
 def run(data, *, quick=False, seed=0):
     """Everything above, in one process; ratios against the same run's rates."""
-    from skleuk._pipeline import DEFAULT_IMAGE_SIZE
+    from skleuk import DEFAULT_IMAGE_SIZE as size
     from skleuk.neural_network import count_flops
 
-    size = DEFAULT_IMAGE_SIZE
     epochs, rounds = (3, 1) if quick else (6, 2)
     res = {"load_average_start": load_average(), "cpu_count": os.cpu_count(),
            "quick": quick, "n_fit_images": N_FIT, "size": size,
@@ -490,12 +454,10 @@ def run(data, *, quick=False, seed=0):
         print(f"  fit: estimator {est[-1]:.0f} img/s, bare Keras {bare[-1]:.0f} img/s",
               flush=True)
     flops = count_flops(clf.model_)
-    res.update(
-        flops_per_image=flops, batch_size=clf.batch_size,
-        dtype_policy=clf.dtype_policy_, architecture=clf.architecture,
-        estimator_images_per_s=est, keras_images_per_s=bare,
-        estimator_images_per_cpu_s=est_cpu, keras_images_per_cpu_s=bare_cpu,
-    )
+    res.update(flops_per_image=flops, batch_size=clf.batch_size,
+               dtype_policy=clf.dtype_policy_, architecture=clf.architecture,
+               estimator_images_per_s=est, keras_images_per_s=bare,
+               estimator_images_per_cpu_s=est_cpu, keras_images_per_cpu_s=bare_cpu)
     res["predict_images_per_s"] = predict_rates(clf, X)
     print(f"  predict_proba img/s: {res['predict_images_per_s']}", flush=True)
     res["default_epochs"] = int(default_classifier(seed).epochs)
@@ -533,10 +495,8 @@ def _targets(r):
     cli_rate = cli.get("images_per_s_after_start", cli["n_files"] / cli["wall_s"])
     flat = max(c["peak_mib"] for c in checked) / min(c["peak_mib"] for c in checked)
     unchecked = [c for c in r["cli_predict"] if not c.get("image_check", True)]
-    if unchecked and "images_per_s_after_start" in unchecked[-1]:
-        cli_rate_unchecked = unchecked[-1]["images_per_s_after_start"]
-    else:
-        cli_rate_unchecked = None
+    cli_rate_unchecked = (unchecked[-1].get("images_per_s_after_start")
+                          if unchecked else None)
 
     def met(ok):
         return "met" if ok else "**not met**"

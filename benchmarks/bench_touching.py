@@ -10,7 +10,7 @@ cells are avoided: no cell is pasted on them and detections on them are
 ignored). The true centres are known. :func:`skleuk.preprocessing.locate_white_cells`
 (defaults) is scored by one-to-one matching of centres within half a cell
 diameter (:func:`skleuk.screening.localisation_report`), the count error
-per image, and its time on a 2592x1944 smear. It is also scored, as before,
+per image, and its time on a 2592x1944 smear. It is also scored
 on the 170 annotated BCCD photographs and on ten 2560x1920 mosaics of 4x4
 of them (white-cell boxes; a detection counts within half the longer box
 side of a box centre).
@@ -29,60 +29,44 @@ from pathlib import Path
 
 import numpy as np
 
+from ._common import list_table
+from .data import bccd
+
 NEEDS = ("bccd", "pbc", "deepapl")
 #: An option measured beside the defaults: nucleus fragments merged over a
 #: gap of 11 px instead of 15 (2 working pixels instead of 3 on these images).
 TIGHT = {"merge_distance": 11}
 CANVAS = (960, 1280)
 SMEAR = (1944, 2592)
-#: DeepAPL folders that hold no white cell.
 #: Cell types with one round or oval nucleus (blasts and their like).
 ROUND_NUCLEUS = ("blast", "lymphocyte", "promyelocyte", "plasma", "promonocyte")
-NOT_WHITE = (
-    "erythroblast",
-    "unidentified",
-    "arifact",
-    "platelet",
-    "thrombocyte",
-    "smudge",
-    "artefact",
-    "artifact",
-    "unknown",
-)
+#: PBC and DeepAPL folders that hold no white cell.
+NOT_WHITE = ("erythroblast", "unidentified", "arifact", "platelet", "thrombocyte",
+             "smudge", "artefact", "artifact", "unknown")
+#: The figures of a localisation report that the results keep.
+KEYS = ("recall", "precision", "f1", "n_true", "n_pred", "n_matched")
 
 
 # --------------------------------------------------------------------- data
 def _bccd(path):
-    from skleuk.datasets import read_image
+    """The annotated BCCD photographs and their white-cell boxes (rows first)."""
     from skleuk.screening import read_voc_boxes
 
-    path = Path(path)
-    names, images, boxes = [], [], []
-    for jpg in sorted((path / "JPEGImages").glob("*.jpg")):
-        xml = path / "Annotations" / (jpg.stem + ".xml")
-        if xml.exists():
-            names.append(jpg.name)
-            images.append(read_image(jpg))
-            boxes.append(read_voc_boxes(xml))
-    return names, images, boxes
+    names, images, _ = bccd.load(path)
+    xml = Path(path) / "Annotations"
+    return names, images, [read_voc_boxes(xml / f"{Path(n).stem}.xml") for n in names]
 
 
 def _crop_files(data, rng, per_source):
     files = []
     if "pbc" in data:
-        pbc = [
-            p
-            for d in sorted(Path(data["pbc"]).iterdir())
-            if d.is_dir() and not any(k in d.name.lower() for k in NOT_WHITE)
-            for p in sorted(d.glob("*.jpg"))
-        ]
+        pbc = [p for d in sorted(Path(data["pbc"]).iterdir())
+               if d.is_dir() and not any(k in d.name.lower() for k in NOT_WHITE)
+               for p in sorted(d.glob("*.jpg"))]
         files += [("pbc", p) for p in rng.permutation(pbc)[:per_source]]
     if "deepapl" in data:
-        apl = [
-            p
-            for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
-            if not any(k in p.parent.name.lower() for k in NOT_WHITE)
-        ]
+        apl = [p for p in sorted(Path(data["deepapl"]).glob("*/Signed slides/*/*.jpg"))
+               if not any(k in p.parent.name.lower() for k in NOT_WHITE)]
         files += [("deepapl", p) for p in rng.permutation(apl)[:per_source]]
     return files
 
@@ -130,9 +114,8 @@ def _read(path):
 def _resize(a, f):
     from skimage.transform import rescale
 
-    return rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1).astype(
-        np.float32
-    )
+    rescaled = rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1)
+    return rescaled.astype(np.float32)
 
 
 # ------------------------------------------------------------- composition
@@ -148,9 +131,7 @@ def _background(tiles, m, shape, rng):
             t = _resize(image / 255.0, m)[: h - r, : w - c]
             bg[r : r + t.shape[0], c : c + t.shape[1]] = t
             for r0, c0, r1, c1 in boxes * m:
-                avoid[int(r + r0) : int(r + r1) + 1, int(c + c0) : int(c + c1) + 1] = (
-                    True
-                )
+                avoid[int(r + r0) : int(r + r1) + 1, int(c + c0) : int(c + c1) + 1] = 1
     return bg, avoid
 
 
@@ -168,17 +149,8 @@ def _paste(canvas, cell, f, at):
     view[:] = a * rgba[rs:re, cs:ce, :3] + (1 - a) * view
 
 
-def compose(
-    cells,
-    tiles,
-    rng,
-    *,
-    shape=CANVAS,
-    m=1.0,
-    scale=1.0,
-    n_clusters=(1, 3),
-    n_singles=(2, 5),
-):
+def compose(cells, tiles, rng, *, shape=CANVAS, m=1.0, scale=1.0, n_clusters=(1, 3),
+            n_singles=(2, 5)):
     """One image: clusters of 2-10 cells and single cells; true centres, radii."""
     canvas, avoid = _background(tiles, m, shape, rng)
     h, w = shape
@@ -205,9 +177,8 @@ def compose(
                 d = (prad + r) * (1 - rng.uniform(0, 1 / 3))
                 a = rng.uniform(0, 2 * np.pi)
                 q = np.array([pr + d * np.sin(a), pc + d * np.cos(a)])
-                ok = all(
-                    np.hypot(*(q - g[:2])) >= (g[2] + r) * (1 - 1 / 3) for g in group
-                )
+                ok = all(np.hypot(*(q - g[:2])) >= (g[2] + r) * (1 - 1 / 3)
+                         for g in group)
                 inside = r <= q[0] < h - r and r <= q[1] < w - r
                 if ok and inside and not avoid[int(q[0]), int(q[1])]:
                     group.append((q[0], q[1], r))
@@ -221,7 +192,7 @@ def compose(
 
 # --------------------------------------------------------------------- run
 def _score(truth, found, avoid):
-
+    """True boxes (centre +- radius) and the detections off the avoided cells."""
     keep = ~avoid[found.centres[:, 0].astype(int), found.centres[:, 1].astype(int)]
     pred = found.centres[keep]
     boxes = np.c_[truth[:, :2] - truth[:, 2:], truth[:, :2] + truth[:, 2:]]
@@ -236,7 +207,7 @@ def run(data, *, quick=False, seed=0):
     names, photos, photo_boxes = _bccd(data["bccd"])
     out = {}
 
-    # --- BCCD as before: photographs and 4x4 mosaics
+    # --- BCCD: photographs and 4x4 mosaics
     t0 = time.perf_counter()
     found = [locate_white_cells(p).centres for p in photos]
     per_photo = (time.perf_counter() - t0) / len(photos)
@@ -249,12 +220,8 @@ def run(data, *, quick=False, seed=0):
     for k in range(n_mos):
         idx = range(16 * k, 16 * k + 16)
         mosaic = np.concatenate(
-            [
-                np.concatenate([photos[i] for i in list(idx)[r * 4 : r * 4 + 4]], 1)
-                for r in range(4)
-            ],
-            0,
-        )
+            [np.concatenate([photos[i] for i in idx[r * 4 : r * 4 + 4]], 1)
+             for r in range(4)])  # fmt: skip
         boxes = [
             photo_boxes[i] + np.tile([480 * (j // 4), 640 * (j % 4)], 2)
             for j, i in enumerate(idx)
@@ -266,37 +233,20 @@ def run(data, *, quick=False, seed=0):
         mos_true.append(np.concatenate(boxes))
     mrep = localisation_report(mos_true, mos_pred)
     mrep_tight = localisation_report(mos_true, mos_tight)
-    keys = ("recall", "precision", "f1", "n_true", "n_pred", "n_matched")
     out["bccd"] = {
-        "photos": {
-            **{k: rep[k] for k in keys},
-            "n_images": len(photos),
-            "seconds_per_640x480": per_photo,
-        },
-        "mosaics": {
-            **{k: mrep[k] for k in keys},
-            "n_mosaics": n_mos,
-            "seconds_per_2560x1920": float(np.median(mos_time)),
-        },
-        "tight_merge": {
-            "params": TIGHT,
-            "photos": {k: rep_tight[k] for k in keys},
-            "mosaics": {k: mrep_tight[k] for k in keys},
-        },
+        "photos": {**_pick(rep), "n_images": len(photos),
+                   "seconds_per_640x480": per_photo},
+        "mosaics": {**_pick(mrep), "n_mosaics": n_mos,
+                    "seconds_per_2560x1920": float(np.median(mos_time))},
+        "tight_merge": {"params": TIGHT, "photos": _pick(rep_tight),
+                        "mosaics": _pick(mrep_tight)},
     }
 
     # --- touching cells
-    tiles = [
-        (p, np.asarray(b, float).reshape(-1, 4))
-        for p, b in zip(photos, photo_boxes, strict=True)
-    ]
-    bccd_r = np.median(
-        [
-            np.sqrt(a / np.pi)
-            for p in photos[:60]
-            for a in locate_white_cells(p, split=False).nucleus_areas
-        ]
-    )
+    tiles = [(p, np.asarray(b, float).reshape(-1, 4))
+             for p, b in zip(photos, photo_boxes, strict=True)]
+    bccd_r = np.median([np.sqrt(a / np.pi) for p in photos[:60]
+                        for a in locate_white_cells(p, split=False).nucleus_areas])
     files = _crop_files(data, rng, 60 if quick else 300)
     cut = []
     for src, f in files:
@@ -316,28 +266,13 @@ def run(data, *, quick=False, seed=0):
         sets["touching_round"] = _touching(round_cells, tiles, rng, scale, n_images)
     examples = []
     for m in (0.7, 1.0, 1.4):
-        image, truth, avoid = compose(
-            open_cells,
-            tiles,
-            rng,
-            m=m,
-            scale=scale,
-            n_clusters=(0, 1),
-            n_singles=(0, 1),
-        )
+        image, truth, avoid = compose(open_cells, tiles, rng, m=m, scale=scale,
+                                      n_clusters=(0, 1), n_singles=(0, 1))
         _, pred = _score(truth, locate_white_cells(image), avoid)
         examples.append(_example(image, truth, pred))
     # time on a 2592x1944 smear (magnification 1)
-    smear, _, _ = compose(
-        cells,
-        tiles,
-        rng,
-        shape=SMEAR,
-        m=1.0,
-        scale=scale,
-        n_clusters=(4, 8),
-        n_singles=(6, 12),
-    )
+    smear, _, _ = compose(cells, tiles, rng, shape=SMEAR, m=1.0, scale=scale,
+                          n_clusters=(4, 8), n_singles=(6, 12))
     locate_white_cells(smear)
     # Wall time, and the CPU time of the process (what the call costs on an
     # idle machine: the figure a loaded, shared machine distorts least).
@@ -349,18 +284,12 @@ def run(data, *, quick=False, seed=0):
         cpu.append(time.process_time() - c0)
     out.update(sets)
     out["touching"].update(
-        {
-            "n_cells_cut": len(cells),
-            "n_round_cells_cut": len(round_cells),
-            "sources": sorted({s for s, _ in files}),
-            "canvas": list(CANVAS),
-            "seconds_per_2592x1944": float(np.min(times)),
-            "cpu_seconds_per_2592x1944": float(np.median(cpu)),
-            "load_average": list(os.getloadavg()),
-            "cpu_count": os.cpu_count(),
-            "cells_in_2592x1944": n_smear,
-        }
-    )
+        n_cells_cut=len(cells), n_round_cells_cut=len(round_cells),
+        sources=sorted({s for s, _ in files}), canvas=list(CANVAS),
+        seconds_per_2592x1944=float(np.min(times)),
+        cpu_seconds_per_2592x1944=float(np.median(cpu)),
+        load_average=list(os.getloadavg()), cpu_count=os.cpu_count(),
+        cells_in_2592x1944=n_smear)
     out["examples"] = examples
     return out
 
@@ -380,38 +309,29 @@ def _touching(cells, tiles, rng, scale, n_images):
         whole.append(_score(truth, locate_white_cells(image, split=False), avoid)[1])
         tight.append(_score(truth, locate_white_cells(image, **TIGHT), avoid)[1])
         mags.append(m)
-    rep = localisation_report(truths, preds)
-    keys = (
-        "recall",
-        "precision",
-        "f1",
-        "n_true",
-        "n_pred",
-        "n_matched",
-        "count_error_median_abs",
-        "count_error_mean",
-        "count_exact",
-    )
-    out = {k: rep[k] for k in keys}
-    out["n_images"] = n_images
+    counts = ("count_error_median_abs", "count_error_mean", "count_exact")
+
+    def report(found):
+        return _pick(localisation_report(truths, found), KEYS + counts)
+
+    out = {**report(preds), "n_images": n_images}
     # The same images without the separation (split=False): one detection
-    # per merged nucleus candidate, as before it.
-    ref = localisation_report(truths, whole)
-    out["split_false"] = {k: ref[k] for k in keys}
+    # per merged nucleus candidate.
+    out["split_false"] = report(whole)
     # Lobes merged over a shorter gap (an option for crowded smears).
-    ref = localisation_report(truths, tight)
-    out["tight_merge"] = {**{k: ref[k] for k in keys}, "params": TIGHT}
+    out["tight_merge"] = {**report(tight), "params": TIGHT}
     out["by_magnification"] = {}
     for lo, hi in ((0.6, 0.9), (0.9, 1.2), (1.2, 1.6)):
         sel = [j for j, mm in enumerate(mags) if lo <= mm < hi]
         if sel:
             r = localisation_report([truths[j] for j in sel], [preds[j] for j in sel])
-            out["by_magnification"][f"{lo}-{hi}"] = {
-                "recall": r["recall"],
-                "precision": r["precision"],
-                "n_images": len(sel),
-            }
+            out["by_magnification"][f"{lo}-{hi}"] = {**_pick(r, KEYS[:2]),
+                                                     "n_images": len(sel)}
     return out
+
+
+def _pick(report, keys=KEYS):
+    return {k: report[k] for k in keys}
 
 
 def _example(image, truth, pred, size=320):
@@ -422,15 +342,13 @@ def _example(image, truth, pred, size=320):
     from PIL import Image
 
     first = truth[: max(2, len(truth) - 2)]
-    lo = np.maximum(first[:, :2].min(0) - first[:, 2].max() * 1.3, 0).astype(int)
-    hi = np.minimum(
-        first[:, :2].max(0) + first[:, 2].max() * 1.3, image.shape[:2]
-    ).astype(int)
+    margin = first[:, 2].max() * 1.3
+    lo = np.maximum(first[:, :2].min(0) - margin, 0).astype(int)
+    hi = np.minimum(first[:, :2].max(0) + margin, image.shape[:2]).astype(int)
     crop = image[lo[0] : hi[0], lo[1] : hi[1]]
     f = size / max(crop.shape[:2])
-    thumb = Image.fromarray(crop).resize(
-        (int(crop.shape[1] * f), int(crop.shape[0] * f))
-    )
+    h, w = crop.shape[:2]
+    thumb = Image.fromarray(crop).resize((int(w * f), int(h * f)))
     buf = io.BytesIO()
     thumb.save(buf, format="JPEG", quality=80)
 
@@ -439,80 +357,46 @@ def _example(image, truth, pred, size=320):
         a = a[(a >= 0).all(1) & (a < hi - lo).all(1)]
         return (a * f).round(1).tolist()
 
-    return {
-        "jpeg": base64.b64encode(buf.getvalue()).decode(),
-        "truth": points(truth),
-        "found": points(pred),
-    }
+    return {"jpeg": base64.b64encode(buf.getvalue()).decode(), "truth": points(truth),
+            "found": points(pred)}
 
 
 # ------------------------------------------------------------------ render
 def render(results, out):
+    """``touching.rst`` (recall and precision, counts, time) and the overlays."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t, b = results["touching"], results["bccd"]
+    tight = f"... with ``merge_distance={TIGHT['merge_distance']}``"
     rows = []
-    for key, what in (
-        ("touching", "touching white cells, all kinds"),
-        ("touching_round", "touching blasts, lymphocytes, promyelocytes"),
-    ):
+    sets = {"touching": "touching white cells, all kinds",
+            "touching_round": "touching blasts, lymphocytes, promyelocytes"}
+    for key, what in sets.items():
         if key not in results:
             continue
         r = results[key]
-        rows.append(
-            (
-                f"{what} ({r['n_images']} images, {r['n_true']} cells)",
-                r["recall"],
-                r["precision"],
-            )
-        )
+        rows.append((f"{what} ({r['n_images']} images, {r['n_true']} cells)", r))
         if "split_false" in r:
-            rows.append(
-                (
-                    "... the same images without separation (``split=False``)",
-                    r["split_false"]["recall"],
-                    r["split_false"]["precision"],
-                )
-            )
+            rows.append(("... the same images without separation (``split=False``)",
+                         r["split_false"]))
         if "tight_merge" in r:
-            rows.append(
-                (
-                    f"... with ``merge_distance={TIGHT['merge_distance']}``",
-                    r["tight_merge"]["recall"],
-                    r["tight_merge"]["precision"],
-                )
-            )
-    for name, part, shape in (
-        ("photographs", "photos", "640x480"),
-        ("4x4 mosaics", "mosaics", "2560x1920"),
-    ):
+            rows.append((tight, r["tight_merge"]))
+    for name, part, shape in (("photographs", "photos", "640x480"),
+                              ("4x4 mosaics", "mosaics", "2560x1920")):
         r = b[part]
         n = r.get("n_images", r.get("n_mosaics"))
-        rows.append((f"BCCD {name} ({n}, {shape})", r["recall"], r["precision"]))
+        rows.append((f"BCCD {name} ({n}, {shape})", r))
         if "tight_merge" in b:
-            r = b["tight_merge"][part]
-            rows.append(
-                (
-                    f"... with ``merge_distance={TIGHT['merge_distance']}``",
-                    r["recall"],
-                    r["precision"],
-                )
-            )
+            rows.append((tight, b["tight_merge"][part]))
     lines = [
         "Measured by ``python -m benchmarks.run --only touching`` with "
         ":func:`skleuk.preprocessing.locate_white_cells` (defaults); one-to-one "
         "matching within half a cell diameter (boxes: half the longer side).",
         "",
-        ".. list-table::",
-        "   :header-rows: 1",
-        "",
-        "   * - images",
-        "     - recall",
-        "     - precision",
+        list_table(["images", "recall", "precision"],
+                   [[name, f"{r['recall']:.3f}", f"{r['precision']:.3f}"]
+                    for name, r in rows]),
     ]
-    for name, rec, prec in rows:
-        lines += [f"   * - {name}", f"     - {rec:.3f}", f"     - {prec:.3f}"]
-    lines += [""]
     for key, what in (("touching", "all kinds"), ("touching_round", "round nuclei")):
         if key in results:
             r = results[key]
@@ -550,19 +434,11 @@ def render(results, out):
             truth = np.asarray(ex["truth"]).reshape(-1, 2)
             pred = np.asarray(ex["found"]).reshape(-1, 2)
             ax.imshow(image)
-            ax.scatter(
-                truth[:, 1],
-                truth[:, 0],
-                s=60,
-                facecolors="none",
-                edgecolors="yellow",
-                linewidths=1.2,
-                label="true centre",
-            )
+            ax.scatter(truth[:, 1], truth[:, 0], s=60, facecolors="none",
+                       edgecolors="yellow", linewidths=1.2, label="true centre")
             if len(pred):
-                ax.scatter(
-                    pred[:, 1], pred[:, 0], s=14, c="cyan", marker="x", label="found"
-                )
+                ax.scatter(pred[:, 1], pred[:, 0], s=14, c="cyan", marker="x",
+                           label="found")
             ax.set_title(f"{len(truth)} true centres, {len(pred)} found", fontsize=9)
             ax.axis("off")
         np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=7)

@@ -18,6 +18,7 @@ import warnings
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from ._common import list_table
 from .data import aria, bccd
 
 NEEDS = ("aria", "bccd")
@@ -190,17 +191,11 @@ def render(results, out):
         + (f", {d['epochs']} epochs" if d["epochs"] else "") + f"); "
         f"{results['wall_s'] / 60:.0f} min ({results['date']}).",
         "",
-        ".. list-table:: Calibration of the out-of-fold probabilities",
-        "   :header-rows: 1",
-        "",
-        "   * - Probabilities\n     - ECE, pooled (± over folds)\n     - Brier"
-        f"\n     - Accuracy at coverage {results['coverage']:g}",
-    ]
-    for m, r in p.items():
-        lines.append(f"   * - {m}\n     - {r['ece']:.3f} ± {r['ece_std']:.3f}\n"
-                     f"     - {r['brier']:.3f}\n     - {r['accuracy_at_coverage']:.3f}")
-    lines += [
-        "",
+        list_table(["Probabilities", "ECE, pooled (± over folds)", "Brier",
+                    f"Accuracy at coverage {results['coverage']:g}"],
+                   [[m, f"{r['ece']:.3f} ± {r['ece_std']:.3f}", f"{r['brier']:.3f}",
+                     f"{r['accuracy_at_coverage']:.3f}"] for m, r in p.items()],
+                   title="Calibration of the out-of-fold probabilities"),
         f"Discrimination: ROC AUC {results['roc_auc']:.3f}, accuracy at 0.5 "
         f"{results['accuracy']:.3f}. Threshold tuned on the inner folds for "
         f"sensitivity >= {results['min_sensitivity']:g}: sensitivity "

@@ -22,7 +22,6 @@ from pathlib import Path
 
 import numpy as np
 
-NAME = "deepapl"
 BLAST_TYPES = ("Blast, no lineage spec",)
 #: Mature white cells: the non-blast class of the common task.
 NON_BLAST_TYPES = (
@@ -46,17 +45,12 @@ def files(path):
     found = sorted(path.glob("*/Signed slides/*/*"))
     found = [p for p in found if p.suffix.lower() in (".jpg", ".jpeg", ".png")]
     if not found:
-        raise FileNotFoundError(
-            f"no <patient>/Signed slides/<cell type>/*.jpg under {path}: "
-            "not DeepAPL's Data/All folder"
-        )
+        raise FileNotFoundError(f"no <patient>/Signed slides/<cell type>/*.jpg under "
+                                f"{path}: not DeepAPL's Data/All folder")
     keys = Counter((p.parts[-4], p.name) for p in found)
     found = [p for p in found if keys[(p.parts[-4], p.name)] == 1]
-    return (
-        found,
-        np.array([p.parts[-2] for p in found]),
-        np.array([p.parts[-4] for p in found]),
-    )
+    return (found, np.array([p.parts[-2] for p in found]),
+            np.array([p.parts[-4] for p in found]))
 
 
 def read_crop(file, size, context=None):
@@ -105,9 +99,8 @@ def cell_window(image, size, context, centre=None, diameter=None):
     pad = np.pad(image, ((half, half), (half, half), (0, 0)), mode="reflect")
     r, c = (int(round(v)) for v in centre)
     win = pad[r : r + 2 * half, c : c + 2 * half]
-    return np.asarray(
-        Image.fromarray(win).resize((size, size), Image.Resampling.LANCZOS)
-    )
+    win = Image.fromarray(win).resize((size, size), Image.Resampling.LANCZOS)
+    return np.asarray(win)
 
 
 def sample(labels, per_class, rng):

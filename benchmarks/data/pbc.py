@@ -22,7 +22,6 @@ import numpy as np
 
 from .deepapl import read_crop, sample
 
-NAME = "pbc"
 NON_BLAST_TYPES = ("lymphocyte", "neutrophil", "monocyte", "eosinophil", "basophil")
 
 
@@ -31,17 +30,13 @@ def files(path):
     path = Path(path)
     paths, types = [], []
     for name in NON_BLAST_TYPES:
-        found = sorted(
-            p
-            for p in (path / name).glob("*")
-            if p.suffix.lower() in (".jpg", ".jpeg", ".png")
-        )
+        found = sorted(p for p in (path / name).glob("*")
+                       if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
         paths += found
         types += [name] * len(found)
     if not paths:
-        raise FileNotFoundError(
-            f"no <cell type>/*.jpg under {path}: not the PBC_dataset_normal_DIB folder"
-        )
+        raise FileNotFoundError(f"no <cell type>/*.jpg under {path}: "
+                                "not the PBC_dataset_normal_DIB folder")
     return paths, np.array(types)
 
 
@@ -58,9 +53,5 @@ def load(path, per_class=None, size=64, random_state=0, context=None):
     y = np.full(len(paths), "non-blast")
     keep = sample(y, per_class, np.random.default_rng(random_state))
     X = np.stack([read_crop(paths[i], size, context) for i in keep])
-    return {
-        "X": X,
-        "y": y[keep],
-        "groups": np.array([paths[i].stem for i in keep]),
-        "cell_type": types[keep],
-    }
+    return {"X": X, "y": y[keep], "groups": np.array([paths[i].stem for i in keep]),
+            "cell_type": types[keep]}
