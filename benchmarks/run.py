@@ -121,6 +121,9 @@ def write_json(path, results):
 
 def render(module, results, out):
     """Call the module's ``render`` and stamp what it wrote with the results' stamp."""
+    if "stamp" not in results:
+        raise ValueError("the results have no stamp (written outside the runner): "
+                         "rerun the benchmark through python -m benchmarks.run")
     out.mkdir(parents=True, exist_ok=True)
     written = [Path(p) for p in module.render(results, out) or ()]
     stamp_fragments(written, results["stamp"])

@@ -142,3 +142,9 @@ def test_the_accuracy_table_names_rows_run_later_and_rows_not_run(tmp_path):
     assert "Not run (time): " in text and "paper on cell-4class" in text
     assert "at commit" not in bench_accuracy.render(
         {**results, "rows": [row]}, tmp_path)[0].read_text()
+
+
+def test_results_without_a_stamp_are_not_rendered(tmp_path):
+    with pytest.raises(ValueError, match="no stamp"):
+        run.render(_fake_benchmark(), {"n": 1}, tmp_path)
+    assert not list(tmp_path.iterdir())
