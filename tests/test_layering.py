@@ -98,23 +98,31 @@ def _resolve(name):
     return name
 
 
+def _package(module, path):
+    """The package that relative imports in ``path`` start from."""
+    return module if path.name == "__init__.py" else module.rsplit(".", 1)[0]
+
+
+def _from_module(node, package):
+    """The absolute module of ``from <module> import ...`` in ``package``."""
+    if not node.level:
+        return node.module or ""
+    base = package.split(".")
+    if node.level > 1:
+        base = base[: -(node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
 def _imports(module, path):
     """``{imported module: line}`` of every skleuk import in ``path``."""
-    is_package = path.name == "__init__.py"
-    package = module if is_package else module.rsplit(".", 1)[0]
+    package = _package(module, path)
     found = {}
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         targets = []
         if isinstance(node, ast.Import):
             targets = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                if node.level > 1:
-                    base = base[: -(node.level - 1)]
-                base = ".".join(base + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
+            base = _from_module(node, package)
             # ``from pkg import sub`` imports the submodule ``pkg.sub``.
             targets = [
                 f"{base}.{alias.name}" if f"{base}.{alias.name}" in MODULES else base
@@ -258,21 +266,14 @@ def _is_private(name):
 
 def _private_imports(module, path):
     """``[(line, imported module, what)]``: private imports across units."""
-    is_package = path.name == "__init__.py"
-    package = module if is_package else module.rsplit(".", 1)[0]
+    package = _package(module, path)
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         pairs = []
         if isinstance(node, ast.Import):
             pairs = [(alias.name, None) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                if node.level > 1:
-                    base = base[: -(node.level - 1)]
-                base = ".".join(base + ([node.module] if node.module else []))
-            else:
-                base = node.module or ""
+            base = _from_module(node, package)
             pairs = [(base, alias.name) for alias in node.names]
         for base, name in pairs:
             if not (base == "skleuk" or base.startswith("skleuk.")):
