@@ -143,9 +143,12 @@ def _resumed(rows):
     later = [r for r in rows if "commit" in r]
     if not later:
         return ""
-    names = ", ".join(f"{r['model']} on {r['task']}" for r in later)
-    commits = ", ".join(sorted({r["commit"] for r in later}))
-    return (f" Run later on the same fields and folds, at commit {commits}, by "
+    names = ", ".join(f"{r['model']} on {r['task']}"
+                      + (f" (seed {r['seed']})" if r["seed"] else "") for r in later)
+    commits = sorted({r["commit"] for r in later})
+    at = (f"commit {commits[0]}" if len(commits) == 1
+          else "commits " + " and ".join(commits))
+    return (f" Run later on the same fields and folds, at {at}, by "
             f"resuming the plan: {names}.")
 
 
