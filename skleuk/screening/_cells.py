@@ -25,8 +25,9 @@ def _load_smear(x, i):
     (:func:`_as_float32`, the same values) -- a 2592x1944 smear is 60 MB
     of float32."""
     if isinstance(x, (str, os.PathLike)):
-        return check_images([read_image(x)], input_name=repr(os.fspath(x)), min_size=8,
-                            keep_uint8=True)[0]
+        # As a batch of one (a view): a list would be stacked, a copy.
+        return check_images(read_image(x)[None], input_name=repr(os.fspath(x)),
+                            min_size=8, keep_uint8=True)[0]
     if isinstance(x, bytes):
         raise TypeError(f"X[{i}]: expected an image array or a file path, got bytes.")
     return check_images([x], input_name=f"X[{i}]", min_size=8, keep_uint8=True)[0]
