@@ -126,15 +126,6 @@ class _Predictor:
         self.referred = Counter()
         self.unfamiliar = 0  # images in batches that looked unfamiliar
 
-    def _reason(self, path):
-        """Why ``path`` is referred (None: classify it) and the image the
-        check read; ImageReadError when it cannot be read."""
-        from ..datasets import read_image
-        from ..screening import referral_reason
-
-        image = read_image(path, reduce_to=_CHECK_SIZE)
-        return referral_reason(image), image
-
     def _answer(self, paths, images=None):
         import warnings
 
@@ -160,20 +151,30 @@ class _Predictor:
         from ..datasets import ImageReadError
 
         notes, todo, decoded = {}, [], []
-        for path in batch:
-            if not self.check or self.screener:
-                # A screener locates the cells itself (none: referred after).
-                todo.append(path)
-                continue
-            try:
-                notes[path], image = self._reason(path)
-            except ImageReadError as exc:
-                self.failed += 1
-                warn(path, exc)
-                continue
-            if notes[path] is None:
-                todo.append(path)
-                decoded.append(image)
+        if not self.check or self.screener:
+            # A screener locates the cells itself (none: referred after).
+            todo = list(batch)
+        else:
+            from ..datasets import read_image
+            from ..screening import referral_reasons
+
+            paths, images = [], []
+            for path in batch:
+                try:
+                    images.append(read_image(path, reduce_to=_CHECK_SIZE))
+                except ImageReadError as exc:
+                    self.failed += 1
+                    warn(path, exc)
+                    continue
+                paths.append(path)
+            # The checks of the whole batch at once (the detector runs once
+            # per image size, not once per image).
+            for path, image, note in zip(paths, images, referral_reasons(images),
+                                         strict=True):
+                notes[path] = note
+                if note is None:
+                    todo.append(path)
+                    decoded.append(image)
         # The decoded images go to the model when every one of them is the
         # file at full resolution (else the model reads the paths).
         images = None

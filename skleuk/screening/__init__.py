@@ -7,13 +7,13 @@ separated one by one, cells cut by the border flagged;
 image-level verdict; :func:`localisation_report` measures detections
 against point (:func:`read_xyc`) or box (:func:`read_voc_boxes`)
 annotations; :func:`screening_summary` writes a per-smear HTML or Markdown
-summary; :func:`referral_reason` says when an image is no smear to answer
-(too small, blank, no white cell).
+summary; :func:`referral_reason` (:func:`referral_reasons` for a batch)
+says when an image is no smear to answer (too small, blank, no white cell).
 """
 
 from ..preprocessing import locate_white_cells
 from ._annotations import read_voc_boxes, read_xyc
-from ._checks import referral_reason
+from ._checks import referral_reason, referral_reasons
 from ._metrics import localisation_report, match_detections
 from ._screener import NO_CELL_VERDICT, SmearScreener
 from ._summary import ScreeningSummaryWriter, screening_summary
@@ -28,5 +28,6 @@ __all__ = [
     "read_voc_boxes",
     "read_xyc",
     "referral_reason",
+    "referral_reasons",
     "screening_summary",
 ]

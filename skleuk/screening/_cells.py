@@ -17,14 +17,30 @@ def _source_name(x, i):
 
 
 def _load_smear(x, i):
-    """One smear as float32 (h, w, 3); errors name the file or the index."""
+    """One smear (h, w, 3), ``uint8`` when read from a file or given as
+    ``uint8`` RGB, else float32; errors name the file or the index.
+
+    A smear is not converted to float32 as a whole: the detector converts
+    its copy, and the windows around the cells are converted when cut
+    (:func:`_as_float32`, the same values) -- a 2592x1944 smear is 60 MB
+    of float32."""
     if isinstance(x, (str, os.PathLike)):
-        return check_images([read_image(x)], input_name=repr(os.fspath(x)), min_size=8)[
-            0
-        ]
+        # As a batch of one (a view): a list would be stacked, a copy.
+        return check_images(read_image(x)[None], input_name=repr(os.fspath(x)),
+                            min_size=8, keep_uint8=True)[0]
     if isinstance(x, bytes):
         raise TypeError(f"X[{i}]: expected an image array or a file path, got bytes.")
-    return check_images([x], input_name=f"X[{i}]", min_size=8)[0]
+    return check_images([x], input_name=f"X[{i}]", min_size=8, keep_uint8=True)[0]
+
+
+def _as_float32(images):
+    """Images from :func:`_load_smear` as float32, converted as
+    :func:`~skleuk.utils.validation.check_images` converts ``uint8``."""
+    if images.dtype != np.uint8:
+        return images
+    out = images.astype(np.float32)
+    out *= np.float32(1.0 / 255.0)
+    return out
 
 
 def _window(image, centre, side):
@@ -44,7 +60,7 @@ def _window(image, centre, side):
 
 
 def _smear_crops(image, locate_params, window, crop_scale, crop_size):
-    """Located cells of one float smear and their crops, resized to
+    """Located cells of one smear and their float32 crops, resized to
     ``crop_size`` (the window: ``window`` pixels, or ``crop_scale`` median
     cell diameters with ``window="auto"``)."""
     cells = locate_white_cells(image, **(locate_params or {}))
@@ -54,7 +70,7 @@ def _smear_crops(image, locate_params, window, crop_scale, crop_size):
         side = max(4, int(round(crop_scale * 2 * np.median(cells.radii))))
     else:
         side = int(window)
-    crops = np.stack([_window(image, c, side) for c in cells.centres])
+    crops = _as_float32(np.stack([_window(image, c, side) for c in cells.centres]))
     if side != crop_size:
         crops = resize_images(crops, (crop_size, crop_size))
     return cells, np.asarray(crops, dtype=np.float32)

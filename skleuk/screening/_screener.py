@@ -16,7 +16,7 @@ from ..metrics import class_roles
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
 from ._aggregate import _RULES, _aggregate, _inner_cv_rules
-from ._cells import _check_cells_per_class, _iter_smears, _smear_crops
+from ._cells import _as_float32, _check_cells_per_class, _iter_smears, _smear_crops
 
 __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 
@@ -258,7 +258,7 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
     # ------------------------------------------------------------------ cells
 
     def _cells(self, image):
-        """Located cells of one float image and their resized crops."""
+        """Located cells of one image and their resized float32 crops."""
         return _smear_crops(image, self.locate_params, self.window,
                             self.crop_scale, self.crop_size)
 
@@ -266,7 +266,8 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
         """The whole smear resized for ``field_model`` (None without one)."""
         if self.field_model is None:
             return None
-        return resize_images(image[None], (self.field_size, self.field_size))[0]
+        return resize_images(_as_float32(image[None]),
+                             (self.field_size, self.field_size))[0]
 
     def _iter_batches(self, X):
         """Yield lists of (index, source, image shape, cells, field, crops)."""
