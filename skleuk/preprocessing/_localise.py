@@ -62,6 +62,12 @@ _MOST = 1.5
 # The nucleus outline is smoothed by a closing of _SMOOTH * r0 before its
 # distance transform is taken for the markers.
 _SMOOTH = 0.12
+_DENS_SIGMA = 0.0
+_DENS_SEP = 1.3
+_DENS_MIN = 0.25
+_DENS_AREA = 0.0
+_DENS_DEPTH = 99.0
+_DENS_EPS = 0.0
 # A cell is flagged "border" when its nucleus touches the image edge or its
 # centre lies closer to an edge than this fraction of its nucleus radius.
 _BORDER_FRACTION = 0.5
@@ -113,7 +119,7 @@ def _region_stats(dist, regions, n_regions):
     return area, deepest, top
 
 
-def _markers(dist, regions, n_regions, split):
+def _markers(dist, regions, n_regions, split, dens=None):
     """Marker image (int32, 0 = none) and the single-nucleus radius (work px).
 
     The smear's single-nucleus area ``a0 = pi r0**2`` is the median area of
@@ -137,7 +143,7 @@ def _markers(dist, regions, n_regions, split):
     most = np.maximum(1, np.ceil(_MOST * area / a0)).astype(np.intp)
     if not split or r0 < 2.0 or not (most > 1).any():
         markers[top[:, 0], top[:, 1]] = index
-        return markers, r0
+        return markers, r0, np.zeros(n_regions + 1, dtype=bool)
     size = 2 * max(1, int(round(_SEPARATION * r0 / 2.0))) + 1
     peaks = (dist == ndimage.maximum_filter(dist, size=size)) & (
         dist >= _MIN_DEPTH * r0
@@ -173,20 +179,58 @@ def _markers(dist, regions, n_regions, split):
         sl = slices[k]
         inside = regions[sl] == k + 1
         sub = np.where(inside, dist[sl], 0)
-        hm, n_hm = ndimage.label(h_maxima(sub, _H * r0) & inside)
+        hm, n_hm = ndimage.label(h_maxima(sub, _H * r0) & inside, np.ones((3, 3)))
         if n_hm < 2:
             continue
         at = np.asarray(ndimage.maximum_position(sub, hm, np.arange(1, n_hm + 1)))
         d = sub[at[:, 0], at[:, 1]]
         ok = d >= _DEEP * r0
         ok[np.argmax(d)] = True
-        at = at[ok][np.argsort(-d[ok])][: cap[k]]
+        at = at[ok][np.argsort(-d[ok], kind="stable")]
+        # Maxima closer than _PLATEAU * r0 to a deeper one are the same
+        # peak (a ridge of equal distances): keep the deepest.
+        near = np.hypot(*(at[:, None] - at[None]).transpose(2, 0, 1)) < _PLATEAU * r0
+        keep = np.ones(len(at), dtype=bool)
+        for i in range(1, len(at)):
+            keep[i] = not (near[i, :i] & keep[:i]).any()
+        at = at[keep][: cap[k]]
         at = at[1:]  # the deepest is the region's top, already a marker
         keep_r.append(at[:, 0] + sl[0].start)
         keep_c.append(at[:, 1] + sl[1].start)
     pr, pc = np.concatenate(keep_r), np.concatenate(keep_c)
+    use_dens = np.zeros(n_regions + 1, dtype=bool)
+    if _DENS_SIGMA > 0 and dens is not None:
+        # Density peaks: the nucleus mask smoothed at the cell scale peaks
+        # once per cell, lobes included.
+        dsz = 2 * max(1, int(round(_DENS_SEP * r0 / 2.0))) + 1
+        dp = (dens == ndimage.maximum_filter(dens, size=dsz)) & (dens >= _DENS_MIN)
+        dp &= regions > 0
+        qr, qc = np.nonzero(dp)
+        qreg = regions[qr, qc]
+        # one per plateau
+        key = qreg.astype(np.int64) * dens.size + qr * dens.shape[1] + qc
+        n_dens = np.bincount(qreg, minlength=n_regions + 1)[1:]
+        n_have = np.bincount(regions[pr, pc], minlength=n_regions + 1)[1:]
+        if _DENS_AREA > 0:
+            most_d = np.floor(area / (_DENS_AREA * a0)).astype(np.intp)
+            n_dens = np.minimum(n_dens, most_d)
+        better = (n_dens > n_have) & (most > 1) & (deepest < _DENS_DEPTH * r0)
+        if better.any():
+            sel = better[qreg - 1]
+            # regions using density: drop their dist markers
+            keep = ~better[regions[pr, pc] - 1]
+            qr, qc, qv = qr[sel], qc[sel], dens[qr[sel], qc[sel]]
+            # cap by most: strongest peaks first
+            o = np.lexsort((-qv, regions[qr, qc]))
+            qr, qc = qr[o], qc[o]
+            rk = regions[qr, qc]
+            rank = np.arange(rk.size) - np.searchsorted(rk, rk)
+            ok = rank < n_dens[rk - 1]
+            pr = np.r_[pr[keep], qr[ok]]
+            pc = np.r_[pc[keep], qc[ok]]
+            use_dens[1:] = better
     markers[pr, pc] = np.arange(1, pr.size + 1, dtype=np.int32)
-    return markers, r0
+    return markers, r0, use_dens
 
 
 @validate_params(
@@ -367,11 +411,20 @@ def locate_white_cells(
             smooth = ndimage.binary_closing(nucleus, structure=square) & solid
             dist = _distance(_fill_holes(smooth))
     dist = dist.astype(np.float32)
-    markers, r0 = _markers(dist, regions, n_regions, split)
+    dens = None
+    if split and _DENS_SIGMA > 0:
+        r0e = np.sqrt(a0 / np.pi)
+        dens = ndimage.gaussian_filter(
+            _fill_holes(nucleus).astype(np.float32), _DENS_SIGMA * r0e)
+        dens += np.float32(_DENS_EPS / r0e) * dist
+    markers, r0, use_dens = _markers(dist, regions, n_regions, split, dens)
     if split:
         from skimage.segmentation import watershed
 
-        cells = watershed(-dist, markers, mask=solid)
+        land = -dist
+        if use_dens.any():
+            land = np.where(use_dens[regions], -dens * 100.0, land)
+        cells = watershed(land, markers, mask=solid)
     else:
         cells = regions.astype(np.int32)
     n_cells = int(cells.max())
