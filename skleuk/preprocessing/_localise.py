@@ -62,12 +62,15 @@ _MOST = 1.5
 # The nucleus outline is smoothed by a closing of _SMOOTH * r0 before its
 # distance transform is taken for the markers.
 _SMOOTH = 0.12
-_DENS_SIGMA = 0.0
-_DENS_SEP = 1.3
-_DENS_MIN = 0.25
-_DENS_AREA = 0.0
-_DENS_DEPTH = 99.0
-_DENS_EPS = 0.0
+# Lobed nuclei (see _markers): the filled nucleus mask smoothed by a
+# Gaussian of _DENSITY_SIGMA * r0 peaks once per cell, its lobes included;
+# peaks at least _DENSITY_MIN high and about _DENSITY_SEPARATION * r0 apart,
+# at most one per _DENSITY_AREA * a0 of the candidate's nucleus area. Chosen
+# on the same draw as the constants above.
+_DENSITY_SIGMA = 0.55
+_DENSITY_SEPARATION = 1.0
+_DENSITY_MIN = 0.25
+_DENSITY_AREA = 0.6
 # A cell is flagged "border" when its nucleus touches the image edge or its
 # centre lies closer to an edge than this fraction of its nucleus radius.
 _BORDER_FRACTION = 0.5
@@ -119,8 +122,8 @@ def _region_stats(dist, regions, n_regions):
     return area, deepest, top
 
 
-def _markers(dist, regions, n_regions, split, dens=None):
-    """Marker image (int32, 0 = none) and the single-nucleus radius (work px).
+def _markers(dist, regions, n_regions, split, density=None):
+    """Markers (int32, 0 = none), single-nucleus radius (work px), density use.
 
     The smear's single-nucleus area ``a0 = pi r0**2`` is the median area of
     its round candidates (area at most ``_ROUND * pi * deepest**2``), or of
@@ -128,7 +131,10 @@ def _markers(dist, regions, n_regions, split, dens=None):
     candidate holds one cell per peak of the nucleus distance transform at
     least ``_DEEP * r0`` deep (local maxima ``_SEPARATION * r0`` apart,
     separated by a saddle at least ``_H * r0`` below them), but at least
-    one and at most ``ceil(_MOST * area / (pi r0**2))``.
+    one and at most ``ceil(_MOST * area / (pi r0**2))`` -- or, where the
+    ``density`` (the nucleus mask smoothed at the cell scale) has more peaks
+    than that, one per density peak, at most ``area / (_DENSITY_AREA * a0)``.
+    ``use_density[k]``: candidate ``k`` got the density's markers.
     """
     area, deepest, top = _region_stats(dist, regions, n_regions)
     area, deepest, top = area[1:], deepest[1:], top[1:]
@@ -198,39 +204,52 @@ def _markers(dist, regions, n_regions, split, dens=None):
         keep_r.append(at[:, 0] + sl[0].start)
         keep_c.append(at[:, 1] + sl[1].start)
     pr, pc = np.concatenate(keep_r), np.concatenate(keep_c)
-    use_dens = np.zeros(n_regions + 1, dtype=bool)
-    if _DENS_SIGMA > 0 and dens is not None:
-        # Density peaks: the nucleus mask smoothed at the cell scale peaks
-        # once per cell, lobes included.
-        dsz = 2 * max(1, int(round(_DENS_SEP * r0 / 2.0))) + 1
-        dp = (dens == ndimage.maximum_filter(dens, size=dsz)) & (dens >= _DENS_MIN)
-        dp &= regions > 0
-        qr, qc = np.nonzero(dp)
-        qreg = regions[qr, qc]
-        # one per plateau
-        key = qreg.astype(np.int64) * dens.size + qr * dens.shape[1] + qc
-        n_dens = np.bincount(qreg, minlength=n_regions + 1)[1:]
-        n_have = np.bincount(regions[pr, pc], minlength=n_regions + 1)[1:]
-        if _DENS_AREA > 0:
-            most_d = np.floor(area / (_DENS_AREA * a0)).astype(np.intp)
-            n_dens = np.minimum(n_dens, most_d)
-        better = (n_dens > n_have) & (most > 1) & (deepest < _DENS_DEPTH * r0)
-        if better.any():
-            sel = better[qreg - 1]
-            # regions using density: drop their dist markers
-            keep = ~better[regions[pr, pc] - 1]
-            qr, qc, qv = qr[sel], qc[sel], dens[qr[sel], qc[sel]]
-            # cap by most: strongest peaks first
-            o = np.lexsort((-qv, regions[qr, qc]))
-            qr, qc = qr[o], qc[o]
-            rk = regions[qr, qc]
-            rank = np.arange(rk.size) - np.searchsorted(rk, rk)
-            ok = rank < n_dens[rk - 1]
-            pr = np.r_[pr[keep], qr[ok]]
-            pc = np.r_[pc[keep], qc[ok]]
-            use_dens[1:] = better
+    # A lobed nucleus has no deep distance peak per cell: where the density
+    # finds more cells than the distance transform, its peaks are the markers
+    # (and the watershed runs on the density there).
+    use_density = np.zeros(n_regions + 1, dtype=bool)
+    if density is not None:
+        qr, qc = _density_peaks(density, regions, r0)
+        q_region = regions[qr, qc]
+        n_density = np.bincount(q_region, minlength=n_regions + 1)[1:]
+        n_density = np.minimum(n_density, np.floor(area / (_DENSITY_AREA * a0)))
+        have = np.bincount(regions[pr, pc], minlength=n_regions + 1)[1:]
+        use_density[1:] = (n_density > have) & (most > 1)
+        if use_density.any():
+            keep = ~use_density[regions[pr, pc]]
+            sel = use_density[q_region]
+            qr, qc, q_region = qr[sel], qc[sel], q_region[sel]
+            # The highest peaks of each candidate, at most n_density.
+            order = np.lexsort((-density[qr, qc], q_region))
+            qr, qc, q_region = qr[order], qc[order], q_region[order]
+            rank = np.arange(q_region.size) - np.searchsorted(q_region, q_region)
+            ok = rank < n_density[q_region - 1]
+            pr, pc = np.r_[pr[keep], qr[ok]], np.r_[pc[keep], qc[ok]]
     markers[pr, pc] = np.arange(1, pr.size + 1, dtype=np.int32)
-    return markers, r0, use_dens
+    return markers, r0, use_density
+
+
+def _density_peaks(density, regions, r0):
+    """Local maxima of the density at least ``_DENSITY_MIN`` high, in candidates.
+
+    Equal maxima side by side (a plateau) are one peak.
+    """
+    size = 2 * max(1, int(round(_DENSITY_SEPARATION * r0 / 2.0))) + 1
+    peaks = density == ndimage.maximum_filter(density, size=size)
+    peaks &= (density >= _DENSITY_MIN) & (regions > 0)
+    blobs, n_blobs = ndimage.label(peaks, np.ones((3, 3)))
+    if n_blobs == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    at = ndimage.find_objects(blobs)
+    qr = np.array([sl[0].start for sl in at], dtype=np.intp)
+    qc = np.array([sl[1].start for sl in at], dtype=np.intp)
+    ok = blobs[qr, qc] == np.arange(1, n_blobs + 1)
+    # A blob's bounding-box corner may lie outside it: take its first pixel.
+    if not ok.all():
+        rr, cc = np.nonzero(blobs)
+        _, first = np.unique(blobs[rr, cc], return_index=True)
+        qr, qc = rr[first], cc[first]
+    return qr, qc
 
 
 @validate_params(
@@ -397,7 +416,8 @@ def locate_white_cells(
         solid = ndimage.minimum_filter(regions > 0, size=size) | nucleus
     solid = _fill_holes(solid)
     regions = np.where(solid, regions, 0)
-    dist = _distance(_fill_holes(nucleus))
+    filled = _fill_holes(nucleus)
+    dist = _distance(filled)
     if split:
         # A ragged outline (a pale, grainy nucleus) gives its distance
         # transform spurious peaks: smooth it by a closing of a tenth of the
@@ -411,20 +431,22 @@ def locate_white_cells(
             smooth = ndimage.binary_closing(nucleus, structure=square) & solid
             dist = _distance(_fill_holes(smooth))
     dist = dist.astype(np.float32)
-    dens = None
-    if split and _DENS_SIGMA > 0:
-        r0e = np.sqrt(a0 / np.pi)
-        dens = ndimage.gaussian_filter(
-            _fill_holes(nucleus).astype(np.float32), _DENS_SIGMA * r0e)
-        dens += np.float32(_DENS_EPS / r0e) * dist
-    markers, r0, use_dens = _markers(dist, regions, n_regions, split, dens)
+    density = None
+    if split:
+        # The nucleus mask smoothed at the cell scale: one peak per cell,
+        # the lobes of a granulocyte included.
+        sigma = _DENSITY_SIGMA * np.sqrt(a0 / np.pi)
+        density = ndimage.gaussian_filter(filled.astype(np.float32), sigma)
+    markers, r0, use_density = _markers(dist, regions, n_regions, split, density)
     if split:
         from skimage.segmentation import watershed
 
-        land = -dist
-        if use_dens.any():
-            land = np.where(use_dens[regions], -dens * 100.0, land)
-        cells = watershed(land, markers, mask=solid)
+        # The watershed follows the distance transform, or the density in
+        # the candidates whose markers it gave.
+        landscape = -dist
+        if use_density.any():
+            landscape = np.where(use_density[regions], -density * r0, landscape)
+        cells = watershed(landscape, markers, mask=solid)
     else:
         cells = regions.astype(np.int32)
     n_cells = int(cells.max())
