@@ -335,9 +335,9 @@ def render(results, out):
             "touching_round": "touching blasts, lymphocytes, promyelocytes"}
     for key, what in sets.items():
         if (r := results.get(key)) is not None:
-            rows += [(f"{what} ({r['n_images']} images, {r['n_true']} cells)", r),
-                     ("... the same images without separation (``split=False``)",
-                      r["split_false"])]
+            rows += [(f"{what} ({r['n_images']} images, {r['n_true']} cells)", r)]
+            rows += [("... the same images without separation (``split=False``)",
+                      r[k]) for k in ("split_false",) if k in r]
     for name, part, shape in (("photographs", "photos", "640x480"),
                               ("4x4 mosaics", "mosaics", "2560x1920")):
         r = b[part]
