@@ -1,25 +1,18 @@
 """Touching white cells: is every cell of a cluster found, one by one?
 
-Real white cells -- cut from the PBC normal-cell crops and the DeepAPL
-leukemia cell crops (blasts, promyelocytes, lymphocytes, neutrophils ...) --
-are pasted in clusters of 2-10 cells, touching and overlapping by up to a
-third of their diameter (later cells hide part of earlier ones), beside a
-few single cells, at one magnification per image drawn from 0.6-1.6x, on
-real smear backgrounds: BCCD photographs tiled to 1280x960 (their own white
-cells are avoided: no cell is pasted on them and detections on them are
-ignored). The true centres are known. :func:`skleuk.preprocessing.locate_white_cells`
-(defaults) is scored by one-to-one matching of centres within half a cell
-diameter (:func:`skleuk.screening.localisation_report`), the count error
-per image, and its time on a 2592x1944 smear. It is also scored
-on the 170 annotated BCCD photographs and on ten 2560x1920 mosaics of 4x4
-of them (white-cell boxes; a detection counts within half the longer box
-side of a box centre).
-
-Cells are cut as discs around their nucleus (the crop's central nucleus,
-radius 1.45 times its equivalent radius or its farthest pixel, whichever is
-larger) with a feathered edge, scaled so that their median nucleus matches
-the median BCCD nucleus, times the image's magnification.
-"""
+Real white cells (PBC normal-cell crops, DeepAPL leukemia cell crops) are cut
+as feathered discs around their nucleus (radius 1.45 times its equivalent
+radius or its farthest pixel + 4, whichever is larger), scaled so that their
+median nucleus matches the median BCCD nucleus, and pasted in clusters of
+2-10 cells, touching and overlapping by up to a third of their diameter,
+beside a few single cells, at one magnification per image (0.6-1.6x), on
+BCCD photographs tiled to 1280x960 (their own white cells are avoided;
+detections on them, unless on a pasted cell, ignored). The true centres are known.
+:func:`skleuk.preprocessing.locate_white_cells` (defaults) is scored by
+one-to-one matching within half a cell diameter
+(:func:`skleuk.screening.localisation_report`), the count error per image and
+its time on a 2592x1944 smear; also on the 170 annotated BCCD photographs and
+ten 2560x1920 mosaics of 4x4 of them (white-cell boxes)."""
 
 from __future__ import annotations
 
@@ -33,9 +26,6 @@ from ._common import list_table
 from .data import bccd
 
 NEEDS = ("bccd", "pbc", "deepapl")
-#: An option measured beside the defaults: nucleus fragments merged over a
-#: gap of 11 px instead of 15 (2 working pixels instead of 3 on these images).
-TIGHT = {"merge_distance": 11}
 CANVAS = (960, 1280)
 SMEAR = (1944, 2592)
 #: Cell types with one round or oval nucleus (blasts and their like).
@@ -92,12 +82,9 @@ def cut_cell(crop):
     r0, r1 = int(cy - radius), int(np.ceil(cy + radius)) + 1
     c0, c1 = int(cx - radius), int(np.ceil(cx + radius)) + 1
     rgba = np.dstack([crop / 255.0, alpha])[max(r0, 0) : r1, max(c0, 0) : c1]
-    return {
-        "rgba": rgba.astype(np.float32),
-        "centre": (cy - max(r0, 0), cx - max(c0, 0)),
-        "radius": float(radius),
-        "nucleus_r": float(np.sqrt(found.nucleus_areas[k] / np.pi)),
-    }
+    return {"rgba": rgba.astype(np.float32), "radius": float(radius),
+            "centre": (cy - max(r0, 0), cx - max(c0, 0)),
+            "nucleus_r": float(np.sqrt(found.nucleus_areas[k] / np.pi))}
 
 
 def _read(path):
@@ -114,8 +101,8 @@ def _read(path):
 def _resize(a, f):
     from skimage.transform import rescale
 
-    rescaled = rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1)
-    return rescaled.astype(np.float32)
+    out = rescale(a, f, channel_axis=-1, order=1, anti_aliasing=f < 1)
+    return out.astype(np.float32)
 
 
 # ------------------------------------------------------------- composition
@@ -192,11 +179,11 @@ def compose(cells, tiles, rng, *, shape=CANVAS, m=1.0, scale=1.0, n_clusters=(1,
 
 # --------------------------------------------------------------------- run
 def _score(truth, found, avoid):
-    """True boxes (centre +- radius) and the detections off the avoided cells."""
-    keep = ~avoid[found.centres[:, 0].astype(int), found.centres[:, 1].astype(int)]
-    pred = found.centres[keep]
-    boxes = np.c_[truth[:, :2] - truth[:, 2:], truth[:, :2] + truth[:, 2:]]
-    return boxes, pred
+    """True boxes (centre +- radius); detections off avoided cells or on a true one."""
+    c = found.centres
+    near = (np.hypot(*(c[:, None] - truth[None, :, :2]).T) <= truth[:, 2:]).any(0)
+    keep = near | ~avoid[c[:, 0].astype(int), c[:, 1].astype(int)]
+    return np.c_[truth[:, :2] - truth[:, 2:], truth[:, :2] + truth[:, 2:]], c[keep]
 
 
 def run(data, *, quick=False, seed=0):
@@ -212,35 +199,24 @@ def run(data, *, quick=False, seed=0):
     found = [locate_white_cells(p).centres for p in photos]
     per_photo = (time.perf_counter() - t0) / len(photos)
     rep = localisation_report(photo_boxes, found)
-    rep_tight = localisation_report(
-        photo_boxes, [locate_white_cells(p, **TIGHT).centres for p in photos]
-    )
     n_mos = 2 if quick else 10
-    mos_true, mos_pred, mos_time, mos_tight = [], [], [], []
+    mos_true, mos_pred, mos_time = [], [], []
     for k in range(n_mos):
         idx = range(16 * k, 16 * k + 16)
         mosaic = np.concatenate(
             [np.concatenate([photos[i] for i in idx[r * 4 : r * 4 + 4]], 1)
              for r in range(4)])  # fmt: skip
-        boxes = [
-            photo_boxes[i] + np.tile([480 * (j // 4), 640 * (j % 4)], 2)
-            for j, i in enumerate(idx)
-        ]
+        boxes = [photo_boxes[i] + np.tile([480 * (j // 4), 640 * (j % 4)], 2)
+                 for j, i in enumerate(idx)]
         t0 = time.perf_counter()
         mos_pred.append(locate_white_cells(mosaic).centres)
         mos_time.append(time.perf_counter() - t0)
-        mos_tight.append(locate_white_cells(mosaic, **TIGHT).centres)
         mos_true.append(np.concatenate(boxes))
     mrep = localisation_report(mos_true, mos_pred)
-    mrep_tight = localisation_report(mos_true, mos_tight)
-    out["bccd"] = {
-        "photos": {**_pick(rep), "n_images": len(photos),
-                   "seconds_per_640x480": per_photo},
-        "mosaics": {**_pick(mrep), "n_mosaics": n_mos,
-                    "seconds_per_2560x1920": float(np.median(mos_time))},
-        "tight_merge": {"params": TIGHT, "photos": _pick(rep_tight),
-                        "mosaics": _pick(mrep_tight)},
-    }
+    out["bccd"] = {"photos": {**_pick(rep), "n_images": len(photos),
+                              "seconds_per_640x480": per_photo},
+                   "mosaics": {**_pick(mrep), "n_mosaics": n_mos,
+                               "seconds_per_2560x1920": float(np.median(mos_time))}}
 
     # --- touching cells
     tiles = [(p, np.asarray(b, float).reshape(-1, 4))
@@ -274,8 +250,7 @@ def run(data, *, quick=False, seed=0):
     smear, _, _ = compose(cells, tiles, rng, shape=SMEAR, m=1.0, scale=scale,
                           n_clusters=(4, 8), n_singles=(6, 12))
     locate_white_cells(smear)
-    # Wall time, and the CPU time of the process (what the call costs on an
-    # idle machine: the figure a loaded, shared machine distorts least).
+    # Wall time and CPU time (what a loaded, shared machine distorts least).
     times, cpu = [], []
     for _ in range(5):
         t0, c0 = time.perf_counter(), time.process_time()
@@ -299,7 +274,7 @@ def _touching(cells, tiles, rng, scale, n_images):
     from skleuk.preprocessing import locate_white_cells
     from skleuk.screening import localisation_report
 
-    truths, preds, whole, tight, mags = [], [], [], [], []
+    truths, preds, whole = [], [], []
     for _ in range(n_images):
         m = float(rng.uniform(0.6, 1.6))
         image, truth, avoid = compose(cells, tiles, rng, m=m, scale=scale)
@@ -307,26 +282,14 @@ def _touching(cells, tiles, rng, scale, n_images):
         truths.append(boxes)
         preds.append(pred)
         whole.append(_score(truth, locate_white_cells(image, split=False), avoid)[1])
-        tight.append(_score(truth, locate_white_cells(image, **TIGHT), avoid)[1])
-        mags.append(m)
     counts = ("count_error_median_abs", "count_error_mean", "count_exact")
 
     def report(found):
         return _pick(localisation_report(truths, found), KEYS + counts)
 
     out = {**report(preds), "n_images": n_images}
-    # The same images without the separation (split=False): one detection
-    # per merged nucleus candidate.
+    # The same images without the separation: one detection per candidate.
     out["split_false"] = report(whole)
-    # Lobes merged over a shorter gap (an option for crowded smears).
-    out["tight_merge"] = {**report(tight), "params": TIGHT}
-    out["by_magnification"] = {}
-    for lo, hi in ((0.6, 0.9), (0.9, 1.2), (1.2, 1.6)):
-        sel = [j for j, mm in enumerate(mags) if lo <= mm < hi]
-        if sel:
-            r = localisation_report([truths[j] for j in sel], [preds[j] for j in sel])
-            out["by_magnification"][f"{lo}-{hi}"] = {**_pick(r, KEYS[:2]),
-                                                     "n_images": len(sel)}
     return out
 
 
@@ -348,9 +311,9 @@ def _example(image, truth, pred, size=320):
     crop = image[lo[0] : hi[0], lo[1] : hi[1]]
     f = size / max(crop.shape[:2])
     h, w = crop.shape[:2]
-    thumb = Image.fromarray(crop).resize((int(w * f), int(h * f)))
     buf = io.BytesIO()
-    thumb.save(buf, format="JPEG", quality=80)
+    Image.fromarray(crop).resize((int(w * f), int(h * f))).save(buf, format="JPEG",
+                                                                 quality=80)
 
     def points(a):
         a = a[:, :2] - lo
@@ -367,27 +330,19 @@ def render(results, out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     t, b = results["touching"], results["bccd"]
-    tight = f"... with ``merge_distance={TIGHT['merge_distance']}``"
     rows = []
     sets = {"touching": "touching white cells, all kinds",
             "touching_round": "touching blasts, lymphocytes, promyelocytes"}
     for key, what in sets.items():
-        if key not in results:
-            continue
-        r = results[key]
-        rows.append((f"{what} ({r['n_images']} images, {r['n_true']} cells)", r))
-        if "split_false" in r:
-            rows.append(("... the same images without separation (``split=False``)",
-                         r["split_false"]))
-        if "tight_merge" in r:
-            rows.append((tight, r["tight_merge"]))
+        if (r := results.get(key)) is not None:
+            rows += [(f"{what} ({r['n_images']} images, {r['n_true']} cells)", r)]
+            rows += [("... the same images without separation (``split=False``)",
+                      r[k]) for k in ("split_false",) if k in r]
     for name, part, shape in (("photographs", "photos", "640x480"),
                               ("4x4 mosaics", "mosaics", "2560x1920")):
         r = b[part]
         n = r.get("n_images", r.get("n_mosaics"))
         rows.append((f"BCCD {name} ({n}, {shape})", r))
-        if "tight_merge" in b:
-            rows.append((tight, b["tight_merge"][part]))
     lines = [
         "Measured by ``python -m benchmarks.run --only touching`` with "
         ":func:`skleuk.preprocessing.locate_white_cells` (defaults); one-to-one "
@@ -400,12 +355,10 @@ def render(results, out):
     for key, what in (("touching", "all kinds"), ("touching_round", "round nuclei")):
         if key in results:
             r = results[key]
-            lines += [
-                f"Count error per image ({what}): median absolute "
-                f"{r['count_error_median_abs']:.1f}, mean {r['count_error_mean']:+.2f}"
-                f" (exact count in {r['count_exact']:.0%} of the images).",
-                "",
-            ]
+            lines += [f"Count error per image ({what}): median absolute "
+                      f"{r['count_error_median_abs']:.1f}, mean "
+                      f"{r['count_error_mean']:+.2f} (exact count in "
+                      f"{r['count_exact']:.0%} of the images).", ""]
     load = t.get("load_average", [float("nan")])[0]
     lines += [
         f"Time per 2592x1944 smear ({t['cells_in_2592x1944']} cells): "
@@ -415,11 +368,9 @@ def render(results, out):
         f"{load:.1f}).",
         "",
     ]
-    rst = out / "touching.rst"
-    rst.write_text("\n".join(lines))
-    written = [rst]
-    examples = results.get("examples")
-    if examples:
+    written = [out / "touching.rst"]
+    written[0].write_text("\n".join(lines))
+    if examples := results.get("examples"):
         import base64
         import io
 
@@ -443,8 +394,7 @@ def render(results, out):
             ax.axis("off")
         np.atleast_1d(axes)[0].legend(loc="lower left", fontsize=7)
         fig.tight_layout()
-        png = out / "touching_overlay.png"
-        fig.savefig(png, dpi=90)
+        written.append(out / "touching_overlay.png")
+        fig.savefig(written[-1], dpi=90)
         plt.close(fig)
-        written.append(png)
     return written

@@ -44,19 +44,29 @@ def test_compose_places_clusters_that_touch_and_overlap_by_at_most_a_third():
     assert ((d <= truth[:, None, 2] + truth[None, :, 2] + 1e-6) & off).any()
 
 
+def test_score_ignores_detections_on_avoided_cells_unless_on_a_pasted_one():
+    truth = np.array([[50.0, 50.0, 20.0]])
+    avoid = np.zeros((100, 200), bool)
+    avoid[30:70, 40:200] = True  # a BCCD cell box under the pasted cell and beside
+    found = type("F", (), {"centres": np.array([[55.0, 60.0], [50.0, 150.0],
+                                                [10.0, 10.0]])})
+    boxes, pred = bench._score(truth, found, avoid)
+    assert boxes.tolist() == [[30.0, 30.0, 70.0, 70.0]]
+    assert pred.tolist() == [[55.0, 60.0], [10.0, 10.0]]
+
+
 def test_render_writes_the_table_and_the_overlay(tmp_path):
     report = {"recall": 0.9, "precision": 0.95, "n_true": 10, "n_images": 2,
               "count_error_median_abs": 1.0, "count_error_mean": -0.5,
               "count_exact": 0.5}
     results = {
-        "touching": {**report, "split_false": report, "tight_merge": report,
+        "touching": {**report, "split_false": report,
                      "seconds_per_2592x1944": 0.3, "cells_in_2592x1944": 30,
                      "cpu_seconds_per_2592x1944": 0.2, "cpu_count": 2,
                      "load_average": [1.0, 1.0, 1.0]},
         "touching_round": report,
         "bccd": {"photos": {**report, "n_images": 3},
-                 "mosaics": {**report, "n_mosaics": 1},
-                 "tight_merge": {"photos": report, "mosaics": report}},
+                 "mosaics": {**report, "n_mosaics": 1}},
     }
     image = np.full((200, 300, 3), PINK, np.uint8)
     truth = np.array([[50.0, 60.0, 20.0], [50.0, 95.0, 20.0]])

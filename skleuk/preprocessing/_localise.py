@@ -62,6 +62,15 @@ _MOST = 1.5
 # The nucleus outline is smoothed by a closing of _SMOOTH * r0 before its
 # distance transform is taken for the markers.
 _SMOOTH = 0.12
+# Lobed nuclei (see _markers): the filled nucleus mask smoothed by a
+# Gaussian of _DENSITY_SIGMA * r0 peaks once per cell, its lobes included;
+# peaks at least _DENSITY_MIN high and about _DENSITY_SEPARATION * r0 apart,
+# at most one per _DENSITY_AREA * a0 of the candidate's nucleus area. Chosen
+# on the same draw as the constants above.
+_DENSITY_SIGMA = 0.55
+_DENSITY_SEPARATION = 1.0
+_DENSITY_MIN = 0.25
+_DENSITY_AREA = 0.6
 # A cell is flagged "border" when its nucleus touches the image edge or its
 # centre lies closer to an edge than this fraction of its nucleus radius.
 _BORDER_FRACTION = 0.5
@@ -113,8 +122,8 @@ def _region_stats(dist, regions, n_regions):
     return area, deepest, top
 
 
-def _markers(dist, regions, n_regions, split):
-    """Marker image (int32, 0 = none) and the single-nucleus radius (work px).
+def _markers(dist, regions, n_regions, split, density=None):
+    """Markers (int32, 0 = none), single-nucleus radius (work px), density use.
 
     The smear's single-nucleus area ``a0 = pi r0**2`` is the median area of
     its round candidates (area at most ``_ROUND * pi * deepest**2``), or of
@@ -122,7 +131,10 @@ def _markers(dist, regions, n_regions, split):
     candidate holds one cell per peak of the nucleus distance transform at
     least ``_DEEP * r0`` deep (local maxima ``_SEPARATION * r0`` apart,
     separated by a saddle at least ``_H * r0`` below them), but at least
-    one and at most ``ceil(_MOST * area / (pi r0**2))``.
+    one and at most ``ceil(_MOST * area / (pi r0**2))`` -- or, where the
+    ``density`` (the nucleus mask smoothed at the cell scale) has more peaks
+    than that, one per density peak, at most ``area / (_DENSITY_AREA * a0)``.
+    ``use_density[k]``: candidate ``k`` got the density's markers.
     """
     area, deepest, top = _region_stats(dist, regions, n_regions)
     area, deepest, top = area[1:], deepest[1:], top[1:]
@@ -137,7 +149,7 @@ def _markers(dist, regions, n_regions, split):
     most = np.maximum(1, np.ceil(_MOST * area / a0)).astype(np.intp)
     if not split or r0 < 2.0 or not (most > 1).any():
         markers[top[:, 0], top[:, 1]] = index
-        return markers, r0
+        return markers, r0, np.zeros(n_regions + 1, dtype=bool)
     size = 2 * max(1, int(round(_SEPARATION * r0 / 2.0))) + 1
     peaks = (dist == ndimage.maximum_filter(dist, size=size)) & (
         dist >= _MIN_DEPTH * r0
@@ -173,20 +185,71 @@ def _markers(dist, regions, n_regions, split):
         sl = slices[k]
         inside = regions[sl] == k + 1
         sub = np.where(inside, dist[sl], 0)
-        hm, n_hm = ndimage.label(h_maxima(sub, _H * r0) & inside)
+        hm, n_hm = ndimage.label(h_maxima(sub, _H * r0) & inside, np.ones((3, 3)))
         if n_hm < 2:
             continue
         at = np.asarray(ndimage.maximum_position(sub, hm, np.arange(1, n_hm + 1)))
         d = sub[at[:, 0], at[:, 1]]
         ok = d >= _DEEP * r0
         ok[np.argmax(d)] = True
-        at = at[ok][np.argsort(-d[ok])][: cap[k]]
+        at = at[ok][np.argsort(-d[ok], kind="stable")]
+        # Maxima closer than _PLATEAU * r0 to a deeper one are the same
+        # peak (a ridge of equal distances): keep the deepest.
+        near = np.hypot(*(at[:, None] - at[None]).transpose(2, 0, 1)) < _PLATEAU * r0
+        keep = np.ones(len(at), dtype=bool)
+        for i in range(1, len(at)):
+            keep[i] = not (near[i, :i] & keep[:i]).any()
+        at = at[keep][: cap[k]]
         at = at[1:]  # the deepest is the region's top, already a marker
         keep_r.append(at[:, 0] + sl[0].start)
         keep_c.append(at[:, 1] + sl[1].start)
     pr, pc = np.concatenate(keep_r), np.concatenate(keep_c)
+    # A lobed nucleus has no deep distance peak per cell: where the density
+    # finds more cells than the distance transform, its peaks are the markers
+    # (and the watershed runs on the density there).
+    use_density = np.zeros(n_regions + 1, dtype=bool)
+    if density is not None:
+        qr, qc = _density_peaks(density, regions, r0)
+        q_region = regions[qr, qc]
+        n_density = np.bincount(q_region, minlength=n_regions + 1)[1:]
+        n_density = np.minimum(n_density, np.floor(area / (_DENSITY_AREA * a0)))
+        have = np.bincount(regions[pr, pc], minlength=n_regions + 1)[1:]
+        use_density[1:] = (n_density > have) & (most > 1)
+        if use_density.any():
+            keep = ~use_density[regions[pr, pc]]
+            sel = use_density[q_region]
+            qr, qc, q_region = qr[sel], qc[sel], q_region[sel]
+            # The highest peaks of each candidate, at most n_density.
+            order = np.lexsort((-density[qr, qc], q_region))
+            qr, qc, q_region = qr[order], qc[order], q_region[order]
+            rank = np.arange(q_region.size) - np.searchsorted(q_region, q_region)
+            ok = rank < n_density[q_region - 1]
+            pr, pc = np.r_[pr[keep], qr[ok]], np.r_[pc[keep], qc[ok]]
     markers[pr, pc] = np.arange(1, pr.size + 1, dtype=np.int32)
-    return markers, r0
+    return markers, r0, use_density
+
+
+def _density_peaks(density, regions, r0):
+    """Local maxima of the density at least ``_DENSITY_MIN`` high, in candidates.
+
+    Equal maxima side by side (a plateau) are one peak.
+    """
+    size = 2 * max(1, int(round(_DENSITY_SEPARATION * r0 / 2.0))) + 1
+    peaks = density == ndimage.maximum_filter(density, size=size)
+    peaks &= (density >= _DENSITY_MIN) & (regions > 0)
+    blobs, n_blobs = ndimage.label(peaks, np.ones((3, 3)))
+    if n_blobs == 0:
+        return np.empty(0, dtype=np.intp), np.empty(0, dtype=np.intp)
+    at = ndimage.find_objects(blobs)
+    qr = np.array([sl[0].start for sl in at], dtype=np.intp)
+    qc = np.array([sl[1].start for sl in at], dtype=np.intp)
+    ok = blobs[qr, qc] == np.arange(1, n_blobs + 1)
+    # A blob's bounding-box corner may lie outside it: take its first pixel.
+    if not ok.all():
+        rr, cc = np.nonzero(blobs)
+        _, first = np.unique(blobs[rr, cc], return_index=True)
+        qr, qc = rr[first], cc[first]
+    return qr, qc
 
 
 @validate_params(
@@ -353,7 +416,8 @@ def locate_white_cells(
         solid = ndimage.minimum_filter(regions > 0, size=size) | nucleus
     solid = _fill_holes(solid)
     regions = np.where(solid, regions, 0)
-    dist = _distance(_fill_holes(nucleus))
+    filled = _fill_holes(nucleus)
+    dist = _distance(filled)
     if split:
         # A ragged outline (a pale, grainy nucleus) gives its distance
         # transform spurious peaks: smooth it by a closing of a tenth of the
@@ -367,11 +431,22 @@ def locate_white_cells(
             smooth = ndimage.binary_closing(nucleus, structure=square) & solid
             dist = _distance(_fill_holes(smooth))
     dist = dist.astype(np.float32)
-    markers, r0 = _markers(dist, regions, n_regions, split)
+    density = None
+    if split:
+        # The nucleus mask smoothed at the cell scale: one peak per cell,
+        # the lobes of a granulocyte included.
+        sigma = _DENSITY_SIGMA * np.sqrt(a0 / np.pi)
+        density = ndimage.gaussian_filter(filled.astype(np.float32), sigma)
+    markers, r0, use_density = _markers(dist, regions, n_regions, split, density)
     if split:
         from skimage.segmentation import watershed
 
-        cells = watershed(-dist, markers, mask=solid)
+        # The watershed follows the distance transform, or the density in
+        # the candidates whose markers it gave.
+        landscape = -dist
+        if use_density.any():
+            landscape = np.where(use_density[regions], -density * r0, landscape)
+        cells = watershed(landscape, markers, mask=solid)
     else:
         cells = regions.astype(np.int32)
     n_cells = int(cells.max())

@@ -75,6 +75,22 @@ def test_lobes_of_one_nucleus_are_not_separated():
     assert not cells.overlap.any()
 
 
+@pytest.mark.parametrize("gap", [24, 26, 28])
+def test_touching_lobed_nuclei_give_one_cell_each(gap):
+    # Two granulocyte-like cells, three lobes each, the lobes of one cell
+    # touching those of the other: no deep distance peak per cell, but one
+    # peak per cell of the nucleus mask smoothed at the cell scale.
+    def lobes(r, c):
+        return [(r - 7, c - 6, 6.5), (r + 7, c - 6, 6.5), (r, c + 7, 6.5)]
+
+    singles = [(30, 30, 10), (130, 170, 10), (30, 170, 10), (130, 30, 10)]
+    cells = locate_white_cells(field(lobes(80, 80) + lobes(80, 80 + gap) + singles))
+    assert len(cells.centres) == 6
+    truth = [(80, 80 - 5 / 3, 0), (80, 80 + gap - 5 / 3, 0)] + singles
+    assert n_matched(cells.centres, truth, 8) == 6
+    assert cells.overlap.sum() == 2
+
+
 def test_an_elongated_nucleus_is_one_cell():
     image = field([(40, 40, 10)])
     image[75:90, 50:150] = PURPLE  # a long bar of even width
