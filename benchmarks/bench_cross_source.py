@@ -45,7 +45,8 @@ A standard run measures the default pipeline. The comparisons on the
 results page were run one at a time, each about as long, and merged into
 the same results file (``variant_runs`` records how): ``run(data,
 variants=("stain_augment",))``, ``run(data, variants=("magnification",))``
-(see :data:`VARIANTS`) and ``run(data, context=3.0)`` (every cell window
+(see :data:`VARIANTS`; the ``stain_normalise`` ones are on the page as
+prose) and ``run(data, context=3.0)`` (every cell window
 three nucleus diameters wide; stored as the variant ``cell_windows``).
 :func:`familiarity` measures :class:`~skleuk.preprocessing.FamiliarityCheck`
 on the same cells (no network; seconds). The
@@ -161,19 +162,16 @@ def load_sources(data, per_class, random_state=0, context=None):
     """
     from .data import bccd, deepapl, pbc
 
-    out = {}
+    out, seed = {}, random_state
     if "aria" in data:
         ref = bccd.reference(data["bccd"]) if "bccd" in data else None
-        out["aria"] = _aria_cells(data["aria"], per_class, ref, random_state,
-                                  context=context)  # fmt: skip
+        out["aria"] = _aria_cells(data["aria"], per_class, ref, seed, context=context)
     if "deepapl" in data:
-        out["deepapl"] = deepapl.load(data["deepapl"], per_class, SIZE, random_state,
-                                      context)  # fmt: skip
+        out["deepapl"] = deepapl.load(data["deepapl"], per_class, SIZE, seed, context)
     if "pbc" in data:
-        out["pbc"] = pbc.load(data["pbc"], per_class, SIZE, random_state, context)
+        out["pbc"] = pbc.load(data["pbc"], per_class, SIZE, seed, context)
     if "bccd" in data:
-        out["bccd"] = _bccd_cells(data["bccd"], per_class, random_state,
-                                  context=context)  # fmt: skip
+        out["bccd"] = _bccd_cells(data["bccd"], per_class, seed, context=context)
     return out
 
 
@@ -330,13 +328,13 @@ def make_model(seed=0, quick=False, variant="default"):
 #: Pipeline variants the benchmark can compare (``run(..., variants=...)``):
 #: ``stain_augment`` adds RandomStain (per-channel stain, blur, noise) and
 #: scale jitter to the training augmentation; ``magnification`` puts
-#: MagnificationNormalizer (red-cell ruler, white-cell fallback) first.
-VARIANTS = {
-    "default": {},
-    "stain_augment": {
-        "cnn__augment": {"stain": 0.15, "blur": 1.0, "noise": 0.05, "scale": 0.15}},
-    "magnification": {"magnification": True},
-}
+#: MagnificationNormalizer (red-cell ruler, white-cell fallback) first;
+#: ``stain_normalise``: StainNormalizer (Macenko) as the color step.
+_AUGMENT = {"cnn__augment": {"stain": 0.15, "blur": 1.0, "noise": 0.05, "scale": 0.15}}
+VARIANTS = {"default": {}, "stain_augment": _AUGMENT,
+            "magnification": {"magnification": True},
+            "stain_normalise": {"stain": True}, "stain_normalise_augment": {
+                "stain": True, **_AUGMENT}}
 
 
 def run(data, *, quick=False, seed=0, per_class=None, variants=("default",),

@@ -74,10 +74,12 @@ def _step_classes():
         LaplacianSharpener,
         NeighborhoodAverager,
         Resizer,
+        StainNormalizer,
         WhiteCellCropper,
     )
 
     return {
+        "stain": StainNormalizer,
         "reader": ImageReader,
         "familiarity": FamiliarityCheck,
         "color": ColorNormalizer,
@@ -94,6 +96,7 @@ def make_pipeline(
     *,
     reader=False,
     familiarity=False,
+    stain=False,
     recipe="default",
     image_size=None,
     architecture=None,
@@ -177,6 +180,15 @@ def make_pipeline(
         looks unlike them (another laboratory). Its scores:
         ``pipe["familiarity"].unfamiliarity(X)``. See the user guide's
         *Using a model on another laboratory's smears*.
+    stain : bool, {"macenko", "reinhard"} or StainNormalizer, default=False
+        Replace the ``color`` step by a
+        :class:`~skleuk.preprocessing.StainNormalizer` (True: the
+        ``"macenko"`` method; a method name; or the instance to use): each
+        image mapped, on its own stained pixels, onto the stain of the
+        training images, instead of the whole-image colour normalisation.
+        Its parameters stay reachable as ``color__<param>``. Opt-in: see
+        the user guide's *Using a model on another laboratory's smears* for
+        what it did across laboratories.
     recipe : {"default", "paper"}, default="default"
         The set of defaults to start from; keywords below override it.
     image_size : int, default=None
@@ -238,6 +250,8 @@ def make_pipeline(
     'reader'
     >>> [name for name, _ in make_pipeline(familiarity=True).steps][:2]
     ['familiarity', 'crop']
+    >>> make_pipeline(stain="macenko")["color"]
+    StainNormalizer()
     """
     if recipe not in RECIPES:
         raise ValueError(
@@ -256,8 +270,25 @@ def make_pipeline(
             "familiarity",
             classes["familiarity"]() if familiarity is True else familiarity,
         ))
+    if stain is not False and stain is not None:
+        if "color" in params:
+            raise ValueError(
+                "make_pipeline() got both stain= and color=: stain= replaces "
+                "the color step; pass one of them."
+            )
+        if isinstance(stain, str) and stain not in ("macenko", "reinhard"):
+            raise ValueError(
+                "stain must be True, 'macenko', 'reinhard' or a StainNormalizer, "
+                f"got {stain!r}."
+            )
+        if stain is True or isinstance(stain, str):
+            stain = classes["stain"](**({} if stain is True else {"method": stain}))
+    else:
+        stain = None
     steps += [
-        (name, classes[name](**arguments.get(name, {}))) for name in chosen["steps"]
+        (name, stain if name == "color" and stain is not None
+         else classes[name](**arguments.get(name, {})))
+        for name in chosen["steps"]
     ]
     pipe = Pipeline(steps, memory=memory, verbose=verbose)
     names = [name for name, _ in steps]
@@ -293,7 +324,7 @@ def make_pipeline(
     # The recipe's parameters, unless the step was replaced or the
     # parameter given. A step the recipe switches off ("crop": "passthrough")
     # stays on when a parameter of it is given (crop__crop_size=0.6).
-    replaced = {k for k in params if "__" not in k}
+    replaced = {k for k in params if "__" not in k} | ({"color"} if stain else set())
     configured = {k.split("__", 1)[0] for k in params if "__" in k}
     recipe_params = {
         k: v for k, v in chosen["params"].items()

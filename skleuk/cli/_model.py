@@ -75,6 +75,8 @@ def _build_pipeline(args, *, reader):
             kwargs[param] = value
     if getattr(args, "familiarity", False):
         kwargs["familiarity"] = True
+    if getattr(args, "stain", None) is not None:
+        kwargs["stain"] = args.stain
     return make_pipeline(**kwargs)
 
 

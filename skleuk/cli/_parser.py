@@ -58,6 +58,11 @@ def _add_model_options(p, *, grid=False, demo=False):
         "the default one)"
         + ("; the synthetic smears are drawn at twice this size" if demo else ""),
     )
+    g.add_argument("--stain", choices=["macenko", "reinhard"], default=None,
+                   help="replace the colour step by a stain normalisation "
+                   "(skleuk.preprocessing.StainNormalizer) fitted on the "
+                   "training images and applied to each image on its own; "
+                   "opt-in, see the user guide's page on other laboratories")
     g.add_argument("--batch-size", type=_positive_int, default=None, metavar="N",
                    help="training mini-batch size")
     g.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,

@@ -1,5 +1,5 @@
-"""Image transformers: file reading, colour, filters, magnification, cell cropping,
-geometry, scaling.
+"""Image transformers: file reading, colour and stain, filters, magnification,
+cell cropping, geometry, scaling.
 
 Every step is a scikit-learn transformer on batches of RGB images
 ``(n_images, height, width, 3)`` (``uint8`` or float in ``[0, 1]``) that
@@ -17,6 +17,7 @@ from ._magnification import MagnificationNormalizer, estimate_rbc_diameter
 from ._reader import ImageReader
 from ._scaling import ImageScaler
 from ._segmentation import WhiteCellCropper
+from ._stain import StainNormalizer
 
 __all__ = [
     "CenterCropper",
@@ -29,6 +30,7 @@ __all__ = [
     "NeighborhoodAverager",
     "PadToSquare",
     "Resizer",
+    "StainNormalizer",
     "UnfamiliarImageWarning",
     "WhiteCellCropper",
     "estimate_rbc_diameter",

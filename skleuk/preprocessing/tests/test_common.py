@@ -34,6 +34,7 @@ def _variants(cls):
     yield cls(**_PARAMS.get(cls.__name__, {}))
     extra = {
         "ColorNormalizer": [{"method": "grayworld"}],
+        "StainNormalizer": [{"method": "reinhard"}],
         "NeighborhoodAverager": [{"method": "median", "size": 3}],
         "LaplacianSharpener": [{"kernel": "8-neighbour", "mode": "wrap"}],
         "ImageScaler": [{"method": "standard"}],
