@@ -200,7 +200,10 @@ def _add_train(add):
                    help="keep a compact description of the training images "
                    "(skleuk.preprocessing.FamiliarityCheck) so that 'skleuk "
                    "predict' warns when a batch looks unlike them (another "
-                   "laboratory, stain, camera or magnification)")
+                   "laboratory, stain, camera or magnification); with "
+                   "--screening, of the training cells, so that 'skleuk "
+                   "screen' marks a smear whose cells look unlike them "
+                   "'unfamiliar — review' instead of giving it a verdict")
     _add_model_options(p)
     _add_operating_point_option(p)
 
@@ -282,13 +285,18 @@ def _add_screen(add):
             "every white cell is located and classified. Writes to --out "
             "cells.csv (file, cell, row, col, box, border/overlap flags, "
             "p_blast, label blast/non-blast, p_<class>), smears.csv (status "
-            "positive/negative/referred, verdict, note, cell and blast "
-            "counts, p_<class> of the smear -- the verdict is decided on "
-            "the disease class's probability against the model's threshold "
-            "-- then that probability from the cells alone and, with a "
-            "field view, from the whole smear alone, and the overlay), "
+            "positive/negative/referred/unfamiliar, verdict, note, cell and "
+            "blast counts, p_<class> of the smear -- the verdict is decided "
+            "on the disease class's probability against the model's "
+            "threshold -- then that probability from the cells alone and, "
+            "with a field view, from the whole smear alone, the overlay, "
+            "and, for a model trained with --familiarity, the share of the "
+            "smear's cells that look unlike the training cells and their "
+            "median unfamiliarity: a smear with too many is 'unfamiliar', "
+            "its verdict to be reviewed, not trusted), "
             "summary.html and summary.md (what decided the verdicts; "
-            "positive and referred smears first, then the others, then the "
+            "positive, referred and unfamiliar smears first, then the "
+            "others, then the "
             "skipped files; overlays linked; totals), run.json (the same "
             "facts for programs; 'status' says whether the run completed) "
             "and one overlay PNG per smear in overlays/. A smear without a "

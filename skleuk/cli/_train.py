@@ -20,9 +20,6 @@ from ._model import (
 
 def cmd_train(args):
     """``skleuk train``: fit the pipeline on all images and save it."""
-    if getattr(args, "familiarity", False) and getattr(args, "screening", False):
-        raise CLIError("--familiarity is for cell models; it does not apply to "
-                       "--screening.", code=2)
     if getattr(args, "screening", False):
         return cmd_train_screening(args)
     if getattr(args, "field_view", False):
@@ -151,6 +148,8 @@ def cmd_train_screening(args):
         field = _model._build_pipeline(args, reader=False)
         if "crop" in field.named_steps:
             field.set_params(crop="passthrough")
+        if "familiarity" in field.named_steps:  # smears are judged on cells
+            field.set_params(familiarity="passthrough")
     screener = SmearScreener(cells, healthy_label=healthy, field_model=field,
                              aggregation=args.aggregation or "auto",
                              random_state=args.random_state)
@@ -165,7 +164,8 @@ def cmd_train_screening(args):
              "aggregation": screener.aggregation_,
              "threshold": float(screener.threshold_),
              "n_cells": screener.n_cells_fit_, "n_smears": len(y),
-             "healthy_class": names[healthy]}
+             "healthy_class": names[healthy],
+             "familiarity": "familiarity" in cells.named_steps}
     if estimate is not None:
         extra["inner_cv"] = estimate
     save_model(screener, args.out, target_names=names, input_kind="smears",
