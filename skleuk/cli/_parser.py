@@ -91,9 +91,12 @@ def _add_trust_option(p):
 
 def _add_data_options(p):
     g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, metavar="PATH",
+    g.add_argument("--data", required=True, metavar="PATH", action="append",
                    help="folder with the images: ALL-IDB (any level above "
-                   "ALL_IDB1/ALL_IDB2) or one subfolder per class")
+                   "ALL_IDB1/ALL_IDB2) or one subfolder per class. Repeat it "
+                   "to pool several sources (laboratories, scanners: --data "
+                   "LAB_A --data LAB_B): the classes are matched by folder "
+                   "name, each folder is a source")
     g.add_argument("--dataset", default="auto",
                    choices=["auto", "all-idb2", "all-idb1", "folder"],
                    help="layout of --data: all-idb2 single-cell crops, all-idb1 "
@@ -114,6 +117,11 @@ def _add_cv_options(p):
                    help="number of folds (default: 5)")
     g.add_argument("--group-duplicates", action="store_true",
                    help="keep near-duplicate images in the same fold")
+    g.add_argument("--group-by", choices=["source"], default=None,
+                   help="with several --data: keep each source whole in one "
+                   "fold, as many folds as sources (at most --folds): leave "
+                   "one source out, the estimate for a laboratory the model "
+                   "has not seen")
     g.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
                    help="train N folds (evaluate) or fits (grid-search) at a "
                    "time in worker processes, -1 for every core (default: 1). "

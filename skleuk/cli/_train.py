@@ -21,6 +21,10 @@ from ._model import (
 def cmd_train(args):
     """``skleuk train``: fit the pipeline on all images and save it."""
     if getattr(args, "screening", False):
+        if len(_data.data_paths(args)) > 1:
+            raise CLIError("--screening takes one --data folder of smears "
+                           "(pooling sources is for cell models).", code=2)
+        args.data = _data.data_paths(args)[0]
         return cmd_train_screening(args)
     if getattr(args, "field_view", False):
         raise CLIError("--field-view needs --screening (it adds a whole-smear "
@@ -42,6 +46,12 @@ def cmd_train(args):
     elapsed = time.perf_counter() - start
     extra = {"data": data.description, "settings": _to_jsonable(settings),
              "fit_time_s": round(elapsed, 1)}
+    if data.sources is not None:
+        import numpy as np
+
+        names, counts = np.unique(data.sources, return_counts=True)
+        extra["sources"] = {str(n): int(k) for n, k in zip(names, counts,
+                                                            strict=True)}
     if args.min_sensitivity is not None:
         extra["min_sensitivity"] = args.min_sensitivity
         extra["threshold"] = float(pipe.best_threshold_)
