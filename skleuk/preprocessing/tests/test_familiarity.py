@@ -140,3 +140,26 @@ def test_transform_is_the_identity_and_scores_finite(n, h, w, seed):
         np.testing.assert_array_equal(check.transform(X), X)
     s = check.unfamiliarity(X)
     assert s.shape == (n,) and np.isfinite(s).all() and (s >= 0).all()
+
+
+def test_calibrate_sets_the_threshold_on_held_out_images():
+    check = FamiliarityCheck().fit(_smears(60, seed=0))
+    held_out = _smears(40, seed=1)
+    fitted = check.threshold_
+    mean = check.mean_.copy()
+    assert check.calibrate(held_out) is check
+    Z = (image_description(held_out) - check.mean_) / check.scale_
+    d = np.einsum("ij,jk,ik->i", Z, check.precision_, Z)
+    assert check.threshold_ == pytest.approx(np.quantile(d, 0.99))
+    assert check.threshold_ != fitted
+    np.testing.assert_array_equal(check.mean_, mean)  # only the threshold moves
+    assert np.mean(check.unfamiliarity(held_out) > 1) <= 0.03
+
+
+def test_calibrate_needs_a_fitted_check_and_two_images():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        FamiliarityCheck().calibrate(_smears(5))
+    with pytest.raises(ValueError, match="at least 2 held-out images"):
+        FamiliarityCheck().fit(_smears(20)).calibrate(_smears(1))
