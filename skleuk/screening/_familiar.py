@@ -47,14 +47,18 @@ def smear_familiarity(check, scores):
     """``(unfamiliar, share, median)`` of one smear from its cells'
     unfamiliarity ``scores`` (threshold units): the share of its cells
     beyond the threshold, their median score, and whether the smear is
-    unfamiliar by the check's rule (more than ``max_unfamiliar_fraction`` of
-    at least ``min_batch`` cells). Without a check: ``(None, nan, nan)``;
+    unfamiliar by the check's rule (:meth:`FamiliarityCheck.judge`: by
+    default more than ``max_unfamiliar_fraction`` of at least ``min_batch``
+    cells). Without a check: ``(None, nan, nan)``;
     without cells: ``(False, nan, nan)``."""
     if check is None:
         return None, float("nan"), float("nan")
     if not len(scores):
         return False, float("nan"), float("nan")
-    share = float(np.mean(scores > 1.0))
-    unfamiliar = (len(scores) >= getattr(check, "min_batch", 1)
-                  and share > check.max_unfamiliar_fraction)
+    if hasattr(check, "judge"):  # the check's own batch rule
+        unfamiliar, share = check.judge(scores)
+    else:
+        share = float(np.mean(scores > 1.0))
+        unfamiliar = (len(scores) >= getattr(check, "min_batch", 1)
+                      and share > check.max_unfamiliar_fraction)
     return bool(unfamiliar), share, float(np.median(scores))
