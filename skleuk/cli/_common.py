@@ -205,6 +205,14 @@ def _check_writable_folder(folder, what):
         ) from exc
 
 
+def _folders(data):
+    """``data`` (None, a folder, or a list of folders: --data repeated) as
+    a list."""
+    if data is None:
+        return []
+    return [data] if isinstance(data, (str, os.PathLike)) else list(data)
+
+
 def _check_out_dir(path, force, data=None):
     """Check --out (a report folder) before any work: the path, the
     overwrite rule, writability and, with ``data`` (class folders), that it is
@@ -212,10 +220,10 @@ def _check_out_dir(path, force, data=None):
     the next run. Creates nothing."""
     if not path or not path.strip():
         raise CLIError("--out is empty; give an output folder.")
-    if data is not None and os.path.isdir(data):
-        if _inside(path, data):
+    for folder in _folders(data):
+        if os.path.isdir(folder) and _inside(path, folder):
             raise CLIError(
-                f"--out {path!r} is inside --data {data!r}: the report's files "
+                f"--out {path!r} is inside --data {folder!r}: the report's files "
                 "would be read as data on the next run; choose a folder outside "
                 "the data."
             )
@@ -279,10 +287,12 @@ def _check_out_file(path, force, data=None):
     images), refuse a file inside it, where it would be read as data."""
     if not path or not path.strip():
         raise CLIError("--out is empty; give a file name such as model.joblib.")
-    if data is not None and os.path.isdir(data) and _inside(path, data):
-        raise CLIError(
-            f"--out {path!r} is inside --data {data!r}: the model file would "
-            "sit among the training images; choose a file outside the data.")
+    for folder in _folders(data):
+        if os.path.isdir(folder) and _inside(path, folder):
+            raise CLIError(
+                f"--out {path!r} is inside --data {folder!r}: the model file "
+                "would sit among the training images; choose a file outside "
+                "the data.")
     if os.path.isdir(path):
         raise CLIError(f"{path!r} is a folder; give a file name such as model.joblib.")
     if os.path.exists(path) and not force:

@@ -21,6 +21,7 @@ class _Data:
         self.description = description
         self.pos_label = None
         self.folder_root = None  # --data, when its subfolders are the classes
+        self.sources = None  # with several --data: each image's source
 
 
 _DESCRIPTIONS = {
@@ -30,14 +31,110 @@ _DESCRIPTIONS = {
 }
 
 
+def data_paths(args):
+    """The ``--data`` folders, as a list (the option may be repeated)."""
+    paths = args.data
+    return [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
+
+
 def _load_data(args):
     """``--data``/``--dataset``: :func:`skleuk.datasets.load_dataset`, with
-    file names (not images) for ALL_IDB2 and class folders."""
+    file names (not images) for ALL_IDB2 and class folders; several
+    ``--data`` folders are pooled, each a source (``--group-by source``)."""
+    paths = data_paths(args)
+    if len(paths) == 1:
+        data = _load_one(args, paths[0])
+    else:
+        data = _pool([_load_one(args, p, check=False) for p in paths], paths)
+    if getattr(args, "group_by", None) == "source":
+        _group_by_source(args, data)
+    data.pos_label = _positive_class(args, data.target_names)
+    return data
+
+
+def _source_names(paths):
+    """A short, unique name per --data folder (its base name)."""
+    names = []
+    for p in paths:
+        base = os.path.basename(os.path.normpath(p)) or os.path.normpath(p)
+        name, k = base, 1
+        while name in names:
+            k += 1
+            name = f"{base}-{k}"
+        names.append(name)
+    return names
+
+
+def _pool(parts, paths):
+    """Several sources as one data set: the classes matched by name, the
+    groups kept within each source (prefixed with it)."""
+    import numpy as np
+
+    names = _source_names(paths)
+    kinds = {p.is_paths for p in parts}
+    if len(kinds) > 1:
+        raise CLIError("--data: the folders hold different kinds of data (file "
+                       "lists and cells cut from smears); pool folders of one "
+                       "layout (--dataset).")
+    # The classes matched by name: a source may lack some (a laboratory
+    # of normal cells only).
+    classes = list(dict.fromkeys(n for p in parts for n in p.target_names))
+    ys, groups = [], []
+    for part, name in zip(parts, names, strict=True):
+        order = [classes.index(n) for n in part.target_names]
+        ys.append(np.asarray(order)[part.y])
+        groups.append([f"{name}:{g}" for g in part.groups]
+                      if part.groups is not None
+                      else [f"{name}:#{i}" for i in range(len(part.y))])
+    X = (np.concatenate([p.X for p in parts]) if parts[0].is_paths
+         else [x for p in parts for x in p.X])
+    if not parts[0].is_paths and len({np.shape(x) for x in X}) == 1:
+        X = np.stack(X)
+    y = np.concatenate(ys)
+    has_groups = any(p.groups is not None for p in parts)
+    data = _Data(X, y, classes,
+                 groups=np.concatenate(groups) if has_groups else None,
+                 is_paths=parts[0].is_paths)
+    data.sources = np.concatenate(
+        [[n] * len(p.y) for p, n in zip(parts, names, strict=True)])
+    data.folder_root = [p.folder_root for p in parts if p.folder_root]
+    counts = ", ".join(f"{name}: {int(np.sum(y == k))}"
+                       for k, name in enumerate(classes))
+    data.description = (
+        f"{len(parts)} sources pooled -- "
+        + "; ".join(f"{n}: {p.description}" for n, p in
+                    zip(names, parts, strict=True))
+        + f" -- {len(y)} images in all ({counts})")
+    if len(np.unique(y)) < 2:
+        raise CLIError(f"--data: found only one class in all ({counts}).")
+    return data
+
+
+def _group_by_source(args, data):
+    """--group-by source: each source kept whole in one fold (with as many
+    folds as sources, at most --folds: leave one source out)."""
+    import numpy as np
+
+    if data.sources is None:
+        raise CLIError("--group-by source needs several sources: repeat --data "
+                       "(--data LAB_A --data LAB_B).", code=2)
+    n = len(np.unique(data.sources))
+    data.groups = data.sources
+    folds = getattr(args, "folds", None)
+    if folds is not None and folds > n:
+        args.folds = n
+    if folds is not None:
+        kind = ("leave one source out" if args.folds == n
+                else f"{args.folds} folds of whole sources")
+        data.description += f"; folds grouped by source ({kind})"
+
+
+def _load_one(args, path, check=True):
+    """One ``--data`` folder (``check``: refuse a single class)."""
     import numpy as np
 
     from ..datasets import load_dataset
 
-    path = args.data
     if not os.path.exists(path):
         raise CLIError(f"--data: no such file or folder: {path!r}")
     if not os.path.isdir(path):
@@ -70,9 +167,8 @@ def _load_data(args):
         for k, name in enumerate(data.target_names)
     )
     data.description += f" -- {len(data.y)} images ({counts})"
-    if len(np.unique(data.y)) < 2:
+    if check and len(np.unique(data.y)) < 2:
         raise CLIError(f"--data: found only one class in {path!r} ({counts}).")
-    data.pos_label = _positive_class(args, data.target_names)
     return data
 
 

@@ -96,9 +96,12 @@ def _add_trust_option(p):
 
 def _add_data_options(p):
     g = p.add_argument_group("data")
-    g.add_argument("--data", required=True, metavar="PATH",
+    g.add_argument("--data", required=True, metavar="PATH", action="append",
                    help="folder with the images: ALL-IDB (any level above "
-                   "ALL_IDB1/ALL_IDB2) or one subfolder per class")
+                   "ALL_IDB1/ALL_IDB2) or one subfolder per class. Repeat it "
+                   "to pool several sources (laboratories, scanners: --data "
+                   "LAB_A --data LAB_B): the classes are matched by folder "
+                   "name, each folder is a source")
     g.add_argument("--dataset", default="auto",
                    choices=["auto", "all-idb2", "all-idb1", "folder"],
                    help="layout of --data: all-idb2 single-cell crops, all-idb1 "
@@ -119,6 +122,11 @@ def _add_cv_options(p):
                    help="number of folds (default: 5)")
     g.add_argument("--group-duplicates", action="store_true",
                    help="keep near-duplicate images in the same fold")
+    g.add_argument("--group-by", choices=["source"], default=None,
+                   help="with several --data: keep each source whole in one "
+                   "fold, as many folds as sources (at most --folds): leave "
+                   "one source out, the estimate for a laboratory the model "
+                   "has not seen")
     g.add_argument("--n-jobs", type=_n_jobs, default=1, metavar="N",
                    help="train N folds (evaluate) or fits (grid-search) at a "
                    "time in worker processes, -1 for every core (default: 1). "
@@ -205,7 +213,10 @@ def _add_train(add):
                    help="keep a compact description of the training images "
                    "(skleuk.preprocessing.FamiliarityCheck) so that 'skleuk "
                    "predict' warns when a batch looks unlike them (another "
-                   "laboratory, stain, camera or magnification)")
+                   "laboratory, stain, camera or magnification); with "
+                   "--screening, of the training cells, so that 'skleuk "
+                   "screen' marks a smear whose cells look unlike them "
+                   "'unfamiliar — review' instead of giving it a verdict")
     _add_model_options(p)
     _add_operating_point_option(p)
 
@@ -287,13 +298,18 @@ def _add_screen(add):
             "every white cell is located and classified. Writes to --out "
             "cells.csv (file, cell, row, col, box, border/overlap flags, "
             "p_blast, label blast/non-blast, p_<class>), smears.csv (status "
-            "positive/negative/referred, verdict, note, cell and blast "
-            "counts, p_<class> of the smear -- the verdict is decided on "
-            "the disease class's probability against the model's threshold "
-            "-- then that probability from the cells alone and, with a "
-            "field view, from the whole smear alone, and the overlay), "
+            "positive/negative/referred/unfamiliar, verdict, note, cell and "
+            "blast counts, p_<class> of the smear -- the verdict is decided "
+            "on the disease class's probability against the model's "
+            "threshold -- then that probability from the cells alone and, "
+            "with a field view, from the whole smear alone, the overlay, "
+            "and, for a model trained with --familiarity, the share of the "
+            "smear's cells that look unlike the training cells and their "
+            "median unfamiliarity: a smear with too many is 'unfamiliar', "
+            "its verdict to be reviewed, not trusted), "
             "summary.html and summary.md (what decided the verdicts; "
-            "positive and referred smears first, then the others, then the "
+            "positive, referred and unfamiliar smears first, then the "
+            "others, then the "
             "skipped files; overlays linked; totals), run.json (the same "
             "facts for programs; 'status' says whether the run completed) "
             "and one overlay PNG per smear in overlays/. A smear without a "

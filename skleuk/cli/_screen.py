@@ -102,7 +102,8 @@ class _Run:
             w.add(source=path, error=str(exc))
 
     def smear(self, path, res):
-        note = None if res.found else _no_cell_note(path)
+        note = (self.decision.unfamiliar_text(res) if res.found
+                else _no_cell_note(path))
         for row in self.decision.cell_rows(path, res):
             self.wc.writerow(row)
         overlay = self._overlay(path, res, note) if self.overlays else ""
@@ -116,7 +117,7 @@ class _Run:
             w.add(source=path, n_cells=len(res.centres),
                   blast_count=res.blast_count, blast_fraction=res.blast_fraction,
                   verdict=res.verdict, probability=res.probability,
-                  overlay=rel, note=note)
+                  overlay=rel, note=note, unfamiliar=res.get("unfamiliar"))
         counts = self.record["counts"]
         counts[d.status(res)] += 1
         self.record["verdicts"][verdict] = self.record["verdicts"].get(verdict, 0) + 1
@@ -260,8 +261,11 @@ def cmd_screen(args):
     counts = run.record["counts"]
     print(f"Screened {run.done} smear(s): {counts['positive']} positive, "
           f"{counts['negative']} negative, {counts['referred']} referred "
-          f"(no white cell found). Wrote cells.csv, smears.csv, summary.html, "
-          f"summary.md and run.json" + (" and overlays" if run.overlays else "")
+          f"(no white cell found)"
+          + (f", {counts['unfamiliar']} unfamiliar (review: unlike the training "
+             "smears)" if counts["unfamiliar"] else "")
+          + ". Wrote cells.csv, smears.csv, summary.html, "
+          "summary.md and run.json" + (" and overlays" if run.overlays else "")
           + f" to {args.out}.")
     if counts["skipped"]:
         _err(f"error: {counts['skipped']} of {len(files)} smear(s) could not be "

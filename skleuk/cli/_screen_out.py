@@ -157,6 +157,10 @@ class Decision:
     """How the screener decides, in words and column names."""
 
     def __init__(self, screener, names, classes):
+        from ..screening import UNFAMILIAR_NOTE
+
+        self.unfamiliar_note = UNFAMILIAR_NOTE
+        self.check = _familiarity_check(screener)
         self.names = list(names)
         self.classes = list(classes)
         self.healthy = screener.healthy_label_
@@ -178,7 +182,30 @@ class Decision:
     def status(self, res):
         if not res.found:
             return "referred"
+        if res.get("unfamiliar"):
+            return "unfamiliar"
         return "negative" if res.verdict == self.healthy else "positive"
+
+    def unfamiliar_text(self, res):
+        """The note of an unfamiliar smear (None for the others)."""
+        if not (res.found and res.get("unfamiliar")):
+            return None
+        n = len(res.centres)
+        k = int(round(res.unfamiliar_share * n))
+        return (f"{self.unfamiliar_note}: {k} of {n} cell(s) look unlike the "
+                "training cells (another laboratory, stain, camera or "
+                "magnification?); the verdict may be confidently wrong")
+
+    def familiarity_text(self):
+        """How smears are marked unfamiliar, in a sentence (None without a
+        check)."""
+        if self.check is None:
+            return None
+        share = self.check.max_unfamiliar_fraction
+        return (f"each smear's white cells are compared with the training "
+                f"cells (colour, darkness, texture); a smear with more than "
+                f"{share:.0%} unlike them is marked '{self.unfamiliar_note}'"
+                ).replace("%", " %")
 
     def text(self):
         """The decision rule in a sentence."""
@@ -200,6 +227,8 @@ class Decision:
         verdict = self.name(res.verdict)
         n = len(res.centres)
         second = f"{source}: {res.blast_count} blast(s) of {n} cell(s)"
+        if res.get("unfamiliar"):
+            verdict = f"{self.unfamiliar_note} (model's call: {verdict})"
         if self.positive is not None:
             p = float(res.image_proba[self.classes.index(self.positive)])
             sign = "≥" if p >= self.threshold else "<"
@@ -234,7 +263,8 @@ class Decision:
         extra = [] if self.positive is not None else [f"p_{self.disease}"]
         return ["file", "status", "verdict", "note", "n_cells", "blast_count",
                 "blast_fraction", *[f"p_{n}" for n in self.names], *extra,
-                f"cells_p_{self.disease}", f"field_p_{self.disease}", "overlay"]
+                f"cells_p_{self.disease}", f"field_p_{self.disease}", "overlay",
+                "unfamiliar_share", "unfamiliarity"]
 
     def _p_disease(self, proba, res):
         if proba is None:
@@ -254,7 +284,29 @@ class Decision:
                 len(res.centres), res.blast_count,
                 f"{res.blast_fraction:.4f}" if found else "", *probs, *extra,
                 self._p_disease(res.cells_proba, res),
-                self._p_disease(res.field_proba, res), overlay]
+                self._p_disease(res.field_proba, res), overlay,
+                *(_num(res.get(k), ".4f") for k in ("unfamiliar_share",
+                                                    "unfamiliarity"))]
+
+
+def _familiarity_check(screener):
+    """The familiarity check of the screener's cell model, or None."""
+    from sklearn.pipeline import Pipeline
+
+    model = getattr(screener, "cell_model_", None)
+    if isinstance(model, Pipeline):
+        for _, step in model.steps:
+            if hasattr(step, "unfamiliarity") and hasattr(
+                    step, "max_unfamiliar_fraction"):
+                return step
+    return None
+
+
+def _num(value, spec):
+    """A number for a CSV cell; empty for None and NaN."""
+    if value is None or value != value:
+        return ""
+    return format(float(value), spec)
 
 
 def run_record(args, model, decision, files):
@@ -280,12 +332,14 @@ def run_record(args, model, decision, files):
                           else None),
             "decision": decision.text(),
             "inner_cv": extra.get("inner_cv"),
+            "familiarity": decision.familiarity_text(),
             "trained_on": extra.get("data"),
         },
         "inputs": [os.path.abspath(p) for p in args.inputs],
         "n_files": len(files),
         "n_screened": 0,
-        "counts": {"positive": 0, "negative": 0, "referred": 0, "skipped": 0},
+        "counts": {"positive": 0, "negative": 0, "referred": 0,
+                   "unfamiliar": 0, "skipped": 0},
         "verdicts": {},
         "skipped": [],
         "incomplete": None,
@@ -315,6 +369,8 @@ def summary_header(record, args):
             f"balanced accuracy {cv['value']:.3f} by inner {cv.get('n_splits')}"
             f"-fold cross-validation over {cv.get('n_smears')} training smears "
             "(optimistic: the same folds chose the rule)")
+    if m.get("familiarity"):
+        header["Familiarity"] = m["familiarity"]
     inputs = record["inputs"]
     header["Run"] = (f"{record['started']} with skleuk "
                      f"{record['skleuk_version']}")

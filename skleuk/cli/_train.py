@@ -20,10 +20,11 @@ from ._model import (
 
 def cmd_train(args):
     """``skleuk train``: fit the pipeline on all images and save it."""
-    if getattr(args, "familiarity", False) and getattr(args, "screening", False):
-        raise CLIError("--familiarity is for cell models; it does not apply to "
-                       "--screening.", code=2)
     if getattr(args, "screening", False):
+        if len(_data.data_paths(args)) > 1:
+            raise CLIError("--screening takes one --data folder of smears "
+                           "(pooling sources is for cell models).", code=2)
+        args.data = _data.data_paths(args)[0]
         return cmd_train_screening(args)
     if getattr(args, "field_view", False):
         raise CLIError("--field-view needs --screening (it adds a whole-smear "
@@ -45,6 +46,12 @@ def cmd_train(args):
     elapsed = time.perf_counter() - start
     extra = {"data": data.description, "settings": _to_jsonable(settings),
              "fit_time_s": round(elapsed, 1)}
+    if data.sources is not None:
+        import numpy as np
+
+        names, counts = np.unique(data.sources, return_counts=True)
+        extra["sources"] = {str(n): int(k) for n, k in zip(names, counts,
+                                                            strict=True)}
     if args.min_sensitivity is not None:
         extra["min_sensitivity"] = args.min_sensitivity
         extra["threshold"] = float(pipe.best_threshold_)
@@ -151,6 +158,8 @@ def cmd_train_screening(args):
         field = _model._build_pipeline(args, reader=False)
         if "crop" in field.named_steps:
             field.set_params(crop="passthrough")
+        if "familiarity" in field.named_steps:  # smears are judged on cells
+            field.set_params(familiarity="passthrough")
     screener = SmearScreener(cells, healthy_label=healthy, field_model=field,
                              aggregation=args.aggregation or "auto",
                              random_state=args.random_state)
@@ -165,7 +174,8 @@ def cmd_train_screening(args):
              "aggregation": screener.aggregation_,
              "threshold": float(screener.threshold_),
              "n_cells": screener.n_cells_fit_, "n_smears": len(y),
-             "healthy_class": names[healthy]}
+             "healthy_class": names[healthy],
+             "familiarity": "familiarity" in cells.named_steps}
     if estimate is not None:
         extra["inner_cv"] = estimate
     save_model(screener, args.out, target_names=names, input_kind="smears",

@@ -1054,6 +1054,52 @@ class LightweightCNNClassifier(KerasClassifier):
         check_is_fitted(self)
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
+    def embed(self, X):
+        """Penultimate-layer activations of images: the network's own description.
+
+        The input of the final (softmax) layer -- for the built-in
+        architectures, the dense layer's units (128 for ``"paper"``, 64 for
+        ``"light"`` and ``"wide"``) after dropout (inactive) and batch
+        normalisation -- in inference mode, one pass per image (no
+        test-time augmentation). Images the network finds alike are close
+        in this space; :class:`skleuk.preprocessing.EmbeddingFamiliarity`
+        uses it to tell images unlike the training images.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_images, height, width, 3)
+            Images of the training size, preprocessed as for
+            :meth:`predict_proba`.
+
+        Returns
+        -------
+        embedding : ndarray of shape (n_images, n_dims)
+            ``float32``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from skleuk.neural_network import LightweightCNNClassifier
+        >>> rng = np.random.default_rng(0)
+        >>> X = rng.random((8, 16, 16, 3)).astype("float32")
+        >>> clf = LightweightCNNClassifier(architecture="light", epochs=1,
+        ...                                random_state=0).fit(X, [0, 1] * 4)
+        >>> clf.embed(X).shape
+        (8, 64)
+        """
+        check_is_fitted(self)
+        X, _ = self._validate_data(X)
+        cache = getattr(self, "_embedding_cache", None)
+        if cache is None or cache[0] is not self.model_:
+            head = self.model_.get_layer(index=len(self.model_.layers) - 1)
+            network = keras.Model(self.model_.inputs, head.input)
+            cache = self._embedding_cache = (
+                self.model_, inference_function(network, tta=False)
+            )
+        with quiet_retracing():
+            out = predict_batches(cache[1], X, self.batch_size or 32)
+        return np.asarray(out, dtype=np.float32).reshape(len(X), -1)
+
     # ------------------------------------------------------------------
     # persistence, summary, export
     # ------------------------------------------------------------------
@@ -1062,7 +1108,8 @@ class LightweightCNNClassifier(KerasClassifier):
         # and the compiled prediction function are rebuilt after loading.
         return pack_state(
             super().__getstate__(),
-            ("_fit_callbacks", "_predict_callbacks", "_inference_cache"),
+            ("_fit_callbacks", "_predict_callbacks", "_inference_cache",
+             "_embedding_cache"),
         )
 
     def __setstate__(self, state):

@@ -9,7 +9,7 @@ returns ``float32`` images, so the steps chain in a
 
 from ..exceptions import UnfamiliarImageWarning
 from ._color import ColorNormalizer
-from ._familiarity import FamiliarityCheck, image_description
+from ._familiarity import EmbeddingFamiliarity, FamiliarityCheck, image_description
 from ._filters import LaplacianSharpener, NeighborhoodAverager
 from ._geometry import CenterCropper, PadToSquare, Resizer
 from ._localise import locate_white_cells
@@ -22,6 +22,7 @@ from ._stain import StainNormalizer
 __all__ = [
     "CenterCropper",
     "ColorNormalizer",
+    "EmbeddingFamiliarity",
     "FamiliarityCheck",
     "ImageReader",
     "ImageScaler",

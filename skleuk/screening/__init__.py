@@ -9,11 +9,15 @@ against point (:func:`read_xyc`) or box (:func:`read_voc_boxes`)
 annotations; :func:`screening_summary` writes a per-smear HTML or Markdown
 summary; :func:`referral_reason` (:func:`referral_reasons` for a batch)
 says when an image is no smear to answer (too small, blank, no white cell).
+A screener whose cell model carries a
+:class:`~skleuk.preprocessing.FamiliarityCheck` marks smears whose cells look
+unlike its training cells (:data:`UNFAMILIAR_NOTE`).
 """
 
 from ..preprocessing import locate_white_cells
 from ._annotations import read_voc_boxes, read_xyc
 from ._checks import referral_reason, referral_reasons
+from ._familiar import UNFAMILIAR_NOTE
 from ._metrics import localisation_report, match_detections
 from ._screener import NO_CELL_VERDICT, SmearScreener
 from ._summary import ScreeningSummaryWriter, screening_summary
@@ -22,6 +26,7 @@ __all__ = [
     "NO_CELL_VERDICT",
     "ScreeningSummaryWriter",
     "SmearScreener",
+    "UNFAMILIAR_NOTE",
     "localisation_report",
     "locate_white_cells",
     "match_detections",

@@ -12,11 +12,13 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from ..exceptions import UnfamiliarImageWarning
 from ..metrics import class_roles
 from ..utils._image_ops import resize_images
 from ..utils.validation import check_images
 from ._aggregate import _RULES, _aggregate, _inner_cv_rules
 from ._cells import _as_float32, _check_cells_per_class, _iter_smears, _smear_crops
+from ._familiar import familiarity_step, quiet, smear_familiarity
 
 __all__ = ["NO_CELL_VERDICT", "SmearScreener"]
 
@@ -436,20 +438,26 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                 "field_model was changed after fit: refit the screener."
             )
         healthy_col = int(np.flatnonzero(self.classes_ == self.healthy_label_)[0])
+        check = familiarity_step(self.cell_model_)
         for batch in self._iter_batches(X):
             crops = [k for *_, k in batch]
             allc = np.concatenate(crops)
-            P_all = self._class_proba(self.cell_model_, allc)
+            with quiet(check):
+                P_all = self._class_proba(self.cell_model_, allc)
             splits = np.cumsum([len(k) for k in crops])[:-1]
+            U_all = np.split(
+                check.unfamiliarity(allc) if check is not None and len(allc)
+                else np.zeros(len(allc)), splits)
             F_all = (
                 self._class_proba(field_model, np.stack([b[4] for b in batch]))
                 if field_model is not None
                 else [None] * len(batch)
             )
-            for (i, source, shape, cells, _, _), P, F in zip(
-                batch, np.split(P_all, splits), F_all, strict=True
+            for (i, source, shape, cells, _, _), P, F, U in zip(
+                batch, np.split(P_all, splits), F_all, U_all, strict=True
             ):
                 proba, S, found = self._image_proba(P, F)
+                unfamiliar, share, median = smear_familiarity(check, U)
                 cell_class = (
                     self.classes_[P.argmax(axis=1)] if len(P) else self.classes_[:0]
                 )
@@ -476,6 +484,9 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
                     verdict=self._decide(proba) if found else NO_CELL_VERDICT,
                     found=found,
                     healthy_column=healthy_col,
+                    unfamiliar=unfamiliar,
+                    unfamiliar_share=share,
+                    unfamiliarity=median,
                 )
 
     def screen(self, X):
@@ -504,11 +515,25 @@ class SmearScreener(ClassifierMixin, BaseEstimator):
             ``probability`` (of not being healthy; NaN without cells),
             ``verdict`` (a class, or :data:`NO_CELL_VERDICT` =
             ``"no white cell found"``), ``found`` and ``healthy_column``
-            (the column of ``healthy_label_`` in ``probabilities``).
+            (the column of ``healthy_label_`` in ``probabilities``); and,
+            when ``cell_model`` carries a
+            :class:`~skleuk.preprocessing.FamiliarityCheck`
+            (``make_pipeline(familiarity=True)``), the smear judged on its
+            own cells: ``unfamiliar`` (True when more than the check's
+            ``max_unfamiliar_fraction`` of its cells look unlike the
+            training cells -- another laboratory: review it, do not trust
+            its verdict), ``unfamiliar_share`` (that share) and
+            ``unfamiliarity`` (its cells' median score, 1 at the check's
+            threshold); without a check ``unfamiliar`` is None and the
+            others NaN.
         """
         return list(self._run(X))
 
     def _checked(self, results):
+        odd = [r for r in results if r.get("unfamiliar")]
+        if odd:
+            warnings.warn(UnfamiliarImageWarning(len(odd) / len(results),
+                                                 len(results)), stacklevel=3)
         empty = [r.source for r in results if not r.found]
         if empty:
             msg = (

@@ -26,6 +26,7 @@ from urllib.parse import quote
 
 from sklearn.utils._param_validation import StrOptions, validate_params
 
+from ._familiar import UNFAMILIAR_NOTE
 from ._screener import NO_CELL_VERDICT
 
 __all__ = ["ScreeningSummaryWriter", "screening_summary"]
@@ -39,8 +40,20 @@ LEGEND = (
     "probability it was decided on."
 )
 
-_REVIEW_NOTE = ("Smears called positive, and smears referred because no white "
-                "cell was found in them, in the order they were screened.")
+#: The legend of smears marked unfamiliar (only with a model that checks).
+UNFAMILIAR_LEGEND = (
+    "Unfamiliar — review: more than the model's share of this smear's white "
+    "cells look unlike the cells it was trained on (colour, darkness, "
+    "texture: another laboratory, stain, camera or magnification). The "
+    "model's call is shown in the note but is not a verdict: models are "
+    "often confidently wrong on smears unlike their training smears; look "
+    "at the smear."
+)
+
+_REVIEW_NOTE = ("Smears called positive, smears referred because no white "
+                "cell was found in them, and smears whose cells look unlike "
+                "the training cells (unfamiliar), in the order they were "
+                "screened.")
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -81,11 +94,12 @@ class ScreeningSummaryWriter:
     """Write a screening report one smear at a time (bounded memory).
 
     Rows are sorted into three groups as they arrive -- smears to review
-    first (a verdict other than ``healthy_label``, or referred because no
-    white cell was found), the other smears, and the files that could not
-    be screened -- and kept in temporary files; :meth:`close` writes the
-    document: a header of facts (``header``), a notice if the run was
-    incomplete, the three groups, the totals and a legend.
+    first (a verdict other than ``healthy_label``, referred because no
+    white cell was found, or marked ``unfamiliar``), the other smears, and
+    the files that could not be screened -- and kept in temporary files;
+    :meth:`close` writes the document: a header of facts (``header``), a
+    notice if the run was incomplete, the three groups, the totals and a
+    legend.
     :func:`screening_summary` is the one-call form for a list of
     :meth:`SmearScreener.screen` results.
 
@@ -184,6 +198,7 @@ class ScreeningSummaryWriter:
         overlay=None,
         error=None,
         note=None,
+        unfamiliar=None,
     ):
         """Add one smear's row.
 
@@ -205,6 +220,11 @@ class ScreeningSummaryWriter:
             skipped files.
         note : str or None
             A remark shown with the row (e.g. why it was referred).
+        unfamiliar : bool or None, default=None
+            True: the smear's cells look unlike the training cells
+            (:meth:`SmearScreener.screen`'s ``unfamiliar``); it is listed
+            first with the verdict ``"unfamiliar — review"`` and the
+            model's call in the note, never as a verdict.
         """
         src = str(source)
         if error is not None:
@@ -215,8 +235,14 @@ class ScreeningSummaryWriter:
             self._groups["skipped"].write(line)
             return
         group, status = self._group(verdict)
-        self._counts[status] += 1
         name = self._verdict_name(verdict)
+        if unfamiliar and verdict != NO_CELL_VERDICT:
+            call = f"model's call: {name}" + (
+                f" ({self._p_column} {_fmt(probability, '.3f')})"
+                if probability is not None else "")
+            note = f"{call}; {note}" if note else call
+            group, status, name = "review", "unfamiliar", UNFAMILIAR_NOTE
+        self._counts[status] += 1
         self._verdicts[name] += 1
         cells = [
             _fmt(n_cells, "d"),
@@ -262,7 +288,8 @@ class ScreeningSummaryWriter:
             out.write(f"<h2>{html.escape(heading)}</h2>\n")
             if note:
                 out.write(f'<p class="legend">{html.escape(note)} (red rows: '
-                          "positive; yellow rows: referred)</p>\n")
+                          "positive; yellow rows: referred; violet rows: "
+                          "unfamiliar)</p>\n")
         if not f.read(1):
             out.write(f"{empty}\n" if md else f"<p>{html.escape(empty)}</p>\n")
             return
@@ -302,6 +329,7 @@ class ScreeningSummaryWriter:
             "vertical-align:middle}th{text-align:left}td:first-child,td:nth-child(2),td:nth-child(6),"
             "td:nth-child(8){text-align:left;overflow-wrap:anywhere}"
             "tr.positive{background:#fde0dc}tr.referred{background:#fff4c2}"
+            "tr.unfamiliar{background:#e3dcf5}"
             "dl{display:grid;grid-template-columns:max-content auto;gap:2px 1em}"
             "dt{font-weight:bold}dd{margin:0;overflow-wrap:anywhere}"
             ".incomplete{border:3px solid #c00;background:#fee;padding:.5em 1em;"
@@ -330,7 +358,8 @@ class ScreeningSummaryWriter:
         self._closed = True
         self._header(incomplete)
         n = sum(self._verdicts.values())
-        self._table("review", "Review first: positive and referred smears",
+        self._table("review", "Review first: positive, referred and unfamiliar "
+                    "smears",
                     "None.", _REVIEW_NOTE)
         self._table("other", "Other smears", "None.")
         self._table("skipped", "Skipped files (not screened)", "None.")
@@ -346,6 +375,8 @@ class ScreeningSummaryWriter:
             notes.append(f"{self._counts['referred']} smear(s) had no white cell "
                          "found: they are referred for review, not called "
                          "healthy.")
+        if self._counts["unfamiliar"]:
+            notes.append(UNFAMILIAR_LEGEND)
         notes += [LEGEND, "Research software, not a medical device."]
         if self.format == "html":
             self.stream.write(
@@ -442,6 +473,7 @@ def screening_summary(
             verdict=r["verdict"],
             probability=r["probability"],
             overlay=None if overlays is None else overlays[k],
+            unfamiliar=r.get("unfamiliar"),
         )
     writer.close()
     return out.getvalue()

@@ -140,3 +140,55 @@ def test_transform_is_the_identity_and_scores_finite(n, h, w, seed):
         np.testing.assert_array_equal(check.transform(X), X)
     s = check.unfamiliarity(X)
     assert s.shape == (n,) and np.isfinite(s).all() and (s >= 0).all()
+
+
+def test_calibrate_sets_the_threshold_on_held_out_images():
+    check = FamiliarityCheck().fit(_smears(60, seed=0))
+    held_out = _smears(40, seed=1)
+    fitted = check.threshold_
+    mean = check.mean_.copy()
+    assert check.calibrate(held_out) is check
+    Z = (image_description(held_out) - check.mean_) / check.scale_
+    d = np.einsum("ij,jk,ik->i", Z, check.precision_, Z)
+    assert check.threshold_ == pytest.approx(np.quantile(d, 0.99))
+    assert check.threshold_ != fitted
+    np.testing.assert_array_equal(check.mean_, mean)  # only the threshold moves
+    assert np.mean(check.unfamiliarity(held_out) > 1) <= 0.03
+
+
+def test_calibrate_needs_a_fitted_check_and_two_images():
+    from sklearn.exceptions import NotFittedError
+
+    with pytest.raises(NotFittedError):
+        FamiliarityCheck().calibrate(_smears(5))
+    with pytest.raises(ValueError, match="at least 2 held-out images"):
+        FamiliarityCheck().fit(_smears(20)).calibrate(_smears(1))
+
+
+def test_median_rule_flags_a_batch_each_only_a_little_off():
+    train = _smears(120, seed=0)
+    held_out = _smears(300, seed=1)
+    # a look-alike laboratory: every image a little bluer
+    alike = _smears(32, colour=(0.847, 0.6, 0.753), seed=2)
+    share = FamiliarityCheck().fit(train).calibrate(held_out)
+    median = FamiliarityCheck(batch_rule="median").fit(train).calibrate(held_out)
+    assert share.check(alike) == (False, pytest.approx(3 / 32))
+    assert median.check(alike)[0] and median.batch_unfamiliarity(alike) > 1.3
+    assert median.judge(median.unfamiliarity(alike)) == median.check(alike)
+    # in-domain batches: mostly quiet (a 0.99 quantile of 300 held-out
+    # images' batch medians; these toy images are much alike)
+    fresh = _smears(32 * 20, seed=3)
+    flagged = [median.check(fresh[32 * k : 32 * (k + 1)])[0] for k in range(20)]
+    assert np.mean(flagged) <= 0.2
+
+
+def test_calibrate_with_groups_takes_the_highest_group_threshold():
+    train = _smears(80, seed=0)
+    a, b = _smears(40, seed=1), _smears(40, colour=(0.84, 0.6, 0.77), seed=3)
+    check = FamiliarityCheck(batch_rule="median").fit(train)
+    alone_a = check.calibrate(a).batch_threshold_
+    alone_b = check.calibrate(b).batch_threshold_
+    both = check.calibrate(np.concatenate([a, b]), groups=[0] * 40 + [1] * 40)
+    assert both.batch_threshold_ == pytest.approx(max(alone_a, alone_b))
+    with pytest.raises(ValueError, match="groups has 3 labels"):
+        check.calibrate(a, groups=[0, 1, 2])
