@@ -153,6 +153,21 @@ def run_one(name, module, paths, *, quick=False, seed=0, results_dir=RESULTS_DIR
     return path
 
 
+def _one(name, module, paths, args):
+    """Run (or with ``--docs-only`` re-render) one benchmark, printing what it wrote."""
+    if args.docs_only:
+        path = RESULTS_DIR / f"{name}.json"
+        if not path.exists():
+            print(f"{name}: no {_rel(path)}", flush=True)
+            return
+        for written in render(module, json.loads(path.read_text()), DOCS_GENERATED):
+            print(f"{name}: wrote {_rel(written)}")
+        return
+    print(f"=== {name} ===", flush=True)
+    path = run_one(name, module, paths, quick=args.quick, seed=args.seed)
+    print(f"  wrote {_rel(path)}", flush=True)
+
+
 def build_parser():
     p = argparse.ArgumentParser(prog="python -m benchmarks.run",
                                 description=__doc__.split("\n\n")[0],
@@ -182,44 +197,22 @@ def main(argv=None):
     if unknown:
         raise SystemExit(f"no benchmark {', '.join(unknown)}; "
                          f"there are: {', '.join(found)}")
-    names = args.only or list(found)
     paths = data_paths(args.data)
     failed = []
-    for name in names:
+    for name in args.only or list(found):
         module = load(found[name])
         if isinstance(module, str):
             print(f"{name}: skipped: {module}", flush=True)
-            continue
-        if args.list:
+        elif args.list:
             print(f"{name}: needs {', '.join(module.NEEDS) or 'no data'}")
-            continue
-        if args.docs_only:
-            path = RESULTS_DIR / f"{name}.json"
-            if not path.exists():
-                print(f"{name}: no {_rel(path)}", flush=True)
-                continue
+        elif not args.docs_only and missing_data(module.NEEDS, paths):
+            print(f"{name}: skipped: {missing_data(module.NEEDS, paths)}", flush=True)
+        else:
             try:
-                written = render(module, json.loads(path.read_text()), DOCS_GENERATED)
-            except Exception as exc:  # e.g. a results file of an older format
+                _one(name, module, paths, args)
+            except Exception as exc:  # report, and go on with the others
                 failed.append(name)
-                print(f"{name}: FAILED to render {_rel(path)}: "
-                      f"{type(exc).__name__}: {exc}", flush=True)
-                continue
-            for path in written:
-                print(f"{name}: wrote {_rel(path)}")
-            continue
-        why = missing_data(module.NEEDS, paths)
-        if why:
-            print(f"{name}: skipped: {why}", flush=True)
-            continue
-        print(f"=== {name} ===", flush=True)
-        try:
-            path = run_one(name, module, paths, quick=args.quick, seed=args.seed)
-        except Exception as exc:  # report, and go on with the others
-            failed.append(name)
-            print(f"{name}: FAILED: {type(exc).__name__}: {exc}", flush=True)
-            continue
-        print(f"  wrote {_rel(path)}", flush=True)
+                print(f"{name}: FAILED: {type(exc).__name__}: {exc}", flush=True)
     return 1 if failed else 0
 
 
