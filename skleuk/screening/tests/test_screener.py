@@ -126,6 +126,24 @@ def test_paths_and_arrays_agree(fitted, tmp_path):
     np.testing.assert_array_equal(fitted.predict(paths), fitted.predict(X))
 
 
+def test_uint8_smears_give_what_their_float32_conversion_gives(data):
+    """A uint8 smear (a file's) stays uint8 until its windows are cut: the
+    cells, crops and probabilities are those of the smear as float32."""
+    from skleuk.utils.validation import check_images
+
+    X, y = data
+    screener = SmearScreener(cheap_cell_model(), crop_size=12, window="auto",
+                             field_model=cheap_field_model(), field_size=16,
+                             aggregation="mean").fit(X, y)
+    X8 = [np.round(x * 255).astype(np.uint8) for x in make_fields(2, seed=3)[0]]
+    as_float = [check_images([x])[0] for x in X8]
+    for a, b in zip(screener.screen(X8), screener.screen(as_float), strict=True):
+        np.testing.assert_array_equal(a.centres, b.centres)
+        np.testing.assert_array_equal(a.probabilities, b.probabilities)
+        np.testing.assert_array_equal(a.field_proba, b.field_proba)
+        np.testing.assert_array_equal(a.image_proba, b.image_proba)
+
+
 def test_any_sizes_and_batch_independence(fitted):
     X = [
         make_field([(25, 30, 1), (60, 70, 1)], shape=(80, 100), seed=4),
