@@ -76,7 +76,7 @@ def test_lobes_of_one_nucleus_are_not_separated():
 
 
 @pytest.mark.parametrize("gap", [24, 26, 28])
-def test_touching_lobed_nuclei_give_one_cell_each(gap):
+def test_touching_lobed_nuclei_give_one_cell_each_with_lobed(gap):
     # Two granulocyte-like cells, three lobes each, the lobes of one cell
     # touching those of the other: no deep distance peak per cell, but one
     # peak per cell of the nucleus mask smoothed at the cell scale.
@@ -84,7 +84,9 @@ def test_touching_lobed_nuclei_give_one_cell_each(gap):
         return [(r - 7, c - 6, 6.5), (r + 7, c - 6, 6.5), (r, c + 7, 6.5)]
 
     singles = [(30, 30, 10), (130, 170, 10), (30, 170, 10), (130, 30, 10)]
-    cells = locate_white_cells(field(lobes(80, 80) + lobes(80, 80 + gap) + singles))
+    image = field(lobes(80, 80) + lobes(80, 80 + gap) + singles)
+    assert len(locate_white_cells(image).centres) == 5  # the default: one
+    cells = locate_white_cells(image, lobed=True)
     assert len(cells.centres) == 6
     truth = [(80, 80 - 5 / 3, 0), (80, 80 + gap - 5 / 3, 0)] + singles
     assert n_matched(cells.centres, truth, 8) == 6
