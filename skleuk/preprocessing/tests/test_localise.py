@@ -154,8 +154,9 @@ def test_clusters_count_right_at_any_scale_and_orientation(k, radius, overlap, f
     ],
     ids=["white", "black", "pixel", "pixel-uint8", "row", "only-nucleus", "empty"],
 )
-def test_degenerate_images_give_no_cell(image):
-    cells = locate_white_cells(image, return_labels=True)
+@pytest.mark.parametrize("lobed", [False, True])
+def test_degenerate_images_give_no_cell(image, lobed):
+    cells = locate_white_cells(image, lobed=lobed, return_labels=True)
     assert cells.centres.shape == (0, 2) and cells.boxes.shape == (0, 4)
     assert cells.radii.shape == cells.nucleus_areas.shape == (0,)
     assert cells.shape == image.shape[:2] and not cells.labels.any()
@@ -165,8 +166,9 @@ def test_an_image_of_nothing_but_cells_gives_no_cell():
     # Touching nuclei cover the image but for a thin grid: without
     # background the per-image threshold has nothing to stand out from.
     discs = [(r, c, 11) for r in range(10, 160, 20) for c in range(10, 200, 20)]
-    cells = locate_white_cells(field(discs))
-    assert cells.centres.shape == (0, 2)
+    for lobed in (False, True):
+        cells = locate_white_cells(field(discs), lobed=lobed)
+        assert cells.centres.shape == (0, 2)
 
 
 def test_a_large_smear_is_handled():
@@ -175,9 +177,10 @@ def test_a_large_smear_is_handled():
     rr, cc = np.ogrid[:3000, :4000]
     for r, c in [(1000, 1000), (1000, 1090), (2000, 3000)]:
         image[(rr - r) ** 2 + (cc - c) ** 2 <= 50**2] = (115, 64, 166)
-    cells = locate_white_cells(image)
-    assert len(cells.centres) == 3
-    assert cells.overlap.sum() == 2
+    for lobed in (False, True):
+        cells = locate_white_cells(image, lobed=lobed)
+        assert len(cells.centres) == 3
+        assert cells.overlap.sum() == 2
 
 
 def test_bad_arguments_are_named():
@@ -185,6 +188,8 @@ def test_bad_arguments_are_named():
 
     with pytest.raises(InvalidParameterError, match="cell_scale"):
         locate_white_cells(field([]), cell_scale=0.5)
+    with pytest.raises(InvalidParameterError, match="lobed"):
+        locate_white_cells(field([]), lobed="yes")
     with pytest.raises(ValueError, match="image"):
         locate_white_cells(np.ones((4, 4, 3)) * 255)
     with pytest.raises(ValueError):
