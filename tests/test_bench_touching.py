@@ -60,13 +60,14 @@ def test_render_writes_the_table_and_the_overlay(tmp_path):
               "count_error_median_abs": 1.0, "count_error_mean": -0.5,
               "count_exact": 0.5}
     results = {
-        "touching": {**report, "split_false": report,
+        "touching": {**report, "split_false": report, "option": report,
                      "seconds_per_2592x1944": 0.3, "cells_in_2592x1944": 30,
                      "cpu_seconds_per_2592x1944": 0.2, "cpu_count": 2,
                      "load_average": [1.0, 1.0, 1.0]},
         "touching_round": report,
         "bccd": {"photos": {**report, "n_images": 3},
-                 "mosaics": {**report, "n_mosaics": 1}},
+                 "mosaics": {**report, "n_mosaics": 1},
+                 "option": {"photos": report, "mosaics": report}},
     }
     image = np.full((200, 300, 3), PINK, np.uint8)
     truth = np.array([[50.0, 60.0, 20.0], [50.0, 95.0, 20.0]])
@@ -75,3 +76,4 @@ def test_render_writes_the_table_and_the_overlay(tmp_path):
     assert [p.name for p in written] == ["touching.rst", "touching_overlay.png"]
     text = written[0].read_text()
     assert "split=False" in text and "0.900" in text and "median absolute 1.0" in text
+    assert text.count("lobed=True") == 3

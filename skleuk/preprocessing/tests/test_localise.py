@@ -76,7 +76,7 @@ def test_lobes_of_one_nucleus_are_not_separated():
 
 
 @pytest.mark.parametrize("gap", [24, 26, 28])
-def test_touching_lobed_nuclei_give_one_cell_each(gap):
+def test_touching_lobed_nuclei_give_one_cell_each_with_lobed(gap):
     # Two granulocyte-like cells, three lobes each, the lobes of one cell
     # touching those of the other: no deep distance peak per cell, but one
     # peak per cell of the nucleus mask smoothed at the cell scale.
@@ -84,7 +84,9 @@ def test_touching_lobed_nuclei_give_one_cell_each(gap):
         return [(r - 7, c - 6, 6.5), (r + 7, c - 6, 6.5), (r, c + 7, 6.5)]
 
     singles = [(30, 30, 10), (130, 170, 10), (30, 170, 10), (130, 30, 10)]
-    cells = locate_white_cells(field(lobes(80, 80) + lobes(80, 80 + gap) + singles))
+    image = field(lobes(80, 80) + lobes(80, 80 + gap) + singles)
+    assert len(locate_white_cells(image).centres) == 5  # the default: one
+    cells = locate_white_cells(image, lobed=True)
     assert len(cells.centres) == 6
     truth = [(80, 80 - 5 / 3, 0), (80, 80 + gap - 5 / 3, 0)] + singles
     assert n_matched(cells.centres, truth, 8) == 6
@@ -152,8 +154,9 @@ def test_clusters_count_right_at_any_scale_and_orientation(k, radius, overlap, f
     ],
     ids=["white", "black", "pixel", "pixel-uint8", "row", "only-nucleus", "empty"],
 )
-def test_degenerate_images_give_no_cell(image):
-    cells = locate_white_cells(image, return_labels=True)
+@pytest.mark.parametrize("lobed", [False, True])
+def test_degenerate_images_give_no_cell(image, lobed):
+    cells = locate_white_cells(image, lobed=lobed, return_labels=True)
     assert cells.centres.shape == (0, 2) and cells.boxes.shape == (0, 4)
     assert cells.radii.shape == cells.nucleus_areas.shape == (0,)
     assert cells.shape == image.shape[:2] and not cells.labels.any()
@@ -163,8 +166,9 @@ def test_an_image_of_nothing_but_cells_gives_no_cell():
     # Touching nuclei cover the image but for a thin grid: without
     # background the per-image threshold has nothing to stand out from.
     discs = [(r, c, 11) for r in range(10, 160, 20) for c in range(10, 200, 20)]
-    cells = locate_white_cells(field(discs))
-    assert cells.centres.shape == (0, 2)
+    for lobed in (False, True):
+        cells = locate_white_cells(field(discs), lobed=lobed)
+        assert cells.centres.shape == (0, 2)
 
 
 def test_a_large_smear_is_handled():
@@ -173,9 +177,10 @@ def test_a_large_smear_is_handled():
     rr, cc = np.ogrid[:3000, :4000]
     for r, c in [(1000, 1000), (1000, 1090), (2000, 3000)]:
         image[(rr - r) ** 2 + (cc - c) ** 2 <= 50**2] = (115, 64, 166)
-    cells = locate_white_cells(image)
-    assert len(cells.centres) == 3
-    assert cells.overlap.sum() == 2
+    for lobed in (False, True):
+        cells = locate_white_cells(image, lobed=lobed)
+        assert len(cells.centres) == 3
+        assert cells.overlap.sum() == 2
 
 
 def test_bad_arguments_are_named():
@@ -183,6 +188,8 @@ def test_bad_arguments_are_named():
 
     with pytest.raises(InvalidParameterError, match="cell_scale"):
         locate_white_cells(field([]), cell_scale=0.5)
+    with pytest.raises(InvalidParameterError, match="lobed"):
+        locate_white_cells(field([]), lobed="yes")
     with pytest.raises(ValueError, match="image"):
         locate_white_cells(np.ones((4, 4, 3)) * 255)
     with pytest.raises(ValueError):
