@@ -403,7 +403,9 @@ def locate_white_cells(
     >>> cells.overlap.tolist()
     [False, True, True]
     """
-    X = check_images([image], input_name="image")
+    # A uint8 smear stays uint8: the detector reads a block-averaged copy
+    # (the same values as a float32 conversion of the whole smear, without it).
+    X = check_images([image], input_name="image", keep_uint8=True)
     _, h, w, _ = X.shape
     det = _detect(
         X,
