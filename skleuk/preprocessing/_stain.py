@@ -36,13 +36,14 @@ def _default_stains():
 
 
 def _masked_quantile(values, mask, q):
-    """Per-row ``q`` quantile of ``values`` (n, p) over ``mask`` (n, p)
-    (lower value; rows without masked values give 0)."""
+    """Per-row quantiles ``q`` (a sequence) of ``values`` (n, p) over
+    ``mask`` (n, p), lower values; rows without masked values give 0.
+    Returns (n, len(q))."""
     count = mask.sum(axis=1)
     ranked = np.sort(np.where(mask, values, np.inf), axis=1)
-    k = np.clip(np.floor(q * (count - 1)).astype(np.intp), 0, values.shape[1] - 1)
-    out = np.take_along_axis(ranked, k[:, None], axis=1)[:, 0]
-    return np.where(count > 0, out, 0.0)
+    k = np.floor(np.outer(count - 1, q)).astype(np.intp)
+    out = np.take_along_axis(ranked, np.clip(k, 0, values.shape[1] - 1), axis=1)
+    return np.where(count[:, None] > 0, out, 0.0)
 
 
 def _masked_mean_std(values, mask):
@@ -213,8 +214,7 @@ class StainNormalizer(BaseImageTransformer):
         plane = plane * sign
         proj = np.matmul(od, plane.astype(np.float32))  # (n, p, 2)
         angle = np.arctan2(proj[..., 1], proj[..., 0])
-        lo = _masked_quantile(angle, foreground, self.alpha)
-        hi = _masked_quantile(angle, foreground, 1.0 - self.alpha)
+        lo, hi = _masked_quantile(angle, foreground, (self.alpha, 1.0 - self.alpha)).T
         v_lo = plane @ np.stack([np.cos(lo), np.sin(lo)], axis=-1)[..., None]
         v_hi = plane @ np.stack([np.cos(hi), np.sin(hi)], axis=-1)[..., None]
         v_lo, v_hi = v_lo[..., 0], v_hi[..., 0]
@@ -238,7 +238,7 @@ class StainNormalizer(BaseImageTransformer):
         """Concentrations (n, p, 2) and their 99th percentiles (n, 2)."""
         inverse = np.linalg.pinv(stains).astype(np.float32)  # (n, 3, 2)
         conc = np.matmul(od, inverse)
-        top = np.stack([_masked_quantile(conc[..., k], foreground, 0.99)
+        top = np.stack([_masked_quantile(conc[..., k], foreground, (0.99,))[:, 0]
                         for k in range(2)], axis=-1)  # fmt: skip
         return conc, top
 
