@@ -24,6 +24,8 @@ _BACKGROUND_QUANTILE = 0.99
 _MIN_FOREGROUND = 8
 _MIN_SPREAD = 1e-6
 _MIN_STD = 1e-2
+# Images per block: the work arrays of a block hold about this many pixels.
+_BLOCK_PIXELS = 1 << 20
 
 
 def _default_stains():
@@ -36,13 +38,20 @@ def _default_stains():
 
 
 def _masked_quantile(values, mask, q):
-    """Per-row ``q`` quantile of ``values`` (n, p) over ``mask`` (n, p)
-    (lower value; rows without masked values give 0)."""
+    """Per-row quantiles ``q`` (a sequence) of ``values`` (n, p) over
+    ``mask`` (n, p), lower values; rows without masked values give 0.
+    Returns (n, len(q))."""
     count = mask.sum(axis=1)
     ranked = np.sort(np.where(mask, values, np.inf), axis=1)
-    k = np.clip(np.floor(q * (count - 1)).astype(np.intp), 0, values.shape[1] - 1)
-    out = np.take_along_axis(ranked, k[:, None], axis=1)[:, 0]
-    return np.where(count > 0, out, 0.0)
+    k = np.floor(np.outer(count - 1, q)).astype(np.intp)
+    out = np.take_along_axis(ranked, np.clip(k, 0, values.shape[1] - 1), axis=1)
+    return np.where(count[:, None] > 0, out, 0.0)
+
+
+def _blocks(X):
+    """``X`` in blocks of whole images of about ``_BLOCK_PIXELS`` pixels."""
+    step = max(1, _BLOCK_PIXELS // max(1, X.shape[1] * X.shape[2]))
+    return [X[i : i + step] for i in range(0, max(len(X), 1), step)]
 
 
 def _masked_mean_std(values, mask):
@@ -213,8 +222,7 @@ class StainNormalizer(BaseImageTransformer):
         plane = plane * sign
         proj = np.matmul(od, plane.astype(np.float32))  # (n, p, 2)
         angle = np.arctan2(proj[..., 1], proj[..., 0])
-        lo = _masked_quantile(angle, foreground, self.alpha)
-        hi = _masked_quantile(angle, foreground, 1.0 - self.alpha)
+        lo, hi = _masked_quantile(angle, foreground, (self.alpha, 1.0 - self.alpha)).T
         v_lo = plane @ np.stack([np.cos(lo), np.sin(lo)], axis=-1)[..., None]
         v_hi = plane @ np.stack([np.cos(hi), np.sin(hi)], axis=-1)[..., None]
         v_lo, v_hi = v_lo[..., 0], v_hi[..., 0]
@@ -238,7 +246,7 @@ class StainNormalizer(BaseImageTransformer):
         """Concentrations (n, p, 2) and their 99th percentiles (n, 2)."""
         inverse = np.linalg.pinv(stains).astype(np.float32)  # (n, 3, 2)
         conc = np.matmul(od, inverse)
-        top = np.stack([_masked_quantile(conc[..., k], foreground, 0.99)
+        top = np.stack([_masked_quantile(conc[..., k], foreground, (0.99,))[:, 0]
                         for k in range(2)], axis=-1)  # fmt: skip
         return conc, top
 
@@ -317,14 +325,14 @@ class StainNormalizer(BaseImageTransformer):
             if hasattr(self, attr):
                 delattr(self, attr)
         stats = self._macenko_stats if self.method == "macenko" else self._lab_stats
-        if isinstance(X, np.ndarray):
-            per_image = stats(np.asarray(X, dtype=np.float32))
+        if isinstance(X, np.ndarray):  # blocks of images
+            parts = [stats(np.asarray(b, dtype=np.float32)) for b in _blocks(X)]
         else:  # images of different sizes: one at a time
             parts = [stats(np.asarray(x, dtype=np.float32)[None]) for x in X]
-            # (Reinhard's first item, the pixels' L*a*b*, is not needed.)
-            skip = 0 if self.method == "reinhard" else None
-            per_image = [None if k == skip else np.concatenate([p[k] for p in parts])
-                         for k in range(len(parts[0]))]  # fmt: skip
+        # (Reinhard's first item, the pixels' L*a*b*, is not needed.)
+        skip = 0 if self.method == "reinhard" else None
+        per_image = [None if k == skip else np.concatenate([p[k] for p in parts])
+                     for k in range(len(parts[0]))]  # fmt: skip
         if self.method == "macenko":
             self._fit_macenko(*per_image)
         else:
@@ -332,6 +340,6 @@ class StainNormalizer(BaseImageTransformer):
 
     def _transform(self, X):
         X = np.asarray(X, dtype=np.float32)
-        if self.method == "macenko":
-            return self._transform_macenko(X)
-        return self._transform_reinhard(X)
+        one = self._transform_macenko if self.method == "macenko" else (
+            self._transform_reinhard)
+        return np.concatenate([one(b) for b in _blocks(X)])

@@ -200,3 +200,16 @@ def test_constant_image_stays_constant(value, side, method):
     out = _FITTED[method].transform(X).reshape(-1, 3)
     assert np.isfinite(out).all()
     np.testing.assert_allclose(out, out[:1].repeat(len(out), 0), atol=1e-6)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_blocks_of_images_change_nothing(method, monkeypatch):
+    from skleuk.preprocessing import _stain
+
+    X = np.concatenate([_smears(n=3), _shifted(n=3)])
+    whole = StainNormalizer(method=method).fit(X)
+    expected = whole.transform(X)
+    monkeypatch.setattr(_stain, "_BLOCK_PIXELS", 2 * 32 * 32)  # 2 images a block
+    blocked = StainNormalizer(method=method).fit(X)
+    np.testing.assert_array_equal(blocked.transform(X), expected)
+    np.testing.assert_array_equal(blocked.background_, whole.background_)
