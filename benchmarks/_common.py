@@ -5,9 +5,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from pathlib import Path
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_average():

@@ -73,10 +73,6 @@ HIST_BINS = 20
 PER_CLASS = 200  # cells at most per source and class in a standard run
 
 
-# ---------------------------------------------------------------------------
-# data: Aria and BCCD cells through benchmarks/data (DeepAPL and PBC load
-# their own crops)
-# ---------------------------------------------------------------------------
 def _aria_cells(path, per_class, reference, random_state=0, max_cells=2, context=None):
     """Aria cell windows: normalised fields, the largest white cells' windows.
 
@@ -175,9 +171,6 @@ def load_sources(data, per_class, random_state=0, context=None):
     return out
 
 
-# ---------------------------------------------------------------------------
-# splits and metrics
-# ---------------------------------------------------------------------------
 def _holdout(groups, rng):
     """Boolean mask of the held-out part: ``TEST_SHARE`` of the groups."""
     uniq = np.unique(groups)
@@ -298,9 +291,6 @@ def familiarity(X, source, configs, heldout, seed=0, batch=32, n_batches=200):
     return out
 
 
-# ---------------------------------------------------------------------------
-# run / render (the benchmarks contract)
-# ---------------------------------------------------------------------------
 #: Epochs of every fit: fewer than the recipe's 120 so that a standard run
 #: stays within about 15 minutes on 2 shared cores (the training sets are
 #: 2-3 times ALL-IDB2's 260 images, so as many gradient steps as ~100 epochs

@@ -17,6 +17,7 @@ the time a single fit leaves cores idle.
 
 from __future__ import annotations
 
+import importlib
 import tempfile
 import time
 from pathlib import Path
@@ -47,12 +48,6 @@ def _pipe(epochs):
 
     return make_pipeline(reader=True, architecture="light", cnn__epochs=epochs,
                          cnn__random_state=0)
-
-
-def _import_tf():
-    import skleuk.neural_network  # noqa: F401
-
-    return True
 
 
 def run(data, *, quick=False, seed=0):
@@ -91,7 +86,7 @@ def run(data, *, quick=False, seed=0):
     start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
-        client.run(_import_tf)
+        client.run(importlib.import_module, "skleuk.neural_network")  # warm up
         startup = time.perf_counter() - start
         out["search"]["dask LocalCluster (2 processes x 1 thread)"] = {
             **search(-1, "dask"), "startup_s": startup}

@@ -27,8 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ._common import REPO_ROOT, list_table, load_average, timed
+from ._common import list_table, load_average, timed
 from .bench_screening import make_smear
+from .stamp import REPO_ROOT
 
 NEEDS = ("bccd",)
 #: Training images of one fold of the default 5-fold evaluation of 260.
