@@ -366,7 +366,7 @@ def _targets(r):
         ["screening one 2592x1944 smear", "<= 0.3 s", f"{s['seconds']:.2f} s "
          f"({s['cpu_seconds']:.2f} CPU-s)", _met(s["seconds"] <= 0.3)],
     ]
-    return "Targets (issue 31), this run:\n\n" + list_table(
+    return "The speed targets, this run:\n\n" + list_table(
         ["target", "wanted", "measured", ""], rows)
 
 
