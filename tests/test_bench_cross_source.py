@@ -82,3 +82,22 @@ def test_render_writes_the_tables_and_the_figure(tmp_path):
     assert names == ["cross_source.rst", "cross_source_familiarity.rst",
                      "cross_source_scores.png"]  # fmt: skip
     assert "all but aria" in (tmp_path / "cross_source.rst").read_text()
+
+
+def test_other_variants_are_compared_in_one_table_not_one_page_each(tmp_path):
+    y = np.array(["blast", "non-blast"])
+    good = bench._metrics(y, np.array([0.8, 0.3]), y, np.array(["x", "y"]))
+    bad = bench._metrics(y, np.array([0.3, 0.8]), y[::-1], np.array(["x", "y"]))
+    for m in (good, bad):
+        m["unseen"] = True
+    results = {
+        "per_class": 1, "seed": 0, "epochs": 1, "quick": True,
+        "variants": {"default": {"loso:aria": {"per_source": {"aria": good}}},
+                     "stain": {"loso:aria": {"per_source": {"aria": bad}}}},
+    }  # fmt: skip
+    names = sorted(p.name for p in bench.render(results, tmp_path))
+    assert names == ["cross_source.rst", "cross_source_scores.png",
+                     "cross_source_variants.rst"]  # fmt: skip
+    assert "'default'" in (tmp_path / "cross_source.rst").read_text()
+    variants = (tmp_path / "cross_source_variants.rst").read_text()
+    assert "stain: AUC" in variants and "0.00 / 0.00 / 0.00" in variants
