@@ -173,6 +173,20 @@ def _otsu_and_median(F):
     return otsu, median
 
 
+def _square_morphology(mask, size, operation):
+    """Binary opening or closing of ``mask`` by a box of ``size``.
+
+    The same result as ``ndimage.binary_opening``/``binary_closing`` with
+    ``structure=np.ones(size, bool)`` (outside the image counts as
+    background), computed with separable minimum and maximum filters:
+    several times faster for the boxes used here.
+    """
+    box = {"size": size, "mode": "constant", "cval": 0}
+    if operation == "opening":
+        return ndimage.maximum_filter(ndimage.minimum_filter(mask, **box), **box)
+    return ndimage.minimum_filter(ndimage.maximum_filter(mask, **box), **box)
+
+
 def _detect(X, *, min_area, merge_distance, work_size, min_contrast):
     """Nucleus candidates of every image of a 4-D batch of one size.
 
@@ -194,7 +208,7 @@ def _detect(X, *, min_area, merge_distance, work_size, min_contrast):
     # a kept nucleus are given back below (``raw & labels``).
     mask = raw
     if min(F.shape[1:]) >= 3:
-        mask = ndimage.binary_opening(raw, structure=np.ones((1, 3, 3), bool))
+        mask = _square_morphology(raw, (1, 3, 3), "opening")
     radius = int(np.ceil(_resolve_length(merge_distance, h, w) / (2.0 * factor)))
     grown = mask
     if radius > 0:

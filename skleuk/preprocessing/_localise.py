@@ -45,7 +45,12 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ..utils.validation import check_images
-from ._detection import _DETECTION_CONSTRAINTS, _detect, _resolve_length
+from ._detection import (
+    _DETECTION_CONSTRAINTS,
+    _detect,
+    _resolve_length,
+    _square_morphology,
+)
 
 __all__ = ["locate_white_cells"]
 
@@ -445,8 +450,7 @@ def locate_white_cells(
         a0 = np.median(area[1:][round_] if round_.any() else area[1:])
         k = int(round(_SMOOTH * np.sqrt(a0 / np.pi)))
         if k >= 1:
-            square = np.ones((2 * k + 1, 2 * k + 1), dtype=bool)
-            smooth = ndimage.binary_closing(nucleus, structure=square) & solid
+            smooth = _square_morphology(nucleus, (2 * k + 1,) * 2, "closing") & solid
             dist = _distance(_fill_holes(smooth))
     dist = dist.astype(np.float32)
     density = None
