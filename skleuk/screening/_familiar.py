@@ -28,7 +28,7 @@ def familiarity_step(model):
     if not isinstance(model, Pipeline):
         return None
     for _, step in model.steps:
-        if hasattr(step, "unfamiliarity") and hasattr(step, "max_unfamiliar_fraction"):
+        if hasattr(step, "judge") and hasattr(step, "unfamiliarity"):
             return step
     return None
 
@@ -55,10 +55,5 @@ def smear_familiarity(check, scores):
         return None, float("nan"), float("nan")
     if not len(scores):
         return False, float("nan"), float("nan")
-    if hasattr(check, "judge"):  # the check's own batch rule
-        unfamiliar, share = check.judge(scores)
-    else:
-        share = float(np.mean(scores > 1.0))
-        unfamiliar = (len(scores) >= getattr(check, "min_batch", 1)
-                      and share > check.max_unfamiliar_fraction)
+    unfamiliar, share = check.judge(scores)  # the check's own batch rule
     return bool(unfamiliar), share, float(np.median(scores))
