@@ -89,15 +89,21 @@ def _familiar_cells(args, reader):
     return Pipeline(steps)
 
 
-def test_screen_marks_smears_unlike_the_training_smears(tmp_path, monkeypatch,
-                                                        capsys):
-    monkeypatch.setattr(cli._model, "_build_pipeline", _familiar_cells)
-    X, y = make_fields(n_per_class=6)
+def _smear_folder(tmp_path, n_per_class):
+    """A ``data/{healthy,ALL}/*.png`` folder of synthetic smears."""
+    X, y = make_fields(n_per_class=n_per_class)
     data = tmp_path / "data"
     for label, name in ((0, "healthy"), (1, "ALL")):
         (data / name).mkdir(parents=True)
         for i, x in enumerate(x for x, t in zip(X, y, strict=True) if t == label):
             save_png(x, data / name / f"s{i}.png")
+    return data
+
+
+def test_screen_marks_smears_unlike_the_training_smears(tmp_path, monkeypatch,
+                                                        capsys):
+    monkeypatch.setattr(cli._model, "_build_pipeline", _familiar_cells)
+    data = _smear_folder(tmp_path, 6)
     model = tmp_path / "m.joblib"
     assert main(["train", "--screening", "--familiarity", "--aggregation",
                  "mean", "--data", str(data), "--out", str(model), "-q"]) == 0
@@ -133,17 +139,13 @@ def test_screen_marks_smears_unlike_the_training_smears(tmp_path, monkeypatch,
 def test_screen_without_a_familiarity_check_leaves_the_columns_empty(
         tmp_path, monkeypatch):
     monkeypatch.setattr(cli._model, "_build_pipeline", _familiar_cells)
-    X, y = make_fields(n_per_class=3)
-    data = tmp_path / "data"
-    for label, name in ((0, "healthy"), (1, "ALL")):
-        (data / name).mkdir(parents=True)
-        for i, x in enumerate(x for x, t in zip(X, y, strict=True) if t == label):
-            save_png(x, data / name / f"s{i}.png")
+    data = _smear_folder(tmp_path, 3)
     model = tmp_path / "m.joblib"
     assert main(["train", "--screening", "--aggregation", "mean", "--data",
                  str(data), "--out", str(model), "-q"]) == 0
     out = tmp_path / "out"
-    smear = save_png(X[0][..., ::-1], tmp_path / "other.png")
+    first = make_fields(n_per_class=3)[0][0]  # a training smear
+    smear = save_png(first[..., ::-1], tmp_path / "other.png")
     assert main(["screen", str(model), "--trust-model", smear, "--out",
                  str(out), "-q", "--no-overlays"]) == 0
     with open(out / "smears.csv", newline="") as f:
